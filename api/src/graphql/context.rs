@@ -1,0 +1,58 @@
+//! Per-request data: who is asking, in which language, from where.
+
+use async_graphql::Context;
+use birgemiz_schema::accounts::Viewer;
+use birgemiz_schema::config::Config;
+use birgemiz_schema::db;
+use birgemiz_schema::i18n::Locale;
+use std::sync::Arc;
+
+use super::errors::{ApiError, ApiResult};
+use birgemiz_schema::Error;
+
+#[derive(Clone, Debug, Default)]
+pub struct RequestContext {
+    pub viewer: Option<Viewer>,
+    pub locale: Locale,
+    /// The client's address as seen by the server (or the proxy's X-Forwarded-For when trusted).
+    pub client_ip: Option<String>,
+    pub request_id: String,
+}
+
+/// Short accessors used by every resolver.
+pub trait ContextExt {
+    fn req(&self) -> &RequestContext;
+    fn pool(&self) -> &db::Pool;
+    fn config(&self) -> &Arc<Config>;
+    fn locale(&self) -> Locale {
+        self.req().locale
+    }
+    fn viewer(&self) -> Option<&Viewer> {
+        self.req().viewer.as_ref()
+    }
+    /// The signed-in viewer, or UNAUTHENTICATED.
+    fn require_viewer(&self) -> ApiResult<&Viewer> {
+        self.viewer().ok_or(ApiError(Error::Unauthenticated))
+    }
+    fn is_admin(&self) -> bool {
+        self.viewer().is_some_and(|v| v.is_admin())
+    }
+    async fn conn(&self) -> ApiResult<db::Conn<'_>> {
+        Ok(self.pool().get().await.map_err(Error::from)?)
+    }
+}
+
+static ANONYMOUS: RequestContext =
+    RequestContext { viewer: None, locale: Locale::Kk, client_ip: None, request_id: String::new() };
+
+impl ContextExt for Context<'_> {
+    fn req(&self) -> &RequestContext {
+        self.data_opt::<RequestContext>().unwrap_or(&ANONYMOUS)
+    }
+    fn pool(&self) -> &db::Pool {
+        self.data_unchecked::<db::Pool>()
+    }
+    fn config(&self) -> &Arc<Config> {
+        self.data_unchecked::<Arc<Config>>()
+    }
+}

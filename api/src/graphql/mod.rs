@@ -1,0 +1,45 @@
+//! The GraphQL schema. `build_schema` is separate from serving, so the SDL can be printed and
+//! checked without a database (`sdl`).
+
+pub mod context;
+pub mod errors;
+pub mod ids;
+pub mod pagination;
+mod stats;
+mod viewer;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use birgemiz_schema::config::Config;
+use birgemiz_schema::db;
+use redis::aio::ConnectionManager;
+
+pub use context::RequestContext;
+pub use errors::{ApiError, ApiResult};
+
+#[derive(MergedObject, Default)]
+pub struct Query(stats::StatsQuery, viewer::ViewerQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(viewer::ViewerMutation);
+
+pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+}
+
+/// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
+pub fn build_schema(config: Arc<Config>, pool: db::Pool, redis: ConnectionManager) -> BirgemizSchema {
+    let mut b = builder();
+    if config.is_production() {
+        b = b.disable_introspection().disable_suggestions();
+    }
+    b.data(config).data(pool).data(redis).finish()
+}
+
+/// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,18 @@
+//! `birgemiz-api`: the GraphQL API server and its operator commands.
+
+use std::process::ExitCode;
+
+use birgemiz_api::{cli, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    telemetry::init();
+    match cli::run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line a person can act on; the chain is joined rather than printed as a trace.
+            eprintln!("birgemiz-api: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Configuration read from the environment (and a `.env` file), with the defaults of
+//! ARCHITECTURE.md, shared by both binaries so they can never disagree on a default.
+
+use std::env;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub redis_url: String,
+    pub smtp_url: String,
+    pub mail_from: String,
+    pub public_url: String,
+    pub app_secret: String,
+    pub bind: String,
+    pub app_env: AppEnv,
+    pub worker_concurrency: usize,
+    pub digest_schedule: String,
+    pub timezone: String,
+    /// Prefix of every Redis key and queue name: tests give each run its own namespace.
+    pub redis_namespace: String,
+}
+
+/// The development secret: signed links still work locally, and a warning says why not to ship it.
+const DEV_SECRET: &str = "birgemiz-development-secret-do-not-use-in-production";
+
+impl Config {
+    /// Reads `.env` (if present) and the environment. Errors are one line, naming the variable.
+    pub fn from_env() -> Result<Config, String> {
+        // A missing .env is normal; a malformed one is worth a word but not a refusal to start.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            tracing::warn!("ignoring .env: {e}");
+        }
+        let var = |name: &str, default: &str| env::var(name).unwrap_or_else(|_| default.to_owned());
+        let app_env = match var("APP_ENV", "development").as_str() {
+            "development" | "dev" | "test" => AppEnv::Development,
+            "production" | "prod" => AppEnv::Production,
+            other => return Err(format!("APP_ENV must be development or production, not {other:?}")),
+        };
+        let app_secret = match (env::var("APP_SECRET").ok().filter(|s| !s.is_empty()), app_env) {
+            (Some(s), _) if s.len() < 32 => {
+                return Err("APP_SECRET must be at least 32 characters".into());
+            }
+            (Some(s), _) => s,
+            (None, AppEnv::Production) => {
+                return Err("APP_SECRET is required when APP_ENV=production".into());
+            }
+            (None, AppEnv::Development) => {
+                tracing::warn!("APP_SECRET is not set: using the development secret");
+                DEV_SECRET.to_owned()
+            }
+        };
+        let worker_concurrency = var("WORKER_CONCURRENCY", "16")
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+            .ok_or("WORKER_CONCURRENCY must be a number from 1 to 1024")?;
+        Ok(Config {
+            database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/birgemiz"),
+            redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
+            smtp_url: var("SMTP_URL", "smtp://127.0.0.1:2525"),
+            mail_from: var("MAIL_FROM", "Birgemiz <noreply@birgemiz.local>"),
+            public_url: var("PUBLIC_URL", "http://127.0.0.1:8080").trim_end_matches('/').to_owned(),
+            app_secret,
+            bind: var("BIND", "127.0.0.1:8080"),
+            app_env,
+            worker_concurrency,
+            digest_schedule: var("DIGEST_SCHEDULE", "0 0 9 * * Mon"),
+            timezone: var("TIMEZONE", "Asia/Almaty"),
+            redis_namespace: var("REDIS_NAMESPACE", "birgemiz"),
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.app_env == AppEnv::Production
+    }
+}

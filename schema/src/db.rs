@@ -1,0 +1,102 @@
+//! The PostgreSQL pool and the embedded migrations.
+
+use std::time::Duration;
+
+use diesel::sql_types::BigInt;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::bb8::{Pool as Bb8Pool, PooledConnection};
+use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Error, Result};
+
+pub type Pool = Bb8Pool<AsyncPgConnection>;
+pub type Conn<'a> = PooledConnection<'a, AsyncPgConnection>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
+
+/// Two processes migrating at once collide in the catalog; this lock makes them take turns.
+const MIGRATION_LOCK: i64 = 0x6269_7267_656d_697a; // "birgemiz"
+
+/// A one-line reason a person can act on, for the binaries to print before exiting.
+pub fn unreachable_hint(url: &str, e: &dyn std::fmt::Display) -> String {
+    format!(
+        "PostgreSQL at {} is not reachable ({e}); start it (see README: `./dev up`) or set DATABASE_URL",
+        redact_url(url)
+    )
+}
+
+/// Hides a password in a URL before it reaches a log line.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Builds the pool and checks one connection, so a wrong URL fails at start, not at first use.
+pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    let pool = Bb8Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(5))
+        .build(manager)
+        .await
+        .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
+    pool.get().await.map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
+    Ok(pool)
+}
+
+/// Runs pending migrations under an advisory lock; returns how many ran.
+pub async fn run_migrations(url: &str) -> Result<usize> {
+    let mut conn = AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK)
+        .execute(&mut conn)
+        .await?;
+    // The harness drives sync diesel on this connection, so it must leave the async runtime.
+    let (conn, ran) = tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(conn);
+        let ran = harness.run_pending_migrations(MIGRATIONS).map(|v| v.len()).map_err(|e| e.to_string());
+        (harness.into_inner(), ran)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("migration task: {e}")))?;
+    let mut conn = conn;
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(MIGRATION_LOCK)
+        .execute(&mut conn)
+        .await?;
+    ran.map_err(|e| Error::Internal(format!("migrations failed: {e}")))
+}
+
+/// Reverts every migration (tests prove that down.sql undoes up.sql).
+pub async fn revert_all_migrations(url: &str) -> Result<usize> {
+    let conn = AsyncPgConnection::establish(url)
+        .await
+        .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
+    tokio::task::spawn_blocking(move || {
+        let mut harness = AsyncMigrationHarness::new(conn);
+        harness.revert_all_migrations(MIGRATIONS).map(|v| v.len()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("migration task: {e}")))?
+    .map_err(|e| Error::Internal(format!("revert failed: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(super::redact_url("postgres://postgres@h/db"), "postgres://postgres@h/db");
+    }
+}

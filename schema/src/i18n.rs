@@ -1,0 +1,169 @@
+//! Localized text: one jsonb value per field holding the kk, ru and en translations.
+
+use std::io::Write;
+
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::Jsonb;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Kk,
+    Ru,
+    En,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 3] = [Locale::Kk, Locale::Ru, Locale::En];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Kk => "kk",
+            Locale::Ru => "ru",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s.to_ascii_lowercase().as_str() {
+            "kk" => Some(Locale::Kk),
+            "ru" => Some(Locale::Ru),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header by its q-values;
+    /// anything else or nothing means kk.
+    pub fn from_accept_language(header: Option<&str>) -> Locale {
+        let Some(header) = header else { return Locale::Kk };
+        let mut best: Option<(f32, usize, Locale)> = None;
+        for (pos, part) in header.split(',').enumerate() {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let primary = tag.split('-').next().unwrap_or("");
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if let Some(locale) = Locale::parse(primary)
+                && q > 0.0
+                && best.is_none_or(|(bq, bpos, _)| q > bq || (q == bq && pos < bpos))
+            {
+                best = Some((q, pos, locale));
+            }
+        }
+        best.map(|(_, _, l)| l).unwrap_or(Locale::Kk)
+    }
+}
+
+/// All translations of one text field, as stored in its jsonb column.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Jsonb)]
+pub struct LocalizedText {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ru: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+impl LocalizedText {
+    pub fn new(kk: &str, ru: &str, en: &str) -> Self {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        LocalizedText { kk: some(kk), ru: some(ru), en: some(en) }
+    }
+
+    pub fn get(&self, locale: Locale) -> Option<&str> {
+        match locale {
+            Locale::Kk => self.kk.as_deref(),
+            Locale::Ru => self.ru.as_deref(),
+            Locale::En => self.en.as_deref(),
+        }
+    }
+
+    /// The requested language, else kk → ru → en, the first that exists.
+    pub fn resolve(&self, locale: Locale) -> Option<&str> {
+        self.get(locale)
+            .or(self.kk.as_deref())
+            .or(self.ru.as_deref())
+            .or(self.en.as_deref())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        Locale::ALL.iter().all(|l| self.get(*l).is_none())
+    }
+
+    /// Trims every translation, drops empty ones, and bounds their length.
+    pub fn normalized(self, field: &str, max_chars: usize, required: bool) -> Result<Self> {
+        let clean = |s: Option<String>| -> Result<Option<String>> {
+            let Some(s) = s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) else {
+                return Ok(None);
+            };
+            if s.chars().count() > max_chars {
+                return Err(Error::bad_input(field, format!("must be at most {max_chars} characters")));
+            }
+            Ok(Some(s))
+        };
+        let text = LocalizedText { kk: clean(self.kk)?, ru: clean(self.ru)?, en: clean(self.en)? };
+        if required && text.is_empty() {
+            return Err(Error::bad_input(field, "needs at least one non-empty translation"));
+        }
+        Ok(text)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({}))
+    }
+
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+}
+
+impl FromSql<Jsonb, Pg> for LocalizedText {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        let json = <serde_json::Value as FromSql<Jsonb, Pg>>::from_sql(value)?;
+        Ok(serde_json::from_value(json)?)
+    }
+}
+
+impl ToSql<Jsonb, Pg> for LocalizedText {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        // jsonb's binary format: a version byte, then the JSON text.
+        out.write_all(&[1])?;
+        serde_json::to_writer(out, self)?;
+        Ok(IsNull::No)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_best_supported() {
+        assert_eq!(Locale::from_accept_language(None), Locale::Kk);
+        assert_eq!(Locale::from_accept_language(Some("de-DE")), Locale::Kk);
+        assert_eq!(Locale::from_accept_language(Some("ru-RU,ru;q=0.9,en;q=0.8")), Locale::Ru);
+        assert_eq!(Locale::from_accept_language(Some("de, en;q=0.5, ru;q=0.7")), Locale::Ru);
+        assert_eq!(Locale::from_accept_language(Some("EN")), Locale::En);
+    }
+
+    #[test]
+    fn resolve_falls_back_kk_ru_en() {
+        let t = LocalizedText::new("", "Лига", "League");
+        assert_eq!(t.resolve(Locale::Kk), Some("Лига"));
+        assert_eq!(t.resolve(Locale::En), Some("League"));
+        assert_eq!(LocalizedText::new("", "", "x").resolve(Locale::Ru), Some("x"));
+        assert_eq!(LocalizedText::default().resolve(Locale::Ru), None);
+    }
+}

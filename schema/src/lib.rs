@@ -1,0 +1,14 @@
+//! Birgemiz's shared crate: the tables, the models and the domain rules that the api and the
+//! worker both rely on, so that a rule (a phase, a vote, an outbox row) is written once.
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod i18n;
+pub mod models;
+pub mod redis_conn;
+pub mod schema;
+pub mod tokens;
+
+pub use error::{Error, Result};

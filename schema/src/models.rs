@@ -1,0 +1,285 @@
+//! Rows as read from the tables (generated from schema.rs, then kept by hand).
+//! Localized columns read as `LocalizedText`; generated search columns are never selected.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::i18n::LocalizedText;
+use crate::schema::*;
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = applications, check_for_backend(diesel::pg::Pg))]
+pub struct Application {
+    pub id: i64,
+    pub project_id: i64,
+    pub volunteer_id: i64,
+    pub message: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = award_categories, check_for_backend(diesel::pg::Pg))]
+pub struct AwardCategory {
+    pub id: i64,
+    pub award_id: i64,
+    pub title: LocalizedText,
+    pub description: LocalizedText,
+    pub position: i32,
+    pub vote_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = awards, check_for_backend(diesel::pg::Pg))]
+pub struct Award {
+    pub id: i64,
+    pub slug: String,
+    pub title: LocalizedText,
+    pub description: LocalizedText,
+    pub year: i32,
+    pub countries: Vec<Option<String>>,
+    pub nomination_opens_at: DateTime<Utc>,
+    pub nomination_closes_at: DateTime<Utc>,
+    pub voting_opens_at: DateTime<Utc>,
+    pub voting_closes_at: DateTime<Utc>,
+    pub results_published_at: Option<DateTime<Utc>>,
+    pub live_counts: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = digest_runs, check_for_backend(diesel::pg::Pg))]
+pub struct DigestRun {
+    pub id: i64,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub status: String,
+    pub cursor_id: i64,
+    pub recipient_count: i32,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = email_subscriptions, check_for_backend(diesel::pg::Pg))]
+pub struct EmailSubscription {
+    pub id: i64,
+    pub email: String,
+    pub locale: String,
+    pub topics: Vec<Option<String>>,
+    pub status: String,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+    pub last_digest_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = network_memberships, check_for_backend(diesel::pg::Pg))]
+#[diesel(primary_key(network_id, member_id))]
+pub struct NetworkMembership {
+    pub network_id: i64,
+    pub member_id: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = nominations, check_for_backend(diesel::pg::Pg))]
+pub struct Nomination {
+    pub id: i64,
+    pub category_id: i64,
+    pub nominee_name: String,
+    pub nominee_key: String,
+    pub nominee_kind: String,
+    pub project_id: Option<i64>,
+    pub organization_id: Option<i64>,
+    pub statement: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub status: String,
+    pub submitted_by: Option<i64>,
+    pub moderation_note: Option<String>,
+    pub moderated_by: Option<i64>,
+    pub moderated_at: Option<DateTime<Utc>>,
+    pub vote_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = one_time_tokens, check_for_backend(diesel::pg::Pg))]
+pub struct OneTimeToken {
+    pub id: i64,
+    pub purpose: String,
+    pub user_id: Option<i64>,
+    pub email: String,
+    pub token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = organization_managers, check_for_backend(diesel::pg::Pg))]
+#[diesel(primary_key(organization_id, user_id))]
+pub struct OrganizationManager {
+    pub organization_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
+pub struct Organization {
+    pub id: i64,
+    pub slug: String,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub kind: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub website: Option<String>,
+    pub verified: bool,
+    pub published_project_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub locale: String,
+    pub payload: serde_json::Value,
+    pub dedupe_key: String,
+    pub bulk: bool,
+    pub digest_run_id: Option<i64>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub leased_by: Option<String>,
+    pub smtp_response: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = post_views, check_for_backend(diesel::pg::Pg))]
+#[diesel(primary_key(post_id, client_key, hour))]
+pub struct PostView {
+    pub post_id: i64,
+    pub client_key: Vec<u8>,
+    pub hour: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = posts, check_for_backend(diesel::pg::Pg))]
+pub struct Post {
+    pub id: i64,
+    pub slug: String,
+    pub organization_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub title: LocalizedText,
+    pub body: LocalizedText,
+    pub view_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = projects, check_for_backend(diesel::pg::Pg))]
+pub struct Project {
+    pub id: i64,
+    pub slug: String,
+    pub organization_id: i64,
+    pub title: LocalizedText,
+    pub summary: LocalizedText,
+    pub description: LocalizedText,
+    pub direction: String,
+    pub status: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub city: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub volunteers_needed: Option<i32>,
+    pub volunteer_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg))]
+pub struct Session {
+    pub id: i64,
+    pub user_id: i64,
+    pub token_hash: Vec<u8>,
+    pub via_link: bool,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = suppressions, check_for_backend(diesel::pg::Pg))]
+#[diesel(primary_key(email))]
+pub struct Suppression {
+    pub email: String,
+    pub reason: String,
+    pub smtp_response: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub display_name: String,
+    pub locale: String,
+    pub role: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = vote_events, check_for_backend(diesel::pg::Pg))]
+pub struct VoteEvent {
+    pub id: i64,
+    pub vote_id: i64,
+    pub user_id: i64,
+    pub category_id: i64,
+    pub kind: String,
+    pub from_nomination_id: Option<i64>,
+    pub to_nomination_id: Option<i64>,
+    pub ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[diesel(table_name = votes, check_for_backend(diesel::pg::Pg))]
+pub struct Vote {
+    pub id: i64,
+    pub user_id: i64,
+    pub category_id: i64,
+    pub nomination_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

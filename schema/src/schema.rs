@@ -1,0 +1,320 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    applications (id) {
+        id -> Int8,
+        project_id -> Int8,
+        volunteer_id -> Int8,
+        message -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    award_categories (id) {
+        id -> Int8,
+        award_id -> Int8,
+        title -> Jsonb,
+        description -> Jsonb,
+        position -> Int4,
+        vote_count -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    awards (id) {
+        id -> Int8,
+        slug -> Text,
+        title -> Jsonb,
+        description -> Jsonb,
+        year -> Int4,
+        countries -> Array<Nullable<Text>>,
+        nomination_opens_at -> Timestamptz,
+        nomination_closes_at -> Timestamptz,
+        voting_opens_at -> Timestamptz,
+        voting_closes_at -> Timestamptz,
+        results_published_at -> Nullable<Timestamptz>,
+        live_counts -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    digest_runs (id) {
+        id -> Int8,
+        period_start -> Timestamptz,
+        period_end -> Timestamptz,
+        status -> Text,
+        cursor_id -> Int8,
+        recipient_count -> Int4,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    email_subscriptions (id) {
+        id -> Int8,
+        email -> Text,
+        locale -> Text,
+        topics -> Array<Nullable<Text>>,
+        status -> Text,
+        confirmed_at -> Nullable<Timestamptz>,
+        unsubscribed_at -> Nullable<Timestamptz>,
+        last_digest_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    network_memberships (network_id, member_id) {
+        network_id -> Int8,
+        member_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    nominations (id) {
+        id -> Int8,
+        category_id -> Int8,
+        nominee_name -> Text,
+        nominee_key -> Text,
+        nominee_kind -> Text,
+        project_id -> Nullable<Int8>,
+        organization_id -> Nullable<Int8>,
+        statement -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        status -> Text,
+        submitted_by -> Nullable<Int8>,
+        moderation_note -> Nullable<Text>,
+        moderated_by -> Nullable<Int8>,
+        moderated_at -> Nullable<Timestamptz>,
+        vote_count -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    one_time_tokens (id) {
+        id -> Int8,
+        purpose -> Text,
+        user_id -> Nullable<Int8>,
+        email -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    organization_managers (organization_id, user_id) {
+        organization_id -> Int8,
+        user_id -> Int8,
+        role -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    organizations (id) {
+        id -> Int8,
+        slug -> Text,
+        name -> Jsonb,
+        description -> Jsonb,
+        kind -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        city -> Nullable<Text>,
+        website -> Nullable<Text>,
+        verified -> Bool,
+        published_project_count -> Int4,
+        search_text -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        kind -> Text,
+        recipient -> Text,
+        locale -> Text,
+        payload -> Jsonb,
+        dedupe_key -> Text,
+        bulk -> Bool,
+        digest_run_id -> Nullable<Int8>,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        lease_until -> Nullable<Timestamptz>,
+        leased_by -> Nullable<Text>,
+        smtp_response -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    post_views (post_id, client_key, hour) {
+        post_id -> Int8,
+        client_key -> Bytea,
+        hour -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Int8,
+        slug -> Text,
+        organization_id -> Nullable<Int8>,
+        author_id -> Nullable<Int8>,
+        title -> Jsonb,
+        body -> Jsonb,
+        view_count -> Int8,
+        search_text -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Int8,
+        slug -> Text,
+        organization_id -> Int8,
+        title -> Jsonb,
+        summary -> Jsonb,
+        description -> Jsonb,
+        direction -> Text,
+        status -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        city -> Nullable<Text>,
+        starts_at -> Nullable<Timestamptz>,
+        ends_at -> Nullable<Timestamptz>,
+        volunteers_needed -> Nullable<Int4>,
+        volunteer_count -> Int4,
+        search_text -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        user_id -> Int8,
+        token_hash -> Bytea,
+        via_link -> Bool,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    suppressions (email) {
+        email -> Text,
+        reason -> Text,
+        smtp_response -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        display_name -> Text,
+        locale -> Text,
+        role -> Text,
+        email_verified_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vote_events (id) {
+        id -> Int8,
+        vote_id -> Int8,
+        user_id -> Int8,
+        category_id -> Int8,
+        kind -> Text,
+        from_nomination_id -> Nullable<Int8>,
+        to_nomination_id -> Nullable<Int8>,
+        ip -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    votes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        category_id -> Int8,
+        nomination_id -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(applications -> projects (project_id));
+diesel::joinable!(applications -> users (volunteer_id));
+diesel::joinable!(award_categories -> awards (award_id));
+diesel::joinable!(nominations -> award_categories (category_id));
+diesel::joinable!(nominations -> organizations (organization_id));
+diesel::joinable!(nominations -> projects (project_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(organization_managers -> organizations (organization_id));
+diesel::joinable!(organization_managers -> users (user_id));
+diesel::joinable!(outbox -> digest_runs (digest_run_id));
+diesel::joinable!(post_views -> posts (post_id));
+diesel::joinable!(posts -> organizations (organization_id));
+diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(projects -> organizations (organization_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(vote_events -> award_categories (category_id));
+diesel::joinable!(vote_events -> users (user_id));
+diesel::joinable!(votes -> award_categories (category_id));
+diesel::joinable!(votes -> nominations (nomination_id));
+diesel::joinable!(votes -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    applications,
+    award_categories,
+    awards,
+    digest_runs,
+    email_subscriptions,
+    network_memberships,
+    nominations,
+    one_time_tokens,
+    organization_managers,
+    organizations,
+    outbox,
+    post_views,
+    posts,
+    projects,
+    sessions,
+    suppressions,
+    users,
+    vote_events,
+    votes,
+);
