@@ -51,8 +51,8 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate => migrate(&config).await,
         Command::SeedDemo => {
             let pool = db::connect(&config.database_url, 2).await?;
-            let report = seed_demo::run(&pool).await?;
-            tracing::info!(?report, "demo data loaded");
+            seed_demo::run(&pool).await?;
+            tracing::info!("demo data loaded");
             Ok(())
         }
         Command::MakeAdmin { email } => {

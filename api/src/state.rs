@@ -31,6 +31,11 @@ impl AppState {
             .context("redis")?;
         let config = Arc::new(config);
         let schema = graphql::build_schema(config.clone(), pool.clone(), redis.clone());
-        Ok(AppState { config, pool, redis, schema })
+        Ok(AppState {
+            config,
+            pool,
+            redis,
+            schema,
+        })
     }
 }

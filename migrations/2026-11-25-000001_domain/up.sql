@@ -163,6 +163,10 @@ CREATE INDEX applications_volunteer_idx ON applications (volunteer_id, created_a
 
 CREATE FUNCTION applications_count_volunteers() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- An upsert that rewrites the same values must not touch the parent row.
+    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.project_id = NEW.project_id THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'ACCEPTED' THEN
         UPDATE projects SET volunteer_count = volunteer_count - 1 WHERE id = OLD.project_id;
     END IF;
@@ -171,11 +175,14 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER applications_count_volunteers AFTER INSERT OR UPDATE OF status OR DELETE ON applications
+CREATE TRIGGER applications_count_volunteers AFTER INSERT OR UPDATE OF status, project_id OR DELETE ON applications
     FOR EACH ROW EXECUTE FUNCTION applications_count_volunteers();
 
 CREATE FUNCTION projects_count_published() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.organization_id = NEW.organization_id THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'PUBLISHED' THEN
         UPDATE organizations SET published_project_count = published_project_count - 1 WHERE id = OLD.organization_id;
     END IF;
@@ -255,10 +262,10 @@ CREATE TABLE award_categories (
     -- Counter of current votes, kept by the vote trigger below.
     vote_count  integer NOT NULL DEFAULT 0 CHECK (vote_count >= 0),
     created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (award_id, position)
 );
 SELECT diesel_manage_updated_at('award_categories');
-CREATE INDEX award_categories_award_idx ON award_categories (award_id, position, id);
 
 CREATE TABLE nominations (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -308,6 +315,9 @@ CREATE INDEX votes_category_idx ON votes (category_id);
 
 CREATE FUNCTION votes_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.nomination_id = NEW.nomination_id AND OLD.category_id = NEW.category_id THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         UPDATE nominations SET vote_count = vote_count - 1 WHERE id = OLD.nomination_id;
         UPDATE award_categories SET vote_count = vote_count - 1 WHERE id = OLD.category_id;

@@ -9,6 +9,8 @@ pub mod i18n;
 pub mod models;
 pub mod redis_conn;
 pub mod schema;
+pub mod stats;
 pub mod tokens;
+pub mod users;
 
 pub use error::{Error, Result};

@@ -20,7 +20,7 @@ pub struct RequestContext {
 }
 
 /// Short accessors used by every resolver.
-pub trait ContextExt {
+pub trait ContextExt: Sync {
     fn req(&self) -> &RequestContext;
     fn pool(&self) -> &db::Pool;
     fn config(&self) -> &Arc<Config>;
@@ -32,18 +32,24 @@ pub trait ContextExt {
     }
     /// The signed-in viewer, or UNAUTHENTICATED.
     fn require_viewer(&self) -> ApiResult<&Viewer> {
-        self.viewer().ok_or(ApiError(Error::Unauthenticated))
+        self.viewer()
+            .ok_or_else(|| ApiError::from(Error::Unauthenticated))
     }
     fn is_admin(&self) -> bool {
         self.viewer().is_some_and(|v| v.is_admin())
     }
-    async fn conn(&self) -> ApiResult<db::Conn<'_>> {
-        Ok(self.pool().get().await.map_err(Error::from)?)
+    fn conn(&self) -> impl Future<Output = ApiResult<db::Conn<'_>>> + Send {
+        let pool = self.pool();
+        async move { Ok(pool.get().await.map_err(Error::from)?) }
     }
 }
 
-static ANONYMOUS: RequestContext =
-    RequestContext { viewer: None, locale: Locale::Kk, client_ip: None, request_id: String::new() };
+static ANONYMOUS: RequestContext = RequestContext {
+    viewer: None,
+    locale: Locale::Kk,
+    client_ip: None,
+    request_id: String::new(),
+};
 
 impl ContextExt for Context<'_> {
     fn req(&self) -> &RequestContext {

@@ -5,50 +5,79 @@ use birgemiz_schema::Error;
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Deliberately not `Display`: async-graphql converts any `Display` error into a bare message,
-/// and that path would skip the code and leak internal text. This type only converts here.
-#[derive(Debug)]
-pub struct ApiError(pub Error);
+/// A domain error already mapped for clients. Deliberately not `Display`: async-graphql turns
+/// any `Display` error into a bare message, and that path would skip the code and could leak
+/// internal text; this type reaches clients only through the conversion below.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        ApiError(e)
+        let code = e.code();
+        if e.is_internal() {
+            // The cause goes to the log inside the request's span (with its request id); the
+            // client sees only the code.
+            tracing::error!(error = %e, "internal error");
+            return ApiError {
+                code,
+                message: "internal error".into(),
+                field: None,
+                retry_after_secs: None,
+            };
+        }
+        ApiError {
+            code,
+            message: e.to_string(),
+            field: match &e {
+                Error::BadInput { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            retry_after_secs: match &e {
+                Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
+                _ => None,
+            },
+        }
     }
 }
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError(Error::Database(e))
+        Error::Database(e).into()
     }
 }
 
 impl From<async_graphql::Error> for ApiError {
     fn from(e: async_graphql::Error) -> Self {
-        ApiError(Error::Internal(e.message))
+        Error::Internal(e.message).into()
     }
 }
 
 impl From<ApiError> for async_graphql::Error {
-    fn from(ApiError(e): ApiError) -> Self {
-        let code = e.code();
-        if e.is_internal() {
-            // The cause goes to the log with the request's span; the client sees only the code.
-            tracing::error!(error = %e, "internal error");
-            return async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", code));
-        }
-        let message = e.to_string();
-        async_graphql::Error::new(message).extend_with(|_, ext| {
-            ext.set("code", code);
-            match &e {
-                Error::BadInput { field, .. } => ext.set("field", field.as_str()),
-                Error::RateLimited { retry_after } => ext.set("retryAfter", retry_after.as_secs()),
-                _ => {}
+    fn from(e: ApiError) -> Self {
+        async_graphql::Error::new(e.message).extend_with(|_, ext| {
+            ext.set("code", e.code);
+            if let Some(field) = &e.field {
+                ext.set("field", field.as_str());
+            }
+            if let Some(secs) = e.retry_after_secs {
+                ext.set("retryAfter", secs);
             }
         })
     }
 }
 
-/// A GraphQL-level error (bad argument) with the same shape as a domain BadInput.
+/// A bad argument, shaped like a domain BadInput.
 pub fn bad_input(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError(Error::bad_input(field, message))
+    Error::bad_input(field, message).into()
 }

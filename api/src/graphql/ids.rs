@@ -67,7 +67,10 @@ pub fn decode_any(id: &str) -> Option<(NodeType, i64)> {
 pub fn decode(ty: NodeType, id: &ID, field: &str) -> Result<i64, ApiError> {
     match decode_any(id) {
         Some((t, n)) if t == ty => Ok(n),
-        Some((t, _)) => Err(bad_input(field, format!("expected a {} ID, got a {} ID", ty.name(), t.name()))),
+        Some((t, _)) => Err(bad_input(
+            field,
+            format!("expected a {} ID, got a {} ID", ty.name(), t.name()),
+        )),
         None => Err(bad_input(field, "is not a valid ID")),
     }
 }
@@ -82,6 +85,9 @@ mod tests {
         assert_eq!(decode(NodeType::Project, &id, "id").ok(), Some(42));
         assert!(decode(NodeType::Organization, &id, "id").is_err());
         assert!(decode(NodeType::Project, &ID("not-an-id".into()), "id").is_err());
-        assert_eq!(decode_any(&encode(NodeType::Vote, 7)), Some((NodeType::Vote, 7)));
+        assert_eq!(
+            decode_any(&encode(NodeType::Vote, 7)),
+            Some((NodeType::Vote, 7))
+        );
     }
 }

@@ -31,7 +31,11 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
-pub fn build_schema(config: Arc<Config>, pool: db::Pool, redis: ConnectionManager) -> BirgemizSchema {
+pub fn build_schema(
+    config: Arc<Config>,
+    pool: db::Pool,
+    redis: ConnectionManager,
+) -> BirgemizSchema {
     let mut b = builder();
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();

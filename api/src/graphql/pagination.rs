@@ -1,0 +1,127 @@
+//! Relay connections: `first` (default 20, max 100) and opaque keyset cursors.
+//!
+//! A cursor carries the sort key of its row (not an offset), so rows inserted or deleted
+//! between pages shift nothing, and the cursor of a deleted row still marks a valid position.
+
+use async_graphql::{OutputType, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::errors::{ApiResult, bad_input};
+
+pub const DEFAULT_PAGE: i64 = 20;
+pub const MAX_PAGE: i64 = 100;
+
+/// Validated `first`.
+pub fn page_size(first: Option<i32>) -> ApiResult<i64> {
+    match first {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if n < 0 => Err(bad_input("first", "must not be negative")),
+        Some(n) if i64::from(n) > MAX_PAGE => {
+            Err(bad_input("first", format!("must be at most {MAX_PAGE}")))
+        }
+        Some(n) => Ok(i64::from(n)),
+    }
+}
+
+pub fn encode_cursor<K: Serialize>(key: &K) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(key).unwrap_or_default())
+}
+
+/// Decodes `after` into the sort key type of the list it belongs to.
+pub fn decode_cursor<K: DeserializeOwned>(after: Option<&str>) -> ApiResult<Option<K>> {
+    let Some(after) = after else { return Ok(None) };
+    URL_SAFE_NO_PAD
+        .decode(after)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .map(Some)
+        .ok_or_else(|| bad_input("after", "is not a cursor of this list"))
+}
+
+#[derive(SimpleObject, Clone, Debug, Default)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Edge<T: OutputType + Clone> {
+    pub cursor: String,
+    pub node: T,
+}
+
+/// One page. Built from `first + 1` rows so `hasNextPage` needs no second query.
+#[derive(SimpleObject, Clone)]
+pub struct Connection<T: OutputType + Clone> {
+    pub edges: Vec<Edge<T>>,
+    pub nodes: Vec<T>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
+}
+
+impl<T: OutputType + Clone> Connection<T> {
+    /// `rows` holds up to `first + 1` items in order; `key` gives each one's cursor key.
+    pub fn from_rows<R, K: Serialize>(
+        mut rows: Vec<R>,
+        first: i64,
+        had_cursor: bool,
+        total_count: i64,
+        key: impl Fn(&R) -> K,
+        node: impl Fn(R) -> T,
+    ) -> Self {
+        let has_next_page = rows.len() as i64 > first;
+        rows.truncate(first.max(0) as usize);
+        let edges: Vec<Edge<T>> = rows
+            .into_iter()
+            .map(|r| Edge {
+                cursor: encode_cursor(&key(&r)),
+                node: node(r),
+            })
+            .collect();
+        Connection {
+            page_info: PageInfo {
+                has_next_page,
+                has_previous_page: had_cursor,
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            edges,
+            total_count: i32::try_from(total_count).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_is_bounded() {
+        assert_eq!(page_size(None).ok(), Some(20));
+        assert_eq!(page_size(Some(100)).ok(), Some(100));
+        assert_eq!(
+            page_size(Some(101)).err().map(|e| e.code()),
+            Some("BAD_USER_INPUT")
+        );
+        assert_eq!(
+            page_size(Some(-1)).err().map(|e| e.code()),
+            Some("BAD_USER_INPUT")
+        );
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(&("Лига", 7_i64));
+        assert_eq!(
+            decode_cursor::<(String, i64)>(Some(&c)).ok().flatten(),
+            Some(("Лига".into(), 7))
+        );
+        assert!(decode_cursor::<(String, i64)>(Some("!!")).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! The signed-in viewer and ending a session.
+
+use async_graphql::{Context, Enum, ID, Object};
+use birgemiz_schema::accounts;
+use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::models;
+use birgemiz_schema::users;
+use chrono::{DateTime, Utc};
+
+use super::context::ContextExt;
+use super::errors::ApiResult;
+use super::ids::{self, NodeType};
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Role")]
+pub enum RoleGql {
+    Admin,
+    Member,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Locale")]
+pub enum LocaleGql {
+    Kk,
+    Ru,
+    En,
+}
+
+impl From<Locale> for LocaleGql {
+    fn from(l: Locale) -> Self {
+        match l {
+            Locale::Kk => LocaleGql::Kk,
+            Locale::Ru => LocaleGql::Ru,
+            Locale::En => LocaleGql::En,
+        }
+    }
+}
+
+impl From<LocaleGql> for Locale {
+    fn from(l: LocaleGql) -> Self {
+        match l {
+            LocaleGql::Kk => Locale::Kk,
+            LocaleGql::Ru => Locale::Ru,
+            LocaleGql::En => Locale::En,
+        }
+    }
+}
+
+pub struct User(pub models::User);
+
+impl User {
+    /// The user themself or an admin: who may see private fields.
+    fn is_self_or_admin(&self, ctx: &Context<'_>) -> bool {
+        ctx.viewer()
+            .is_some_and(|v| v.user_id == self.0.id || v.is_admin())
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::User, self.0.id)
+    }
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+    /// Visible to the user themself and to admins only; null otherwise.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.is_self_or_admin(ctx).then_some(self.0.email.as_str())
+    }
+    async fn email_verified(&self) -> bool {
+        self.0.email_verified_at.is_some()
+    }
+    async fn locale(&self) -> LocaleGql {
+        Locale::parse(&self.0.locale).unwrap_or_default().into()
+    }
+    async fn role(&self) -> RoleGql {
+        match accounts::Role::parse(&self.0.role) {
+            accounts::Role::Admin => RoleGql::Admin,
+            accounts::Role::Member => RoleGql::Member,
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct ViewerQuery;
+
+#[Object]
+impl ViewerQuery {
+    /// The signed-in user, or null for an anonymous request.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Some(v) = ctx.viewer() else {
+            return Ok(None);
+        };
+        Ok(users::find(&mut *ctx.conn().await?, v.user_id)
+            .await?
+            .map(User))
+    }
+}
+
+#[derive(Default)]
+pub struct ViewerMutation;
+
+#[Object]
+impl ViewerMutation {
+    /// Ends the current session; its token stops working at once.
+    async fn sign_out(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let v = ctx.require_viewer()?;
+        accounts::revoke_session(&mut *ctx.conn().await?, v.session_id).await?;
+        Ok(true)
+    }
+}

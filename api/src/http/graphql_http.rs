@@ -1,0 +1,260 @@
+//! GraphQL over HTTP: POST for everything, GET for queries only, GraphiQL for browsers in
+//! development. The viewer and locale are read from the headers here, once per request.
+
+use std::net::SocketAddr;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use birgemiz_schema::accounts;
+use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::tokens;
+use serde::Deserialize;
+use tracing::Instrument;
+
+use crate::graphql::RequestContext;
+use crate::state::AppState;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(params): Query<GetParams>,
+) -> Response {
+    let Some(query) = params.query else {
+        if accepts(&headers, "text/html") && !state.config.is_production() {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .subscription_endpoint("/graphql/ws")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return error_response(&headers, StatusCode::BAD_REQUEST, "missing query parameter");
+    };
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    let parse_json = |s: Option<String>| {
+        s.map(|s| serde_json::from_str::<serde_json::Value>(&s))
+            .transpose()
+    };
+    match (parse_json(params.variables), parse_json(params.extensions)) {
+        (Ok(vars), Ok(_)) => {
+            if let Some(v) = vars {
+                request.variables = async_graphql::Variables::from_json(v);
+            }
+        }
+        _ => {
+            return error_response(
+                &headers,
+                StatusCode::BAD_REQUEST,
+                "variables and extensions must be JSON",
+            );
+        }
+    }
+    // Links and scanners fetch with GET: a GET must never change state.
+    if !is_query_operation(&request) {
+        let mut resp = error_response(
+            &headers,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations must use POST",
+        );
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    execute(state, peer, headers, request).await
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    // Only JSON: a form or text/plain body could come from a cross-site form without a preflight.
+    if content_type != "application/json" && content_type != "application/graphql+json" {
+        return error_response(
+            &headers,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send application/json",
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_response(
+                &headers,
+                StatusCode::BAD_REQUEST,
+                &format!("invalid JSON body: {e}"),
+            );
+        }
+    };
+    execute(state, peer, headers, request).await
+}
+
+async fn execute(
+    state: AppState,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let request_id = request_id(&headers);
+    let span = tracing::info_span!("graphql", request_id = %request_id, operation = request.operation_name.as_deref().unwrap_or(""));
+    async move {
+        let viewer = match bearer(&headers) {
+            None => None,
+            Some(token) => match viewer_for(&state, token).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    return error_response(
+                        &headers,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily unavailable",
+                    );
+                }
+            },
+        };
+        let ctx = RequestContext {
+            viewer,
+            locale: Locale::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+            client_ip: Some(peer.ip().to_string()),
+            request_id: request_id.clone(),
+        };
+        let response = state.schema.execute(request.data(ctx)).await;
+        respond(&headers, response, &request_id)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn viewer_for(
+    state: &AppState,
+    token: &str,
+) -> birgemiz_schema::Result<Option<accounts::Viewer>> {
+    let mut conn = state.pool.get().await?;
+    accounts::viewer_for_token(&mut conn, token).await
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| tokens::random_token()[..16].to_owned())
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case(media)
+        })
+}
+
+/// Whether the operation the request selects is a query (parse errors count as queries:
+/// executing them only reports the error).
+fn is_query_operation(request: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return true;
+    };
+    let ty = match &request.operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
+        None => doc.operations.iter().next(),
+    }
+    .map(|(_, op)| op.node.ty);
+    !matches!(
+        ty,
+        Some(OperationType::Mutation) | Some(OperationType::Subscription)
+    )
+}
+
+fn response_media(headers: &HeaderMap) -> &'static str {
+    if accepts(headers, GRAPHQL_RESPONSE) {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    }
+}
+
+fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &str) -> Response {
+    let media = response_media(headers);
+    // Under graphql-response+json a request that never executed (parse or validation error)
+    // is a 400 without `data`; application/json clients expect 200 always.
+    let not_executed = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response
+            .errors
+            .iter()
+            .all(|e| e.path.is_empty() && e.extensions.is_none());
+    let status = if media == GRAPHQL_RESPONSE && not_executed {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut body = serde_json::to_value(&response).unwrap_or_default();
+    if not_executed && let Some(obj) = body.as_object_mut() {
+        obj.remove("data");
+    }
+    let mut resp = (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response();
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+fn error_response(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message }] });
+    (
+        status,
+        [(header::CONTENT_TYPE, response_media(headers))],
+        body.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,3 @@
+//! One integration-test binary: every end-to-end test, as modules.
+
+mod foundation;
