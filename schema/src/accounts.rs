@@ -20,7 +20,11 @@ pub enum Role {
 
 impl Role {
     pub fn parse(s: &str) -> Role {
-        if s == "ADMIN" { Role::Admin } else { Role::Member }
+        if s == "ADMIN" {
+            Role::Admin
+        } else {
+            Role::Member
+        }
     }
 }
 
@@ -50,15 +54,25 @@ pub async fn viewer_for_token(conn: &mut AsyncPgConnection, token: &str) -> Resu
         .filter(sessions::token_hash.eq(tokens::hash_token(token)))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
-        .select((sessions::id, sessions::via_link, sessions::created_at, User::as_select()))
+        .select((
+            sessions::id,
+            sessions::via_link,
+            sessions::created_at,
+            User::as_select(),
+        ))
         .first(conn)
         .await
         .optional()?;
-    let Some((session_id, via_link, created_at, user)) = found else { return Ok(None) };
+    let Some((session_id, via_link, created_at, user)) = found else {
+        return Ok(None);
+    };
     // Sliding expiry, written at most once a minute per session to keep reads cheap.
     diesel::update(sessions::table.find(session_id))
         .filter(sessions::last_used_at.lt(now - Duration::minutes(1)))
-        .set((sessions::last_used_at.eq(now), sessions::expires_at.eq(now + SESSION_TTL)))
+        .set((
+            sessions::last_used_at.eq(now),
+            sessions::expires_at.eq(now + SESSION_TTL),
+        ))
         .execute(conn)
         .await?;
     Ok(Some(Viewer {
@@ -72,7 +86,11 @@ pub async fn viewer_for_token(conn: &mut AsyncPgConnection, token: &str) -> Resu
 }
 
 /// Opens a session and returns its bearer token (only its hash is stored).
-pub async fn create_session(conn: &mut AsyncPgConnection, user_id: i64, via_link: bool) -> Result<String> {
+pub async fn create_session(
+    conn: &mut AsyncPgConnection,
+    user_id: i64,
+    via_link: bool,
+) -> Result<String> {
     let token = tokens::random_token();
     diesel::insert_into(sessions::table)
         .values((

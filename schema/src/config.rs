@@ -42,9 +42,16 @@ impl Config {
         let app_env = match var("APP_ENV", "development").as_str() {
             "development" | "dev" | "test" => AppEnv::Development,
             "production" | "prod" => AppEnv::Production,
-            other => return Err(format!("APP_ENV must be development or production, not {other:?}")),
+            other => {
+                return Err(format!(
+                    "APP_ENV must be development or production, not {other:?}"
+                ));
+            }
         };
-        let app_secret = match (env::var("APP_SECRET").ok().filter(|s| !s.is_empty()), app_env) {
+        let app_secret = match (
+            env::var("APP_SECRET").ok().filter(|s| !s.is_empty()),
+            app_env,
+        ) {
             (Some(s), _) if s.len() < 32 => {
                 return Err("APP_SECRET must be at least 32 characters".into());
             }
@@ -63,11 +70,16 @@ impl Config {
             .filter(|n| (1..=1024).contains(n))
             .ok_or("WORKER_CONCURRENCY must be a number from 1 to 1024")?;
         Ok(Config {
-            database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/birgemiz"),
+            database_url: var(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/birgemiz",
+            ),
             redis_url: var("REDIS_URL", "redis://127.0.0.1:6379"),
             smtp_url: var("SMTP_URL", "smtp://127.0.0.1:2525"),
             mail_from: var("MAIL_FROM", "Birgemiz <noreply@birgemiz.local>"),
-            public_url: var("PUBLIC_URL", "http://127.0.0.1:8080").trim_end_matches('/').to_owned(),
+            public_url: var("PUBLIC_URL", "http://127.0.0.1:8080")
+                .trim_end_matches('/')
+                .to_owned(),
             app_secret,
             bind: var("BIND", "127.0.0.1:8080"),
             app_env,

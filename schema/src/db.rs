@@ -49,7 +49,9 @@ pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
         .build(manager)
         .await
         .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
-    pool.get().await.map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
+    pool.get()
+        .await
+        .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
     Ok(pool)
 }
 
@@ -65,7 +67,10 @@ pub async fn run_migrations(url: &str) -> Result<usize> {
     // The harness drives sync diesel on this connection, so it must leave the async runtime.
     let (conn, ran) = tokio::task::spawn_blocking(move || {
         let mut harness = AsyncMigrationHarness::new(conn);
-        let ran = harness.run_pending_migrations(MIGRATIONS).map(|v| v.len()).map_err(|e| e.to_string());
+        let ran = harness
+            .run_pending_migrations(MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| e.to_string());
         (harness.into_inner(), ran)
     })
     .await
@@ -85,7 +90,10 @@ pub async fn revert_all_migrations(url: &str) -> Result<usize> {
         .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;
     tokio::task::spawn_blocking(move || {
         let mut harness = AsyncMigrationHarness::new(conn);
-        harness.revert_all_migrations(MIGRATIONS).map(|v| v.len()).map_err(|e| e.to_string())
+        harness
+            .revert_all_migrations(MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| Error::Internal(format!("migration task: {e}")))?
@@ -96,7 +104,13 @@ pub async fn revert_all_migrations(url: &str) -> Result<usize> {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact_url("postgres://postgres@h/db"), "postgres://postgres@h/db");
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact_url("postgres://postgres@h/db"),
+            "postgres://postgres@h/db"
+        );
     }
 }

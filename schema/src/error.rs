@@ -33,7 +33,10 @@ pub enum Error {
 
 impl Error {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::BadInput { field: field.into(), message: message.into() }
+        Error::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -50,7 +53,9 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::PhaseClosed(_) => "PHASE_CLOSED",
             Error::RateLimited { .. } => "RATE_LIMITED",
-            Error::Database(_) | Error::Pool(_) | Error::Redis(_) | Error::Internal(_) => "INTERNAL",
+            Error::Database(_) | Error::Pool(_) | Error::Redis(_) | Error::Internal(_) => {
+                "INTERNAL"
+            }
         }
     }
 

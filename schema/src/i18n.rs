@@ -43,7 +43,9 @@ impl Locale {
     /// Picks the first supported language of an `Accept-Language` header by its q-values;
     /// anything else or nothing means kk.
     pub fn from_accept_language(header: Option<&str>) -> Locale {
-        let Some(header) = header else { return Locale::Kk };
+        let Some(header) = header else {
+            return Locale::Kk;
+        };
         let mut best: Option<(f32, usize, Locale)> = None;
         for (pos, part) in header.split(',').enumerate() {
             let mut pieces = part.trim().split(';');
@@ -65,7 +67,9 @@ impl Locale {
 }
 
 /// All translations of one text field, as stored in its jsonb column.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow)]
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, AsExpression, FromSqlRow,
+)]
 #[diesel(sql_type = Jsonb)]
 pub struct LocalizedText {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +83,11 @@ pub struct LocalizedText {
 impl LocalizedText {
     pub fn new(kk: &str, ru: &str, en: &str) -> Self {
         let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        LocalizedText { kk: some(kk), ru: some(ru), en: some(en) }
+        LocalizedText {
+            kk: some(kk),
+            ru: some(ru),
+            en: some(en),
+        }
     }
 
     pub fn get(&self, locale: Locale) -> Option<&str> {
@@ -109,13 +117,23 @@ impl LocalizedText {
                 return Ok(None);
             };
             if s.chars().count() > max_chars {
-                return Err(Error::bad_input(field, format!("must be at most {max_chars} characters")));
+                return Err(Error::bad_input(
+                    field,
+                    format!("must be at most {max_chars} characters"),
+                ));
             }
             Ok(Some(s))
         };
-        let text = LocalizedText { kk: clean(self.kk)?, ru: clean(self.ru)?, en: clean(self.en)? };
+        let text = LocalizedText {
+            kk: clean(self.kk)?,
+            ru: clean(self.ru)?,
+            en: clean(self.en)?,
+        };
         if required && text.is_empty() {
-            return Err(Error::bad_input(field, "needs at least one non-empty translation"));
+            return Err(Error::bad_input(
+                field,
+                "needs at least one non-empty translation",
+            ));
         }
         Ok(text)
     }
@@ -153,8 +171,14 @@ mod tests {
     fn accept_language_picks_best_supported() {
         assert_eq!(Locale::from_accept_language(None), Locale::Kk);
         assert_eq!(Locale::from_accept_language(Some("de-DE")), Locale::Kk);
-        assert_eq!(Locale::from_accept_language(Some("ru-RU,ru;q=0.9,en;q=0.8")), Locale::Ru);
-        assert_eq!(Locale::from_accept_language(Some("de, en;q=0.5, ru;q=0.7")), Locale::Ru);
+        assert_eq!(
+            Locale::from_accept_language(Some("ru-RU,ru;q=0.9,en;q=0.8")),
+            Locale::Ru
+        );
+        assert_eq!(
+            Locale::from_accept_language(Some("de, en;q=0.5, ru;q=0.7")),
+            Locale::Ru
+        );
         assert_eq!(Locale::from_accept_language(Some("EN")), Locale::En);
     }
 
@@ -163,7 +187,10 @@ mod tests {
         let t = LocalizedText::new("", "Лига", "League");
         assert_eq!(t.resolve(Locale::Kk), Some("Лига"));
         assert_eq!(t.resolve(Locale::En), Some("League"));
-        assert_eq!(LocalizedText::new("", "", "x").resolve(Locale::Ru), Some("x"));
+        assert_eq!(
+            LocalizedText::new("", "", "x").resolve(Locale::Ru),
+            Some("x")
+        );
         assert_eq!(LocalizedText::default().resolve(Locale::Ru), None);
     }
 }

@@ -18,10 +18,14 @@ pub async fn connect(url: &str, timeout: Duration) -> Result<ConnectionManager> 
         .set_connection_timeout(Some(timeout))
         .set_response_timeout(Some(timeout))
         .set_number_of_retries(1);
-    let mut conn = tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
+    let mut conn =
+        tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
+            .await
+            .map_err(|_| hint(&"timed out"))?
+            .map_err(|e| hint(&e))?;
+    redis::cmd("PING")
+        .query_async::<String>(&mut conn)
         .await
-        .map_err(|_| hint(&"timed out"))?
         .map_err(|e| hint(&e))?;
-    redis::cmd("PING").query_async::<String>(&mut conn).await.map_err(|e| hint(&e))?;
     Ok(conn)
 }

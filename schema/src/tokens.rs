@@ -19,7 +19,8 @@ pub fn hash_token(token: &str) -> Vec<u8> {
 }
 
 fn mac(secret: &str, purpose: &str, message: &str) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(purpose.as_bytes());
     mac.update(b"\0");
     mac.update(message.as_bytes());
@@ -28,7 +29,11 @@ fn mac(secret: &str, purpose: &str, message: &str) -> Vec<u8> {
 
 /// `base64(message).base64(hmac)`: reusable, tied to its purpose so one kind can't pass for another.
 pub fn sign(secret: &str, purpose: &str, message: &str) -> String {
-    format!("{}.{}", URL_SAFE_NO_PAD.encode(message), URL_SAFE_NO_PAD.encode(mac(secret, purpose, message)))
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(message),
+        URL_SAFE_NO_PAD.encode(mac(secret, purpose, message))
+    )
 }
 
 /// The signed message, if the token is intact and was made for this purpose.
