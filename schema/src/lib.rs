@@ -4,12 +4,16 @@
 pub mod accounts;
 pub mod config;
 pub mod db;
+pub mod digests;
 pub mod error;
 pub mod i18n;
 pub mod models;
+pub mod outbox;
 pub mod redis_conn;
+pub mod reminders;
 pub mod schema;
 pub mod stats;
+pub mod subscriptions;
 pub mod tokens;
 pub mod users;
 

@@ -1,1 +1,229 @@
-fn main() {}
+//! `birgemiz-worker`: delivers the outbox and runs the schedules (relay, digests, reminders).
+
+mod delivery;
+mod mailer;
+mod render;
+mod schedules;
+mod settings;
+mod template;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::*;
+use apalis_redis::Config as QueueConfig;
+use birgemiz_schema::config::Config;
+use birgemiz_schema::outbox::{self, OutboxJob};
+use birgemiz_schema::{db, digests, redis_conn};
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+
+use crate::delivery::{Deliverer, Outcome};
+use crate::render::RenderEnv;
+use crate::schedules::Queue;
+use crate::settings::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "birgemiz-worker",
+    version,
+    about = "Birgemiz background worker: email delivery, digests, reminders"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Consume the email queue and run the schedules until SIGTERM/SIGINT (the default)
+    Run,
+    /// Start one digest run now and exit once it is queued
+    DigestNow,
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run().await,
+        Command::DigestNow => digest_now().await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            tracing::error!("{reason}");
+            eprintln!("birgemiz-worker: {reason}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A name no other process (or earlier life of this one) has used, as apalis requires.
+fn unique_worker_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into());
+    let nonce: u32 = rand::random();
+    format!("{host}-{}-{nonce:08x}", std::process::id())
+}
+
+async fn shutdown_signal() -> std::io::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config = Config::from_env()?;
+    let settings = Settings::from_env()?;
+    let (schedule, tz) = schedules::digest_schedule(&config.digest_schedule, &config.timezone)?;
+    let concurrency = config.worker_concurrency;
+    let pool = db::connect(&config.database_url, concurrency as u32 + 4)
+        .await
+        .map_err(|e| e.to_string())?;
+    let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
+        .await
+        .map_err(|e| e.to_string())?;
+    let transport = mailer::transport(&config.smtp_url, concurrency as u32)?;
+    let from = config
+        .mail_from
+        .parse()
+        .map_err(|e| format!("MAIL_FROM {:?} is not a mailbox: {e}", config.mail_from))?;
+    let worker_name = unique_worker_name();
+    let deliverer = Arc::new(Deliverer {
+        pool: pool.clone(),
+        transport,
+        from,
+        render_env: RenderEnv {
+            public_url: config.public_url.clone(),
+            app_secret: config.app_secret.clone(),
+            timezone: tz,
+        },
+        settings: settings.clone(),
+        worker_name: worker_name.clone(),
+    });
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let queue = |redis: &redis::aio::ConnectionManager| Queue {
+        redis: redis.clone(),
+        namespace: config.redis_namespace.clone(),
+    };
+    let schedules = [
+        tokio::spawn(schedules::relay_loop(
+            pool.clone(),
+            queue(&redis),
+            settings.relay_interval,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(schedules::digest_loop(
+            pool.clone(),
+            queue(&redis),
+            schedule,
+            tz,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(schedules::reminders_loop(
+            pool.clone(),
+            queue(&redis),
+            config.timezone.clone(),
+            settings.reminder_interval,
+            stop_rx.clone(),
+        )),
+    ];
+
+    let queue_config = QueueConfig::default()
+        .queue(outbox::queue_name(&config.redis_namespace))
+        .batch_size(concurrency.max(10));
+    let storage =
+        outbox::job_storage(redis.clone(), &config.redis_namespace).with_config(queue_config);
+    let poll = settings.poll_interval;
+    tracing::info!(worker = %worker_name, concurrency, queue = %outbox::queue_name(&config.redis_namespace), "worker started");
+    let monitor = Monitor::new()
+        .register(move |restarts| {
+            WorkerBuilder::new(format!("{worker_name}-{restarts}"))
+                .backend(storage.clone().poll_with_interval(poll))
+                .concurrency(concurrency)
+                .data(deliverer.clone())
+                .build(handle)
+        })
+        // A Redis outage ends the consumer; start it again (the relay keeps PostgreSQL's rows safe).
+        .should_restart(|ctx, error| {
+            tracing::warn!(worker = %ctx.name(), %error, "queue consumer stopped; restarting");
+            std::thread::sleep(Duration::from_millis(500));
+            true
+        })
+        .shutdown_timeout(Duration::from_secs(30));
+    let result = monitor.run_with_signal(shutdown_signal()).await;
+    stop_tx.send_replace(true);
+    for task in schedules {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "a schedule task panicked");
+        }
+    }
+    tracing::info!("worker stopped");
+    result.map_err(|e| format!("queue consumer: {e}"))
+}
+
+async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), BoxDynError> {
+    // Errors are logged here and not returned: apalis's own retries are linear and live in Redis;
+    // the outbox row (backoff in PostgreSQL, relay sweep) decides what is retried and when.
+    match deliverer.deliver(job.id).await {
+        Ok(Outcome::Skipped) => tracing::trace!(outbox_id = job.id, "not claimable; skipped"),
+        Ok(outcome) => tracing::debug!(outbox_id = job.id, ?outcome, "delivered"),
+        Err(e) => {
+            tracing::warn!(outbox_id = job.id, error = %e, "delivery interrupted; the relay retries")
+        }
+    }
+    Ok(())
+}
+
+async fn digest_now() -> Result<(), String> {
+    let config = Config::from_env()?;
+    let pool = db::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
+        .await
+        .map_err(|e| e.to_string())?;
+    let queue = Queue {
+        redis,
+        namespace: config.redis_namespace.clone(),
+    };
+    let (run, created) = {
+        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        digests::start_manual_run(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    schedules::fill_run(&pool, &queue, run.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    let runs = digests::list_runs(&mut conn, 20)
+        .await
+        .map_err(|e| e.to_string())?;
+    let recipients = runs
+        .iter()
+        .find(|r| r.id == run.id)
+        .map(|r| r.recipient_count)
+        .unwrap_or_default();
+    tracing::info!(run_id = run.id, created, recipients, "digest run queued");
+    println!("{}", run.id);
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The outbox: every email is a row written in the same transaction as the change that causes it.
+//! PostgreSQL decides what is sent; Redis (an apalis queue of outbox ids) only carries wake-ups.
+//!
+//! # How the api uses it
+//! 1. Inside the transaction: [`enqueue`] (or [`enqueue_many`]) returns the new row id, or `None`
+//!    when a row with the same dedupe key exists (the email was already queued: nothing to do).
+//! 2. After commit: [`push_after_commit`] with the ids. A failed push is logged by the caller and
+//!    otherwise ignored: the worker's relay sweep finds every due row within seconds anyway.
+//!
+//! # Link tokens
+//! Sign-in, verification and subscription-confirmation emails carry a one-time token whose hash is
+//! in `one_time_tokens`; the raw token exists nowhere else. It travels in this row's `payload`
+//! (`{"token": …}`) and the worker removes it from the payload in the same statement that marks the
+//! row `SENT` or `FAILED`, so a database copy taken later holds no usable link. A row not yet sent
+//! still holds its token: that is the price of sending it after commit, and such a row expires
+//! with the token (one_time_tokens.expires_at).
+//!
+//! # Rendering
+//! The payload holds ids (and the token), never rendered text: the worker renders from current
+//! rows, in the row's locale, so a retry after a crash renders the same bytes.
+
+use apalis::prelude::TaskSink;
+use apalis_redis::{Config as QueueConfig, RedisStorage};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::i18n::Locale;
+use crate::schema::outbox;
+
+/// What an email is; stored in `outbox.kind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EmailKind {
+    VerifyEmail,
+    SignInLink,
+    ApplicationReceipt,
+    NewApplicationNotice,
+    ApplicationDecision,
+    NominationReceipt,
+    NominationDecision,
+    SubscriptionConfirmation,
+    ResultsAnnouncement,
+    VotingClosesReminder,
+    NominationClosesReminder,
+    ProjectStartsReminder,
+    Digest,
+}
+
+impl EmailKind {
+    pub const ALL: [EmailKind; 13] = [
+        EmailKind::VerifyEmail,
+        EmailKind::SignInLink,
+        EmailKind::ApplicationReceipt,
+        EmailKind::NewApplicationNotice,
+        EmailKind::ApplicationDecision,
+        EmailKind::NominationReceipt,
+        EmailKind::NominationDecision,
+        EmailKind::SubscriptionConfirmation,
+        EmailKind::ResultsAnnouncement,
+        EmailKind::VotingClosesReminder,
+        EmailKind::NominationClosesReminder,
+        EmailKind::ProjectStartsReminder,
+        EmailKind::Digest,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailKind::VerifyEmail => "VERIFY_EMAIL",
+            EmailKind::SignInLink => "SIGN_IN_LINK",
+            EmailKind::ApplicationReceipt => "APPLICATION_RECEIPT",
+            EmailKind::NewApplicationNotice => "NEW_APPLICATION_NOTICE",
+            EmailKind::ApplicationDecision => "APPLICATION_DECISION",
+            EmailKind::NominationReceipt => "NOMINATION_RECEIPT",
+            EmailKind::NominationDecision => "NOMINATION_DECISION",
+            EmailKind::SubscriptionConfirmation => "SUBSCRIPTION_CONFIRMATION",
+            EmailKind::ResultsAnnouncement => "RESULTS_ANNOUNCEMENT",
+            EmailKind::VotingClosesReminder => "VOTING_CLOSES_REMINDER",
+            EmailKind::NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
+            EmailKind::ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
+            EmailKind::Digest => "DIGEST",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EmailKind> {
+        EmailKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Bulk mail honours suppressions and carries List-Unsubscribe; transactional mail does not.
+    pub fn is_bulk(self) -> bool {
+        matches!(
+            self,
+            EmailKind::ResultsAnnouncement
+                | EmailKind::VotingClosesReminder
+                | EmailKind::NominationClosesReminder
+                | EmailKind::ProjectStartsReminder
+                | EmailKind::Digest
+        )
+    }
+}
+
+/// An email with what it is about; serialized (tagged by `kind`) into `outbox.payload`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Email {
+    VerifyEmail {
+        token: Option<String>,
+    },
+    SignInLink {
+        token: Option<String>,
+    },
+    ApplicationReceipt {
+        application_id: i64,
+    },
+    NewApplicationNotice {
+        application_id: i64,
+    },
+    ApplicationDecision {
+        application_id: i64,
+    },
+    NominationReceipt {
+        nomination_id: i64,
+    },
+    NominationDecision {
+        nomination_id: i64,
+    },
+    SubscriptionConfirmation {
+        token: Option<String>,
+    },
+    ResultsAnnouncement {
+        award_id: i64,
+    },
+    VotingClosesReminder {
+        award_id: i64,
+    },
+    NominationClosesReminder {
+        award_id: i64,
+    },
+    ProjectStartsReminder {
+        project_id: i64,
+    },
+    /// Content published in `[since, until)`: fixed at enqueue time so a re-send is identical.
+    Digest {
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+}
+
+impl Email {
+    pub fn kind(&self) -> EmailKind {
+        match self {
+            Email::VerifyEmail { .. } => EmailKind::VerifyEmail,
+            Email::SignInLink { .. } => EmailKind::SignInLink,
+            Email::ApplicationReceipt { .. } => EmailKind::ApplicationReceipt,
+            Email::NewApplicationNotice { .. } => EmailKind::NewApplicationNotice,
+            Email::ApplicationDecision { .. } => EmailKind::ApplicationDecision,
+            Email::NominationReceipt { .. } => EmailKind::NominationReceipt,
+            Email::NominationDecision { .. } => EmailKind::NominationDecision,
+            Email::SubscriptionConfirmation { .. } => EmailKind::SubscriptionConfirmation,
+            Email::ResultsAnnouncement { .. } => EmailKind::ResultsAnnouncement,
+            Email::VotingClosesReminder { .. } => EmailKind::VotingClosesReminder,
+            Email::NominationClosesReminder { .. } => EmailKind::NominationClosesReminder,
+            Email::ProjectStartsReminder { .. } => EmailKind::ProjectStartsReminder,
+            Email::Digest { .. } => EmailKind::Digest,
+        }
+    }
+
+    pub fn to_payload(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({}))
+    }
+
+    pub fn from_payload(payload: &serde_json::Value) -> Result<Email> {
+        serde_json::from_value(payload.clone())
+            .map_err(|e| Error::Internal(format!("outbox payload: {e}")))
+    }
+}
+
+/// A row to insert. `dedupe_key` makes the insert idempotent: build it from what makes the email
+/// unique, e.g. `application-receipt:{application_id}` or `sign-in:{token_id}`.
+#[derive(Clone, Debug)]
+pub struct NewEmail {
+    pub email: Email,
+    pub recipient: String,
+    pub locale: Locale,
+    pub dedupe_key: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct OutboxInsert<'a> {
+    kind: &'a str,
+    recipient: String,
+    locale: &'a str,
+    payload: serde_json::Value,
+    dedupe_key: &'a str,
+    bulk: bool,
+    digest_run_id: Option<i64>,
+}
+
+fn insertable(e: &NewEmail, digest_run_id: Option<i64>) -> OutboxInsert<'_> {
+    let kind = e.email.kind();
+    OutboxInsert {
+        kind: kind.as_str(),
+        recipient: e.recipient.trim().to_lowercase(),
+        locale: e.locale.as_str(),
+        payload: e.email.to_payload(),
+        dedupe_key: &e.dedupe_key,
+        bulk: kind.is_bulk(),
+        digest_run_id,
+    }
+}
+
+/// Inserts one row; `None` when its dedupe key was already used (the email is already queued).
+pub async fn enqueue(conn: &mut AsyncPgConnection, email: NewEmail) -> Result<Option<i64>> {
+    let id = diesel::insert_into(outbox::table)
+        .values(insertable(&email, None))
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing()
+        .returning(outbox::id)
+        .get_result::<i64>(conn)
+        .await
+        .optional()?;
+    Ok(id)
+}
+
+/// Inserts many rows at once; returns the ids of the rows actually inserted.
+pub async fn enqueue_many(conn: &mut AsyncPgConnection, emails: &[NewEmail]) -> Result<Vec<i64>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = emails.iter().map(|e| insertable(e, None)).collect();
+    let ids = diesel::insert_into(outbox::table)
+        .values(rows)
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing()
+        .returning(outbox::id)
+        .get_results::<i64>(conn)
+        .await?;
+    Ok(ids)
+}
+
+/// The apalis job: only the outbox id; everything else is read from the row when it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxJob {
+    pub id: i64,
+}
+
+/// The queue both the api (producer) and the worker (consumer) use, under the Redis namespace.
+pub fn queue_name(namespace: &str) -> String {
+    format!("{namespace}:outbox")
+}
+
+/// The apalis storage for outbox jobs on `namespace`'s queue.
+pub fn job_storage(redis: ConnectionManager, namespace: &str) -> RedisStorage<OutboxJob> {
+    RedisStorage::new(redis).with_config(QueueConfig::default().queue(queue_name(namespace)))
+}
+
+/// The fast path, called after the transaction that enqueued `ids` committed. An error means only
+/// that the email waits for the relay sweep (a few seconds); log it, don't fail the request.
+pub async fn push_after_commit(
+    redis: ConnectionManager,
+    namespace: &str,
+    ids: &[i64],
+) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut storage = job_storage(redis, namespace);
+    storage
+        .push_bulk(ids.iter().map(|&id| OutboxJob { id }).collect())
+        .await
+        .map_err(|e| Error::Internal(format!("pushing outbox jobs: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_payload_is_tagged() {
+        for k in EmailKind::ALL {
+            assert_eq!(EmailKind::parse(k.as_str()), Some(k));
+        }
+        let e = Email::NominationReceipt { nomination_id: 7 };
+        let p = e.to_payload();
+        assert_eq!(p["kind"], "NOMINATION_RECEIPT");
+        assert_eq!(Email::from_payload(&p).unwrap(), e);
+        assert_eq!(p["kind"], e.kind().as_str());
+    }
+}

@@ -1,0 +1,335 @@
+//! Email subscriptions: double opt-in, confirmation, unsubscribe (all or some topics) and
+//! preferences, all reached by a link: a one-time token to confirm, a long-lived HMAC token to
+//! unsubscribe or change preferences (RFC 8058 one-click needs a token that works repeatedly).
+//!
+//! `subscribe` answers the same whatever the address's state, so it tells nobody whether an
+//! address is subscribed; only the mailbox owner learns more, through the email.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::i18n::Locale;
+use crate::models::EmailSubscription;
+use crate::outbox::{self, Email, NewEmail};
+use crate::schema::{email_subscriptions, one_time_tokens};
+use crate::tokens;
+
+/// How long a confirmation link works.
+pub const CONFIRM_TTL: Duration = Duration::days(7);
+/// The HMAC purpose of unsubscribe/preferences tokens.
+pub const UNSUBSCRIBE_PURPOSE: &str = "unsubscribe";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Topic {
+    WeeklyDigest,
+    AwardUpdates,
+    News,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 3] = [Topic::WeeklyDigest, Topic::AwardUpdates, Topic::News];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::WeeklyDigest => "WEEKLY_DIGEST",
+            Topic::AwardUpdates => "AWARD_UPDATES",
+            Topic::News => "NEWS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+pub const PENDING: &str = "PENDING_CONFIRMATION";
+pub const ACTIVE: &str = "ACTIVE";
+pub const UNSUBSCRIBED: &str = "UNSUBSCRIBED";
+
+/// Lower-cased, trimmed, and plausible enough to be worth a confirmation email.
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"\\".contains(c));
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::bad_input("email", "is not a valid email address"))
+    }
+}
+
+fn topic_strings(topics: &[Topic]) -> Vec<String> {
+    let mut v: Vec<String> = Topic::ALL
+        .iter()
+        .filter(|t| topics.contains(t))
+        .map(|t| t.as_str().to_owned())
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The topics of a subscription as enums (unknown values, impossible by the CHECK, are dropped).
+pub fn topics_of(sub: &EmailSubscription) -> Vec<Topic> {
+    sub.topics
+        .iter()
+        .flatten()
+        .filter_map(|t| Topic::parse(t))
+        .collect()
+}
+
+/// The token of the unsubscribe and preferences links of `email`.
+pub fn unsubscribe_token(secret: &str, email: &str) -> String {
+    tokens::sign(secret, UNSUBSCRIBE_PURPOSE, email)
+}
+
+/// `PUBLIC_URL/unsubscribe?token=…`, the List-Unsubscribe target.
+pub fn unsubscribe_url(public_url: &str, secret: &str, email: &str) -> String {
+    format!(
+        "{}/unsubscribe?token={}",
+        public_url.trim_end_matches('/'),
+        unsubscribe_token(secret, email)
+    )
+}
+
+/// `PUBLIC_URL/subscriptions/confirm?token=…`.
+pub fn confirm_url(public_url: &str, token: &str) -> String {
+    format!(
+        "{}/subscriptions/confirm?token={token}",
+        public_url.trim_end_matches('/')
+    )
+}
+
+/// Double opt-in. New, pending and unsubscribed addresses get a (new) confirmation email; an
+/// active subscription is left as it is (a stranger must not change someone's topics). Returns
+/// the outbox id to push after commit, if an email was queued. Call inside a transaction.
+pub async fn subscribe(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    locale: Locale,
+    topics: &[Topic],
+) -> Result<Option<i64>> {
+    let email = normalize_email(email)?;
+    let topics = if topics.is_empty() {
+        vec![Topic::WeeklyDigest]
+    } else {
+        topics.to_vec()
+    };
+    let topics = topic_strings(&topics);
+    let existing: Option<EmailSubscription> = email_subscriptions::table
+        .filter(email_subscriptions::email.eq(&email))
+        .select(EmailSubscription::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    match existing {
+        Some(sub) if sub.status == ACTIVE => return Ok(None),
+        Some(sub) => {
+            diesel::update(email_subscriptions::table.find(sub.id))
+                .set((
+                    email_subscriptions::status.eq(PENDING),
+                    email_subscriptions::topics.eq(&topics),
+                    email_subscriptions::locale.eq(locale.as_str()),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        None => {
+            diesel::insert_into(email_subscriptions::table)
+                .values((
+                    email_subscriptions::email.eq(&email),
+                    email_subscriptions::locale.eq(locale.as_str()),
+                    email_subscriptions::topics.eq(&topics),
+                    email_subscriptions::status.eq(PENDING),
+                ))
+                .on_conflict(email_subscriptions::email)
+                .do_nothing()
+                .execute(conn)
+                .await?;
+        }
+    }
+    let token = tokens::random_token();
+    let token_id: i64 = diesel::insert_into(one_time_tokens::table)
+        .values((
+            one_time_tokens::purpose.eq("CONFIRM_SUBSCRIPTION"),
+            one_time_tokens::email.eq(&email),
+            one_time_tokens::token_hash.eq(tokens::hash_token(&token)),
+            one_time_tokens::expires_at.eq(Utc::now() + CONFIRM_TTL),
+        ))
+        .returning(one_time_tokens::id)
+        .get_result(conn)
+        .await?;
+    outbox::enqueue(
+        conn,
+        NewEmail {
+            email: Email::SubscriptionConfirmation { token: Some(token) },
+            recipient: email,
+            locale,
+            dedupe_key: format!("subscription-confirm:{token_id}"),
+        },
+    )
+    .await
+}
+
+/// Confirms with the one-time token of the confirmation email (POST only: scanners GET links).
+pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailSubscription> {
+    let now = Utc::now();
+    let email: Option<String> = diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token)))
+            .filter(one_time_tokens::purpose.eq("CONFIRM_SUBSCRIPTION"))
+            .filter(one_time_tokens::used_at.is_null())
+            .filter(one_time_tokens::expires_at.gt(now)),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .returning(one_time_tokens::email)
+    .get_result(conn)
+    .await
+    .optional()?;
+    let email =
+        email.ok_or_else(|| Error::bad_input("token", "this link is invalid or has expired"))?;
+    let sub =
+        diesel::update(email_subscriptions::table.filter(email_subscriptions::email.eq(&email)))
+            .set((
+                email_subscriptions::status.eq(ACTIVE),
+                email_subscriptions::confirmed_at.eq(now),
+                email_subscriptions::unsubscribed_at.eq(None::<chrono::DateTime<Utc>>),
+                // The first digest covers what happens after confirmation, not the archive.
+                email_subscriptions::last_digest_at.eq(now),
+            ))
+            .returning(EmailSubscription::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
+    sub.ok_or(Error::NotFound("subscription"))
+}
+
+/// The subscription an unsubscribe/preferences token stands for.
+pub async fn find_by_token(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    token: &str,
+) -> Result<EmailSubscription> {
+    let email = tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
+        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))?;
+    email_subscriptions::table
+        .filter(email_subscriptions::email.eq(email))
+        .select(EmailSubscription::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .ok_or(Error::NotFound("subscription"))
+}
+
+/// Unsubscribes from `topics`, or from everything when `topics` is `None` or leaves none.
+/// Idempotent: one-click clients may POST twice.
+pub async fn unsubscribe(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    token: &str,
+    topics: Option<&[Topic]>,
+) -> Result<EmailSubscription> {
+    let sub = find_by_token(conn, secret, token).await?;
+    let remaining: Vec<Topic> = match topics {
+        None => Vec::new(),
+        Some(drop) => topics_of(&sub)
+            .into_iter()
+            .filter(|t| !drop.contains(t))
+            .collect(),
+    };
+    let now = Utc::now();
+    let query = diesel::update(email_subscriptions::table.find(sub.id));
+    let updated = if remaining.is_empty() {
+        query
+            .set((
+                email_subscriptions::status.eq(UNSUBSCRIBED),
+                email_subscriptions::unsubscribed_at.eq(now),
+            ))
+            .returning(EmailSubscription::as_returning())
+            .get_result(conn)
+            .await?
+    } else {
+        query
+            .set(email_subscriptions::topics.eq(topic_strings(&remaining)))
+            .returning(EmailSubscription::as_returning())
+            .get_result(conn)
+            .await?
+    };
+    Ok(updated)
+}
+
+/// The preferences page: change topics and/or language. An empty topic list unsubscribes.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    token: &str,
+    topics: Option<&[Topic]>,
+    locale: Option<Locale>,
+) -> Result<EmailSubscription> {
+    let sub = find_by_token(conn, secret, token).await?;
+    if let Some(locale) = locale {
+        diesel::update(email_subscriptions::table.find(sub.id))
+            .set(email_subscriptions::locale.eq(locale.as_str()))
+            .execute(conn)
+            .await?;
+    }
+    let Some(topics) = topics else {
+        return find_by_token(conn, secret, token).await;
+    };
+    if topics.is_empty() {
+        return unsubscribe(conn, secret, token, None).await;
+    }
+    // Choosing topics again on an unsubscribed address is the owner acting through their own
+    // signed link, so it reactivates without a new confirmation.
+    let reactivate = sub.status == UNSUBSCRIBED && sub.confirmed_at.is_some();
+    let status = if reactivate {
+        ACTIVE
+    } else {
+        sub.status.as_str()
+    };
+    Ok(diesel::update(email_subscriptions::table.find(sub.id))
+        .set((
+            email_subscriptions::topics.eq(topic_strings(topics)),
+            email_subscriptions::status.eq(status),
+        ))
+        .returning(EmailSubscription::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalized_and_checked() {
+        assert_eq!(normalize_email(" A@B.kz ").unwrap(), "a@b.kz");
+        assert!(normalize_email("a@b").is_err());
+        assert!(normalize_email("a\r\nbcc:x@y.z@b.kz").is_err());
+        assert!(normalize_email("@b.kz").is_err());
+    }
+
+    #[test]
+    fn unsubscribe_tokens_name_the_address() {
+        let t = unsubscribe_token("s", "a@b.kz");
+        assert_eq!(
+            tokens::verify("s", UNSUBSCRIBE_PURPOSE, &t).as_deref(),
+            Some("a@b.kz")
+        );
+        assert!(
+            unsubscribe_url("http://x/", "s", "a@b.kz").starts_with("http://x/unsubscribe?token=")
+        );
+    }
+}

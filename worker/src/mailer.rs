@@ -1,0 +1,101 @@
+//! SMTP: the pooled lettre transport and the MIME message. A message is a pure function of its
+//! outbox row (Message-ID, Date and MIME boundary derive from the row), so the rare re-send after a
+//! crash between the server's `250` and our commit is a byte-identical copy.
+
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, Message, Tokio1Executor};
+
+use crate::template::Rendered;
+
+pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
+
+/// `smtp://host:port` (plain), `smtp://host:port?tls=starttls` (STARTTLS required),
+/// `smtps://user:pass@host:465` (implicit TLS); credentials in the URL are used for AUTH.
+pub fn transport(smtp_url: &str, pool_size: u32) -> Result<Transport, String> {
+    let url = smtp_url.replace("tls=starttls", "tls=required");
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|e| {
+        format!(
+            "SMTP_URL {:?} is not usable: {e}",
+            birgemiz_schema::db::redact_url(smtp_url)
+        )
+    })?;
+    Ok(builder
+        .timeout(Some(Duration::from_secs(30)))
+        .pool_config(
+            PoolConfig::new()
+                .max_size(pool_size)
+                .idle_timeout(Duration::from_secs(60)),
+        )
+        .build())
+}
+
+/// Everything about one message that is not its rendered content.
+pub struct Envelope<'a> {
+    pub outbox_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub from: &'a Mailbox,
+    pub to: &'a str,
+    /// Set for bulk mail: the RFC 8058 one-click target.
+    pub unsubscribe_url: Option<String>,
+}
+
+/// The domain of the sender, for Message-IDs.
+pub fn message_id_domain(from: &Mailbox) -> String {
+    from.email.domain().to_owned()
+}
+
+pub fn message_id(outbox_id: i64, domain: &str) -> String {
+    format!("<outbox.{outbox_id}@{domain}>")
+}
+
+/// Builds the message; an error means the row can never be sent as is (a bad address).
+pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message, String> {
+    let to: Mailbox = env
+        .to
+        .parse()
+        .map_err(|e| format!("invalid recipient address: {e}"))?;
+    let created: SystemTime = env.created_at.into();
+    // `=_` never occurs in quoted-printable or base64 output, so no body can contain the boundary.
+    let boundary = format!("=_birgemiz_alt_{}", env.outbox_id);
+    let body = MultiPart::alternative()
+        .boundary(boundary)
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(content.text.clone()),
+        )
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_HTML)
+                .body(content.html.clone()),
+        );
+    let mut message = Message::builder()
+        .from(env.from.clone())
+        .to(to)
+        .subject(content.subject.clone())
+        .date(created)
+        .message_id(Some(message_id(
+            env.outbox_id,
+            &message_id_domain(env.from),
+        )))
+        .multipart(body)
+        .map_err(|e| format!("building the message: {e}"))?;
+    if let Some(url) = &env.unsubscribe_url {
+        // The URL is ours (PUBLIC_URL + a base64url token): plain ASCII without spaces or CR/LF.
+        let headers = message.headers_mut();
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            format!("<{url}>"),
+        ));
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".to_owned(),
+        ));
+    }
+    Ok(message)
+}

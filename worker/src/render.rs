@@ -1,0 +1,347 @@
+//! Turns an outbox row into subject, text and HTML: loads what the payload's ids point at, in the
+//! row's locale, and fills the kind's template. Everything shown is read from current rows, except
+//! a digest's time window, which the row fixes so that a re-send renders the same bytes.
+
+use std::collections::HashMap;
+
+use birgemiz_schema::i18n::{Locale, LocalizedText};
+use birgemiz_schema::outbox::{Email, EmailKind};
+use birgemiz_schema::schema::{
+    applications, award_categories, awards, nominations, posts, projects, users,
+};
+use birgemiz_schema::{Error, Result, subscriptions};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::template::{self, Rendered, Value};
+
+/// What rendering needs besides the row.
+pub struct RenderEnv {
+    pub public_url: String,
+    pub app_secret: String,
+    pub timezone: Tz,
+}
+
+macro_rules! sources {
+    ($($kind:ident => $file:literal),* $(,)?) => {
+        fn source(locale: Locale, kind: EmailKind) -> &'static str {
+            match (locale, kind) {
+                $(
+                    (Locale::Kk, EmailKind::$kind) => include_str!(concat!("../templates/kk/", $file, ".txt")),
+                    (Locale::Ru, EmailKind::$kind) => include_str!(concat!("../templates/ru/", $file, ".txt")),
+                    (Locale::En, EmailKind::$kind) => include_str!(concat!("../templates/en/", $file, ".txt")),
+                )*
+            }
+        }
+    };
+}
+
+sources! {
+    VerifyEmail => "VERIFY_EMAIL",
+    SignInLink => "SIGN_IN_LINK",
+    ApplicationReceipt => "APPLICATION_RECEIPT",
+    NewApplicationNotice => "NEW_APPLICATION_NOTICE",
+    ApplicationDecision => "APPLICATION_DECISION",
+    NominationReceipt => "NOMINATION_RECEIPT",
+    NominationDecision => "NOMINATION_DECISION",
+    SubscriptionConfirmation => "SUBSCRIPTION_CONFIRMATION",
+    ResultsAnnouncement => "RESULTS_ANNOUNCEMENT",
+    VotingClosesReminder => "VOTING_CLOSES_REMINDER",
+    NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
+    ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
+    Digest => "DIGEST",
+}
+
+fn footer(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Kk => include_str!("../templates/kk/FOOTER.txt"),
+        Locale::Ru => include_str!("../templates/ru/FOOTER.txt"),
+        Locale::En => include_str!("../templates/en/FOOTER.txt"),
+    }
+}
+
+fn decision_word(locale: Locale, status: &str) -> &'static str {
+    match (locale, status) {
+        (Locale::En, "ACCEPTED") => "accepted",
+        (Locale::En, "APPROVED") => "approved",
+        (Locale::En, _) => "declined",
+        (Locale::Ru, "ACCEPTED") => "принята",
+        (Locale::Ru, "APPROVED") => "одобрена",
+        (Locale::Ru, _) => "отклонена",
+        (Locale::Kk, "ACCEPTED") => "қабылданды",
+        (Locale::Kk, "APPROVED") => "мақұлданды",
+        (Locale::Kk, _) => "қабылданбады",
+    }
+}
+
+fn nothing_new(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Kk => "— жаңалық жоқ",
+        Locale::Ru => "— ничего нового",
+        Locale::En => "— nothing new",
+    }
+}
+
+fn text(t: &LocalizedText, locale: Locale) -> String {
+    t.resolve(locale).unwrap_or("Birgemiz").to_owned()
+}
+
+/// Renders `email` for `recipient` in `locale`; `bulk` adds the unsubscribe footer.
+pub async fn render(
+    conn: &mut AsyncPgConnection,
+    env: &RenderEnv,
+    email: &Email,
+    recipient: &str,
+    locale: Locale,
+    bulk: bool,
+) -> Result<Rendered> {
+    let url = |path: &str| format!("{}{path}", env.public_url);
+    let when = |t: DateTime<Utc>| {
+        t.with_timezone(&env.timezone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut v: HashMap<&str, Value> = HashMap::new();
+    let token_link = |token: &Option<String>, path: &str| -> Result<Value> {
+        let token = token
+            .as_deref()
+            .ok_or_else(|| Error::Internal("link token already cleared".into()))?;
+        Ok(Value::Link(format!(
+            "{}{path}?token={token}",
+            env.public_url
+        )))
+    };
+    match email {
+        Email::VerifyEmail { token } | Email::SignInLink { token } => {
+            v.insert("link", token_link(token, "/auth/link")?);
+        }
+        Email::SubscriptionConfirmation { token } => {
+            v.insert("link", token_link(token, "/subscriptions/confirm")?);
+        }
+        Email::ApplicationReceipt { application_id }
+        | Email::NewApplicationNotice { application_id }
+        | Email::ApplicationDecision { application_id } => {
+            let (status, title, slug, volunteer): (String, LocalizedText, String, String) =
+                applications::table
+                    .inner_join(projects::table)
+                    .inner_join(users::table)
+                    .filter(applications::id.eq(application_id))
+                    .select((
+                        applications::status,
+                        projects::title,
+                        projects::slug,
+                        users::display_name,
+                    ))
+                    .first(conn)
+                    .await?;
+            v.insert("project", Value::Text(text(&title, locale)));
+            v.insert("volunteer", Value::Text(volunteer));
+            v.insert(
+                "decision",
+                Value::Text(decision_word(locale, &status).to_owned()),
+            );
+            v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
+        }
+        Email::NominationReceipt { nomination_id }
+        | Email::NominationDecision { nomination_id } => {
+            let (name, status, category, award, slug): (
+                String,
+                String,
+                LocalizedText,
+                LocalizedText,
+                String,
+            ) = nominations::table
+                .inner_join(award_categories::table.inner_join(awards::table))
+                .filter(nominations::id.eq(nomination_id))
+                .select((
+                    nominations::nominee_name,
+                    nominations::status,
+                    award_categories::title,
+                    awards::title,
+                    awards::slug,
+                ))
+                .first(conn)
+                .await?;
+            v.insert("nominee", Value::Text(name));
+            v.insert("category", Value::Text(text(&category, locale)));
+            v.insert("award", Value::Text(text(&award, locale)));
+            v.insert(
+                "decision",
+                Value::Text(decision_word(locale, &status).to_owned()),
+            );
+            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+        }
+        Email::ResultsAnnouncement { award_id }
+        | Email::VotingClosesReminder { award_id }
+        | Email::NominationClosesReminder { award_id } => {
+            let (title, slug, nomination_closes, voting_closes): (
+                LocalizedText,
+                String,
+                DateTime<Utc>,
+                DateTime<Utc>,
+            ) = awards::table
+                .find(award_id)
+                .select((
+                    awards::title,
+                    awards::slug,
+                    awards::nomination_closes_at,
+                    awards::voting_closes_at,
+                ))
+                .first(conn)
+                .await?;
+            let deadline = if matches!(email, Email::NominationClosesReminder { .. }) {
+                nomination_closes
+            } else {
+                voting_closes
+            };
+            v.insert("award", Value::Text(text(&title, locale)));
+            v.insert("deadline", Value::Text(when(deadline)));
+            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+        }
+        Email::ProjectStartsReminder { project_id } => {
+            let (title, slug, starts): (LocalizedText, String, Option<DateTime<Utc>>) =
+                projects::table
+                    .find(project_id)
+                    .select((projects::title, projects::slug, projects::starts_at))
+                    .first(conn)
+                    .await?;
+            v.insert("project", Value::Text(text(&title, locale)));
+            v.insert("starts", Value::Text(starts.map(when).unwrap_or_default()));
+            v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
+        }
+        Email::Digest { since, until } => {
+            let projects: Vec<(LocalizedText, String)> = projects::table
+                .filter(projects::status.eq("PUBLISHED"))
+                .filter(projects::published_at.ge(since))
+                .filter(projects::published_at.lt(until))
+                .order((projects::published_at.desc(), projects::id.desc()))
+                .limit(20)
+                .select((projects::title, projects::slug))
+                .load(conn)
+                .await?;
+            let posts: Vec<(LocalizedText, String)> = posts::table
+                .filter(posts::published_at.ge(since))
+                .filter(posts::published_at.lt(until))
+                .order((posts::published_at.desc(), posts::id.desc()))
+                .limit(20)
+                .select((posts::title, posts::slug))
+                .load(conn)
+                .await?;
+            let in_window = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t >= *since && t < *until);
+            let award_rows: Vec<(LocalizedText, String, [Option<DateTime<Utc>>; 5])> =
+                awards::table
+                    .order(awards::id)
+                    .select((
+                        awards::title,
+                        awards::slug,
+                        awards::nomination_opens_at,
+                        awards::nomination_closes_at,
+                        awards::voting_opens_at,
+                        awards::voting_closes_at,
+                        awards::results_published_at,
+                    ))
+                    .load::<(
+                        LocalizedText,
+                        String,
+                        DateTime<Utc>,
+                        DateTime<Utc>,
+                        DateTime<Utc>,
+                        DateTime<Utc>,
+                        Option<DateTime<Utc>>,
+                    )>(conn)
+                    .await?
+                    .into_iter()
+                    .map(|(t, s, a, b, c, d, e)| (t, s, [Some(a), Some(b), Some(c), Some(d), e]))
+                    .collect();
+            let phase_names: [&str; 5] = match locale {
+                Locale::En => [
+                    "nominations open",
+                    "nominations closed",
+                    "voting open",
+                    "voting closed",
+                    "results published",
+                ],
+                Locale::Ru => [
+                    "открыт приём номинаций",
+                    "приём номинаций закрыт",
+                    "открыто голосование",
+                    "голосование закрыто",
+                    "опубликованы итоги",
+                ],
+                Locale::Kk => [
+                    "номинация қабылдау ашылды",
+                    "номинация қабылдау жабылды",
+                    "дауыс беру ашылды",
+                    "дауыс беру жабылды",
+                    "қорытынды жарияланды",
+                ],
+            };
+            let mut award_items = Vec::new();
+            for (title, slug, phases) in award_rows {
+                for (phase, at) in phases.iter().enumerate() {
+                    if in_window(*at) {
+                        award_items.push((
+                            format!("{}: {}", text(&title, locale), phase_names[phase]),
+                            Some(url(&format!("/awards/{slug}"))),
+                        ));
+                    }
+                }
+            }
+            let list = |items: Vec<(String, Option<String>)>| Value::List {
+                items,
+                empty: nothing_new(locale).to_owned(),
+            };
+            v.insert(
+                "projects",
+                list(
+                    projects
+                        .into_iter()
+                        .map(|(t, s)| (text(&t, locale), Some(url(&format!("/projects/{s}")))))
+                        .collect(),
+                ),
+            );
+            v.insert(
+                "posts",
+                list(
+                    posts
+                        .into_iter()
+                        .map(|(t, s)| (text(&t, locale), Some(url(&format!("/news/{s}")))))
+                        .collect(),
+                ),
+            );
+            v.insert("awards", list(award_items));
+        }
+    }
+    let mut source = source(locale, email.kind()).to_owned();
+    if bulk {
+        source = format!("{}\n\n{}", source.trim_end(), footer(locale));
+        v.insert(
+            "unsubscribe",
+            Value::Link(subscriptions::unsubscribe_url(
+                &env.public_url,
+                &env.app_secret,
+                recipient,
+            )),
+        );
+    }
+    template::render(&source, locale.as_str(), &v)
+        .map_err(|e| Error::Internal(format!("template: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_has_a_subject_line() {
+        for kind in EmailKind::ALL {
+            for locale in Locale::ALL {
+                let s = source(locale, kind);
+                assert!(s.starts_with("Subject: "), "{kind:?} {locale:?}");
+                assert!(s.contains("\n\n"), "{kind:?} {locale:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The worker's schedules: the relay sweep (which also fills and finishes digest runs), the
+//! digest cron and the reminders. Each takes effect once across any number of workers: the relay's
+//! pushes are harmless duplicates (the claim decides), a digest period is a unique row, reminders
+//! have dedupe keys and run under an advisory lock.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use birgemiz_schema::db::Pool;
+use birgemiz_schema::schema::outbox;
+use birgemiz_schema::{Error, Result, digests, outbox as ob, reminders};
+use chrono::Utc;
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use redis::aio::ConnectionManager;
+use tokio::sync::watch;
+
+const REMINDER_LOCK: i64 = 0x7265_6d69_6e64; // "remind"
+/// The relay does not push a row again within this long of its last push (it is in the queue).
+const REPUSH_AFTER: Duration = Duration::from_secs(20);
+
+pub struct Queue {
+    pub redis: ConnectionManager,
+    pub namespace: String,
+}
+
+impl Queue {
+    /// Pushes ids to the apalis queue; a Redis error is logged, as the next sweep pushes again.
+    pub async fn push(&self, ids: &[i64]) -> bool {
+        match ob::push_after_commit(self.redis.clone(), &self.namespace, ids).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, count = ids.len(), "could not push outbox ids; the relay retries");
+                false
+            }
+        }
+    }
+}
+
+/// Fills every batch of `run_id`, pushing each batch's ids as soon as it commits.
+pub async fn fill_run(pool: &Pool, queue: &Queue, run_id: i64) -> Result<()> {
+    loop {
+        let batch = {
+            let mut conn = pool.get().await?;
+            digests::fill_batch(&mut conn, run_id, digests::BATCH_SIZE).await?
+        };
+        queue.push(&batch.outbox_ids).await;
+        if batch.done {
+            return Ok(());
+        }
+    }
+}
+
+/// Due, unleased, unsent rows: the slow path behind the after-commit push.
+async fn sweep(pool: &Pool, queue: &Queue, recently: &mut HashMap<i64, Instant>) -> Result<usize> {
+    let now = Utc::now();
+    let ids: Vec<i64> = {
+        let mut conn = pool.get().await?;
+        outbox::table
+            .filter(outbox::status.eq("PENDING"))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(
+                outbox::lease_until
+                    .is_null()
+                    .or(outbox::lease_until.lt(now)),
+            )
+            .order((outbox::next_attempt_at, outbox::id))
+            .limit(5000)
+            .select(outbox::id)
+            .load(&mut conn)
+            .await?
+    };
+    recently.retain(|_, at| at.elapsed() < REPUSH_AFTER);
+    let fresh: Vec<i64> = ids
+        .into_iter()
+        .filter(|id| !recently.contains_key(id))
+        .collect();
+    if !fresh.is_empty() && queue.push(&fresh).await {
+        let at = Instant::now();
+        recently.extend(fresh.iter().map(|id| (*id, at)));
+    }
+    Ok(fresh.len())
+}
+
+async fn relay_tick(
+    pool: &Pool,
+    queue: &Queue,
+    recently: &mut HashMap<i64, Instant>,
+) -> Result<()> {
+    let runs = {
+        let mut conn = pool.get().await?;
+        digests::unfinished_runs(&mut conn).await?
+    };
+    for run in runs {
+        fill_run(pool, queue, run).await?;
+    }
+    let pushed = sweep(pool, queue, recently).await?;
+    if pushed > 0 {
+        tracing::debug!(pushed, "relay pushed due outbox rows");
+    }
+    let mut conn = pool.get().await?;
+    digests::finish_runs(&mut conn).await?;
+    Ok(())
+}
+
+pub async fn relay_loop(
+    pool: Pool,
+    queue: Queue,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut recently = HashMap::new();
+    loop {
+        if let Err(e) = relay_tick(&pool, &queue, &mut recently).await {
+            tracing::warn!(error = %e, "relay sweep failed; retrying next tick");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Parses DIGEST_SCHEDULE and TIMEZONE, so that `run` refuses a bad value at start.
+pub fn digest_schedule(expr: &str, tz: &str) -> std::result::Result<(cron::Schedule, Tz), String> {
+    let schedule = cron::Schedule::from_str(expr)
+        .map_err(|e| format!("DIGEST_SCHEDULE {expr:?} is not a cron expression: {e}"))?;
+    let tz = Tz::from_str(tz).map_err(|_| format!("TIMEZONE {tz:?} is not an IANA time zone"))?;
+    Ok((schedule, tz))
+}
+
+/// At each fire time, starts the run of the period ending then; the relay fills it.
+pub async fn digest_loop(
+    pool: Pool,
+    queue: Queue,
+    schedule: cron::Schedule,
+    tz: Tz,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let Some(fire) = schedule.upcoming(tz).next().map(|t| t.with_timezone(&Utc)) else {
+            return;
+        };
+        let wait = (fire - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        let start = digests::previous_fire(&schedule, &tz, fire)
+            .unwrap_or(fire - chrono::Duration::days(7));
+        let started = async {
+            let mut conn = pool.get().await?;
+            digests::start_run(&mut conn, start, fire).await
+        }
+        .await;
+        match started {
+            Ok(Some(run)) => {
+                tracing::info!(run_id = run.id, "digest run started");
+                if let Err(e) = fill_run(&pool, &queue, run.id).await {
+                    tracing::warn!(error = %e, "digest fill interrupted; the relay resumes it");
+                }
+            }
+            Ok(None) => tracing::debug!("digest run of this period already started elsewhere"),
+            Err(e) => tracing::error!(error = %e, "could not start the digest run"),
+        }
+        // Past the fire second, so `upcoming` moves on to the next one.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+async fn reminders_once(pool: &Pool, tz: &str) -> Result<Vec<i64>> {
+    let mut conn = pool.get().await?;
+    let tz = tz.to_owned();
+    (*conn)
+        .transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+            let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS locked")
+                .bind::<BigInt, _>(REMINDER_LOCK)
+                .get_result(conn)
+                .await?;
+            if !lock.locked {
+                return Ok(Vec::new());
+            }
+            reminders::enqueue_due(conn, &tz).await
+        })
+        .await
+}
+
+pub async fn reminders_loop(
+    pool: Pool,
+    queue: Queue,
+    tz: String,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        match reminders_once(&pool, &tz).await {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(count = ids.len(), "reminders queued");
+                queue.push(&ids).await;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reminder schedule failed; retrying next tick"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}

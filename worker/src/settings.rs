@@ -1,0 +1,64 @@
+//! Worker tunables beyond the shared Config. The defaults suit production; the tests shrink the
+//! delays (a 100 ms retry base instead of 30 s) to see retries, leases and sweeps in seconds.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// First retry delay after a temporary failure (`OUTBOX_RETRY_BASE_MS`).
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
+    /// Temporary failures before a row is given up as FAILED (`OUTBOX_MAX_ATTEMPTS`).
+    pub max_attempts: i32,
+    /// How long a claimed row is ours (`OUTBOX_LEASE_SECS`); a dead worker's rows wait this long.
+    pub lease: Duration,
+    /// Relay sweep period (`RELAY_INTERVAL_MS`).
+    pub relay_interval: Duration,
+    /// How often reminders are computed (`REMINDER_INTERVAL_SECS`).
+    pub reminder_interval: Duration,
+    /// How often an idle consumer asks Redis for jobs (`QUEUE_POLL_MS`).
+    pub poll_interval: Duration,
+}
+
+fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{name} must be a number from {} to {}",
+                    range.start(),
+                    range.end()
+                )
+            }),
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, String> {
+        Ok(Settings {
+            retry_base: Duration::from_millis(env_u64(
+                "OUTBOX_RETRY_BASE_MS",
+                30_000,
+                1..=3_600_000,
+            )?),
+            retry_cap: Duration::from_secs(6 * 3600),
+            max_attempts: env_u64("OUTBOX_MAX_ATTEMPTS", 12, 1..=100)? as i32,
+            lease: Duration::from_secs(env_u64("OUTBOX_LEASE_SECS", 120, 1..=3600)?),
+            relay_interval: Duration::from_millis(env_u64(
+                "RELAY_INTERVAL_MS",
+                3_000,
+                50..=600_000,
+            )?),
+            reminder_interval: Duration::from_secs(env_u64(
+                "REMINDER_INTERVAL_SECS",
+                60,
+                1..=86_400,
+            )?),
+            poll_interval: Duration::from_millis(env_u64("QUEUE_POLL_MS", 100, 10..=60_000)?),
+        })
+    }
+}
