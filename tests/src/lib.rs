@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod db;
+pub mod fixtures;
 pub mod redis_ns;
 
 pub use api::{Gql, TestApi};
