@@ -9,6 +9,7 @@ use birgemiz_schema::{db, redis_conn};
 use redis::aio::ConnectionManager;
 
 use crate::graphql::{self, BirgemizSchema};
+use crate::http::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub pool: db::Pool,
     pub redis: ConnectionManager,
     pub schema: BirgemizSchema,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
             pool,
             redis,
             schema,
+            metrics: Arc::default(),
         })
     }
 }

@@ -24,6 +24,8 @@ pub struct Config {
     pub timezone: String,
     /// Prefix of every Redis key and queue name: tests give each run its own namespace.
     pub redis_namespace: String,
+    /// Browser origins allowed to call the API cross-site (`CORS_ALLOWED_ORIGINS`, comma-separated).
+    pub cors_allowed_origins: Vec<String>,
 }
 
 /// The development secret: signed links still work locally, and a warning says why not to ship it.
@@ -87,6 +89,11 @@ impl Config {
             digest_schedule: var("DIGEST_SCHEDULE", "0 0 9 * * Mon"),
             timezone: var("TIMEZONE", "Asia/Almaty"),
             redis_namespace: var("REDIS_NAMESPACE", "birgemiz"),
+            cors_allowed_origins: var("CORS_ALLOWED_ORIGINS", "")
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 

@@ -31,12 +31,22 @@ pub async fn user(db: &TestDb, email: &str, kind: Kind) -> TestUser {
             users::email.eq(email.to_lowercase()),
             users::display_name.eq(email.split('@').next().unwrap_or(email)),
             users::email_verified_at.eq(verified),
-            users::role.eq(if kind == Kind::Admin { "ADMIN" } else { "MEMBER" }),
+            users::role.eq(if kind == Kind::Admin {
+                "ADMIN"
+            } else {
+                "MEMBER"
+            }),
         ))
         .returning(users::id)
         .get_result(&mut conn)
         .await
         .expect("insert user");
-    let token = accounts::create_session(&mut conn, id, false).await.expect("session");
-    TestUser { id, email: email.to_lowercase(), token }
+    let token = accounts::create_session(&mut conn, id, false)
+        .await
+        .expect("session");
+    TestUser {
+        id,
+        email: email.to_lowercase(),
+        token,
+    }
 }

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod db;
 pub mod fixtures;
+pub mod process;
 pub mod redis_ns;
 
 pub use api::{Gql, TestApi};

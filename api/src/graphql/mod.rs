@@ -27,7 +27,11 @@ pub struct Mutation(viewer::ViewerMutation);
 pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+    use crate::http::limits;
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_directives(limits::MAX_DIRECTIVES)
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.

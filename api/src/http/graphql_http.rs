@@ -15,6 +15,7 @@ use birgemiz_schema::tokens;
 use serde::Deserialize;
 use tracing::Instrument;
 
+use super::limits;
 use crate::graphql::RequestContext;
 use crate::state::AppState;
 
@@ -67,8 +68,15 @@ pub async fn get(
             );
         }
     }
+    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+        Ok(c) => c,
+        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+    };
     // Links and scanners fetch with GET: a GET must never change state.
-    if !is_query_operation(&request) {
+    if matches!(
+        checked.operation,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
         let mut resp = error_response(
             &headers,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -78,7 +86,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(state, peer, headers, request).await
+    execute(state, peer, headers, request, checked.operation_name).await
 }
 
 pub async fn post(
@@ -104,6 +112,7 @@ pub async fn post(
             "send application/json",
         );
     }
+    // One operation per request: batches would multiply every limit by their length.
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -114,7 +123,11 @@ pub async fn post(
             );
         }
     };
-    execute(state, peer, headers, request).await
+    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+        Ok(c) => c,
+        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+    };
+    execute(state, peer, headers, request, checked.operation_name).await
 }
 
 async fn execute(
@@ -122,9 +135,10 @@ async fn execute(
     peer: SocketAddr,
     headers: HeaderMap,
     request: async_graphql::Request,
+    operation: Option<String>,
 ) -> Response {
     let request_id = request_id(&headers);
-    let span = tracing::info_span!("graphql", request_id = %request_id, operation = request.operation_name.as_deref().unwrap_or(""));
+    let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
         let viewer = match bearer(&headers) {
             None => None,
@@ -150,8 +164,34 @@ async fn execute(
             client_ip: Some(peer.ip().to_string()),
             request_id: request_id.clone(),
         };
-        let response = state.schema.execute(request.data(ctx)).await;
-        respond(&headers, response, &request_id)
+        let started = std::time::Instant::now();
+        let mut response = state.schema.execute(request.data(ctx)).await;
+        // An internal error's cause is in the log next to this id; the client gets the id only.
+        for e in &mut response.errors {
+            let internal = e.extensions.as_ref().and_then(|x| x.get("code"))
+                == Some(&async_graphql::Value::from("INTERNAL"));
+            if internal && let Some(ext) = e.extensions.as_mut() {
+                ext.set("requestId", request_id.as_str());
+            }
+        }
+        let resp = respond(&headers, &response, &request_id);
+        let codes: Vec<&str> = response
+            .errors
+            .iter()
+            .map(
+                |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                    Some(async_graphql::Value::String(c)) => c.as_str(),
+                    _ => "GRAPHQL_VALIDATION_FAILED",
+                },
+            )
+            .collect();
+        state.metrics.record(
+            operation.as_deref(),
+            resp.status().as_u16(),
+            started.elapsed(),
+            &codes,
+        );
+        resp
     }
     .instrument(span)
     .await
@@ -195,26 +235,6 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
         })
 }
 
-/// Whether the operation the request selects is a query (parse errors count as queries:
-/// executing them only reports the error).
-fn is_query_operation(request: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return true;
-    };
-    let ty = match &request.operation_name {
-        Some(name) => doc
-            .operations
-            .iter()
-            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str())),
-        None => doc.operations.iter().next(),
-    }
-    .map(|(_, op)| op.node.ty);
-    !matches!(
-        ty,
-        Some(OperationType::Mutation) | Some(OperationType::Subscription)
-    )
-}
-
 fn response_media(headers: &HeaderMap) -> &'static str {
     if accepts(headers, GRAPHQL_RESPONSE) {
         GRAPHQL_RESPONSE
@@ -223,7 +243,7 @@ fn response_media(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &str) -> Response {
+fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: &str) -> Response {
     let media = response_media(headers);
     // Under graphql-response+json a request that never executed (parse or validation error)
     // is a 400 without `data`; application/json clients expect 200 always.
@@ -238,7 +258,7 @@ fn respond(headers: &HeaderMap, response: async_graphql::Response, request_id: &
     } else {
         StatusCode::OK
     };
-    let mut body = serde_json::to_value(&response).unwrap_or_default();
+    let mut body = serde_json::to_value(response).unwrap_or_default();
     if not_executed && let Some(obj) = body.as_object_mut() {
         obj.remove("data");
     }

@@ -2,24 +2,70 @@
 
 mod graphql_http;
 mod health;
+pub mod limits;
+pub mod metrics;
 
 use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::routing::get;
 use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
+    let cors = cors(&state.config.cors_allowed_origins);
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(cors)
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Only listed origins may call from a browser; bearer tokens travel in a header, never cookies,
+/// so credentials mode stays off.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+async fn metrics_text(State(state): State<AppState>) -> ([(HeaderName, &'static str); 1], String) {
+    let pool = state.pool.state();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state
+            .metrics
+            .render(pool.connections, pool.idle_connections),
+    )
 }
 
 /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.

@@ -1,0 +1,183 @@
+//! Bounds on what one request may ask, checked before anything executes. The reasoning behind
+//! each value is in the README ("Request limits").
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+
+/// The largest accepted HTTP body; real queries with variables are a few KiB.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The longest query text; the whole front page is under 2 KiB.
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
+/// Aliases let one query ask for the same expensive field many times.
+pub const MAX_ALIASES: usize = 30;
+/// Selection depth; the deepest legitimate query (a category's nominations' project's
+/// organization) is about 8.
+pub const MAX_DEPTH: usize = 12;
+/// Total cost; connections cost their `first` times their children, so this admits the front page
+/// (~1,300) with room and refuses nested 100 × 100 lists.
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Directives on one field.
+pub const MAX_DIRECTIVES: usize = 5;
+
+pub enum Rejection {
+    TooLong,
+    TooManyAliases,
+    TooDeep,
+}
+
+impl Rejection {
+    pub fn message(&self) -> String {
+        match self {
+            Rejection::TooLong => format!("query is longer than {MAX_QUERY_BYTES} bytes"),
+            Rejection::TooManyAliases => format!("query uses more than {MAX_ALIASES} aliases"),
+            Rejection::TooDeep => format!("query is nested deeper than {MAX_DEPTH} levels"),
+        }
+    }
+}
+
+/// Parsed once here: parse errors are left for the executor to report in the usual shape.
+pub struct Checked {
+    pub operation: Option<OperationType>,
+    /// The selected operation's name, from the document when the request does not name it.
+    pub operation_name: Option<String>,
+}
+
+pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejection> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(Rejection::TooLong);
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return Ok(Checked {
+            operation: None,
+            operation_name: operation_name.map(str::to_owned),
+        });
+    };
+    if count_aliases(&doc) > MAX_ALIASES {
+        return Err(Rejection::TooManyAliases);
+    }
+    // Our own depth check: async-graphql's skips introspection, a classic deep-query target.
+    for (_, op) in doc.operations.iter() {
+        if depth(&doc, &op.node.selection_set.node, &mut Vec::new()) > MAX_DEPTH {
+            return Err(Rejection::TooDeep);
+        }
+    }
+    let selected = match operation_name {
+        Some(name) => doc
+            .operations
+            .iter()
+            .find(|(n, _)| n.map(|n| n.as_str()) == Some(name)),
+        None => doc.operations.iter().next(),
+    };
+    Ok(Checked {
+        operation: selected.as_ref().map(|(_, op)| op.node.ty),
+        operation_name: selected.and_then(|(n, _)| n.map(|n| n.to_string())),
+    })
+}
+
+/// Depth of a selection set with fragments expanded; a fragment already on the path counts as
+/// a leaf (validation rejects such cycles later; here they must only not loop).
+fn depth<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, path: &mut Vec<&'a str>) -> usize {
+    set.items
+        .iter()
+        .map(|sel| match &sel.node {
+            Selection::Field(f) => {
+                let inner = &f.node.selection_set.node;
+                if inner.items.is_empty() {
+                    1
+                } else {
+                    1 + depth(doc, inner, path)
+                }
+            }
+            Selection::InlineFragment(f) => depth(doc, &f.node.selection_set.node, path),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                match doc.fragments.get(&s.node.fragment_name.node) {
+                    Some(frag) if !path.contains(&name) => {
+                        path.push(name);
+                        let d = depth(doc, &frag.node.selection_set.node, path);
+                        path.pop();
+                        d
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+fn count_aliases(doc: &ExecutableDocument) -> usize {
+    fn in_set(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|sel| match &sel.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + in_set(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(f) => in_set(&f.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let ops: usize = doc
+        .operations
+        .iter()
+        .map(|(_, op)| in_set(&op.node.selection_set.node))
+        .sum();
+    let frags: usize = doc
+        .fragments
+        .values()
+        .map(|f| in_set(&f.node.selection_set.node))
+        .sum();
+    ops + frags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_aliases_in_operations_and_fragments() {
+        let q = "query { a: stats { x: organizationCount } ...F } fragment F on Query { b: stats { projectCount } }";
+        assert!(check(q, None).is_ok());
+        let many = format!(
+            "{{ {} }}",
+            (0..31)
+                .map(|i| format!("a{i}: stats {{ projectCount }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert!(matches!(check(&many, None), Err(Rejection::TooManyAliases)));
+        assert!(matches!(
+            check(&"x".repeat(MAX_QUERY_BYTES + 1), None),
+            Err(Rejection::TooLong)
+        ));
+    }
+
+    #[test]
+    fn measures_depth_through_fragments_without_looping() {
+        let deep = format!("{{ {}x{} }}", "a { ".repeat(12), " }".repeat(12));
+        assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+        let ok = format!("{{ {}x{} }}", "a { ".repeat(11), " }".repeat(11));
+        assert!(check(&ok, None).is_ok());
+        let frag = format!(
+            "{{ ...F }} fragment F on Query {{ {}x{} }}",
+            "a { ".repeat(12),
+            " }".repeat(12)
+        );
+        assert!(matches!(check(&frag, None), Err(Rejection::TooDeep)));
+        assert!(check("{ ...F } fragment F on Query { a { ...F } }", None).is_ok());
+    }
+
+    #[test]
+    fn finds_the_selected_operation() {
+        let q = "query A { stats { projectCount } } mutation B { signOut }";
+        assert_eq!(
+            check(q, Some("B")).ok().and_then(|c| c.operation),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            check(q, Some("A")).ok().and_then(|c| c.operation),
+            Some(OperationType::Query)
+        );
+    }
+}
