@@ -1,9 +1,11 @@
 //! HTTP transport: the router, health endpoints and the GraphQL-over-HTTP handler.
 
+mod email_links;
 mod graphql_http;
 mod health;
 pub mod limits;
 pub mod metrics;
+mod pages;
 
 use std::net::SocketAddr;
 
@@ -26,6 +28,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics_text))
+        .route(
+            "/subscriptions/confirm",
+            get(email_links::confirm_page).post(email_links::confirm_post),
+        )
+        .route(
+            "/unsubscribe",
+            get(email_links::unsubscribe_page).post(email_links::unsubscribe_post),
+        )
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .layer(cors)
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -1,4 +1,5 @@
 //! One integration-test binary: every end-to-end test, as modules.
 
+mod email_links;
 mod foundation;
 mod http_hardening;

@@ -1,0 +1,79 @@
+//! The small HTML pages behind email links. A GET (or HEAD) only shows a page with a button;
+//! the POST acts. Mail scanners fetch every link and some submit forms, so nothing is consumed,
+//! confirmed or unsubscribed by a GET.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use birgemiz_schema::i18n::Locale;
+
+/// Text of one page in the three languages.
+pub struct Text {
+    pub kk: &'static str,
+    pub ru: &'static str,
+    pub en: &'static str,
+}
+
+impl Text {
+    pub fn get(&self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::Kk => self.kk,
+            Locale::Ru => self.ru,
+            Locale::En => self.en,
+        }
+    }
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page with a heading, a paragraph and optionally a button that POSTs to `action`.
+pub fn page(
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    body: &str,
+    button: Option<(&str, &str)>,
+) -> Response {
+    let form = button
+        .map(|(action, label)| {
+            format!(
+                "<form method=\"post\" action=\"{}\"><button type=\"submit\">{}</button></form>",
+                escape(action),
+                escape(label)
+            )
+        })
+        .unwrap_or_default();
+    let html = format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>{title} · Birgemiz</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}\
+         button{{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}}</style></head>\
+         <body><h1>{title}</h1><p>{body}</p>{form}</body></html>",
+        lang = locale.as_str(),
+        title = escape(title),
+        body = escape(body),
+    );
+    let mut resp = (status, Html(html)).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}

@@ -1,0 +1,139 @@
+//! The pages behind subscription emails: GET and HEAD change nothing, POST acts.
+
+use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::schema::{email_subscriptions, outbox};
+use birgemiz_schema::subscriptions::{self, Topic};
+use birgemiz_tests::api::TEST_SECRET;
+use birgemiz_tests::{TestApi, TestDb, TestRedis};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+async fn status(db: &TestDb, email: &str) -> String {
+    email_subscriptions::table
+        .filter(email_subscriptions::email.eq(email))
+        .select(email_subscriptions::status)
+        .first(&mut db.conn().await)
+        .await
+        .expect("subscription")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn confirm_and_unsubscribe_links_act_only_on_post() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let email = "dana@example.kz";
+    subscriptions::subscribe(
+        &mut db.conn().await,
+        email,
+        Locale::Ru,
+        &[Topic::WeeklyDigest, Topic::AwardUpdates],
+    )
+    .await
+    .expect("subscribe");
+    let payload: serde_json::Value = outbox::table
+        .filter(outbox::recipient.eq(email))
+        .select(outbox::payload)
+        .first(&mut db.conn().await)
+        .await
+        .expect("confirmation email queued");
+    let token = payload["token"]
+        .as_str()
+        .expect("token in the payload")
+        .to_owned();
+    let http = reqwest::Client::new();
+    let confirm_url = api.url(&format!("/subscriptions/confirm?token={token}"));
+
+    let page = http.get(&confirm_url).send().await.expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .contains("form-action 'self'")
+    );
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Подтвердить"),
+        "the button speaks the subscriber's language: {html}"
+    );
+    assert!(html.contains("method=\"post\""));
+    assert_eq!(
+        http.head(&confirm_url).send().await.expect("head").status(),
+        200
+    );
+    assert_eq!(
+        status(&db, email).await,
+        "PENDING_CONFIRMATION",
+        "GET and HEAD confirm nothing"
+    );
+
+    let confirmed = http.post(&confirm_url).send().await.expect("post");
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(status(&db, email).await, "ACTIVE");
+    assert_eq!(
+        http.post(&confirm_url)
+            .send()
+            .await
+            .expect("again")
+            .status(),
+        400,
+        "single use"
+    );
+
+    let unsubscribe_url = api.url(&format!(
+        "/unsubscribe?token={}",
+        subscriptions::unsubscribe_token(TEST_SECRET, email)
+    ));
+    assert_eq!(
+        http.get(&unsubscribe_url)
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        200
+    );
+    assert_eq!(
+        http.head(&unsubscribe_url)
+            .send()
+            .await
+            .expect("head")
+            .status(),
+        200
+    );
+    assert_eq!(
+        status(&db, email).await,
+        "ACTIVE",
+        "GET and HEAD unsubscribe nobody"
+    );
+    let one_click = http
+        .post(&unsubscribe_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("one-click");
+    assert_eq!(one_click.status(), 200);
+    assert_eq!(status(&db, email).await, "UNSUBSCRIBED");
+    assert_eq!(
+        http.post(&unsubscribe_url)
+            .send()
+            .await
+            .expect("again")
+            .status(),
+        200,
+        "idempotent"
+    );
+
+    let forged = http
+        .get(api.url("/unsubscribe?token=bogus.token"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(forged.status(), 400);
+    let bad_confirm = http
+        .post(api.url("/subscriptions/confirm?token=nope"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(bad_confirm.status(), 400);
+}
