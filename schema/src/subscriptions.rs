@@ -309,6 +309,27 @@ pub async fn update(
         .await?)
 }
 
+/// The language of the subscription a confirmation token belongs to, without using the token
+/// up: the GET page shows its button in that language. `None` for an unknown or spent token.
+pub async fn confirmation_locale(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> Result<Option<Locale>> {
+    let locale: Option<String> = one_time_tokens::table
+        .inner_join(
+            email_subscriptions::table.on(email_subscriptions::email.eq(one_time_tokens::email)),
+        )
+        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token)))
+        .filter(one_time_tokens::purpose.eq("CONFIRM_SUBSCRIPTION"))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(Utc::now()))
+        .select(email_subscriptions::locale)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(locale.as_deref().and_then(Locale::parse))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,25 +353,4 @@ mod tests {
             unsubscribe_url("http://x/", "s", "a@b.kz").starts_with("http://x/unsubscribe?token=")
         );
     }
-}
-
-/// The language of the subscription a confirmation token belongs to, without using the token
-/// up: the GET page shows its button in that language. `None` for an unknown or spent token.
-pub async fn confirmation_locale(
-    conn: &mut AsyncPgConnection,
-    token: &str,
-) -> Result<Option<Locale>> {
-    let locale: Option<String> = one_time_tokens::table
-        .inner_join(
-            email_subscriptions::table.on(email_subscriptions::email.eq(one_time_tokens::email)),
-        )
-        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token)))
-        .filter(one_time_tokens::purpose.eq("CONFIRM_SUBSCRIPTION"))
-        .filter(one_time_tokens::used_at.is_null())
-        .filter(one_time_tokens::expires_at.gt(Utc::now()))
-        .select(email_subscriptions::locale)
-        .first(conn)
-        .await
-        .optional()?;
-    Ok(locale.as_deref().and_then(Locale::parse))
 }
