@@ -1,0 +1,85 @@
+-- Benchmark volume: 200 organizations, 5,000 projects, an award in its voting phase with 10
+-- categories, 2,000 nominations, 200,000 votes by 20,000 verified users, 100,000 subscribers.
+-- psql -v scale=1 (default) multiplies nothing; scale=0.05 gives a small run for CI.
+\set ON_ERROR_STOP on
+\if :{?scale}
+\else
+\set scale 1
+\endif
+
+BEGIN;
+-- Counters are set in bulk below instead of row by row through the triggers.
+SET LOCAL session_replication_role = replica;
+
+INSERT INTO organizations (slug, name, description, kind, country, region, city, verified, created_at)
+SELECT 'bench-org-' || g,
+       jsonb_build_object('kk', 'Ұйым ' || g, 'ru', 'Организация ' || g, 'en', 'Organization ' || g),
+       jsonb_build_object('kk', 'Волонтерлік ұйым', 'ru', 'Волонтерская организация', 'en', 'A volunteer organization'),
+       (ARRAY['NGO','CLUB','NETWORK','INITIATIVE_GROUP'])[1 + g % 4], (ARRAY['KZ','RU'])[1 + g % 2],
+       'Region ' || (g % 17), 'City ' || (g % 31), g % 3 = 0, now() - (g || ' hours')::interval
+FROM generate_series(1, greatest(1, (200 * :scale)::int)) g;
+
+INSERT INTO projects (slug, organization_id, title, summary, description, direction, status, country, region, city,
+                      starts_at, volunteers_needed, created_at, published_at)
+SELECT 'bench-project-' || g, o.id,
+       jsonb_build_object('kk', 'Жоба ' || g, 'ru', 'Проект ' || g, 'en', 'Project ' || g),
+       jsonb_build_object('kk', 'Қысқаша', 'ru', 'Кратко', 'en', 'Summary'),
+       jsonb_build_object('kk', 'Сипаттама', 'ru', 'Описание', 'en', 'Description'),
+       (ARRAY['SOCIAL','EVENTS','ANIMALS','ETHNO','EMERGENCY','MEDICAL','CULTURE','MEDIA','ONLINE','ENVIRONMENT','EDUCATION','SPORTS','SILVER'])[1 + g % 13],
+       'PUBLISHED', o.country, o.region, o.city, now() + (g % 90 || ' days')::interval, 10 + g % 50,
+       now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval
+FROM generate_series(1, greatest(1, (5000 * :scale)::int)) g
+JOIN organizations o ON o.slug = 'bench-org-' || (1 + g % greatest(1, (200 * :scale)::int));
+
+UPDATE organizations o SET published_project_count = c.n
+FROM (SELECT organization_id, count(*) n FROM projects WHERE status = 'PUBLISHED' GROUP BY 1) c
+WHERE c.organization_id = o.id;
+
+INSERT INTO awards (slug, title, description, year, countries, nomination_opens_at, nomination_closes_at,
+                    voting_opens_at, voting_closes_at, live_counts)
+VALUES ('bench-award', '{"kk":"Жыл волонтері","ru":"Волонтер года","en":"Volunteer of the Year"}', '{}', 2026, '{KZ,RU}',
+        now() - interval '60 days', now() - interval '30 days', now() - interval '29 days', now() + interval '30 days', true);
+
+INSERT INTO award_categories (award_id, position, title)
+SELECT a.id, g, jsonb_build_object('kk', 'Санат ' || g, 'ru', 'Категория ' || g, 'en', 'Category ' || g)
+FROM awards a, generate_series(1, 10) g WHERE a.slug = 'bench-award';
+
+INSERT INTO nominations (category_id, nominee_name, nominee_key, nominee_kind, statement, country, status, created_at)
+SELECT c.id, 'Nominee ' || g, 'nominee ' || g, 'PERSON', 'Deserves it.', 'KZ', 'APPROVED', now() - interval '40 days'
+FROM generate_series(1, greatest(10, (2000 * :scale)::int)) g
+JOIN award_categories c ON c.position = 1 + g % 10
+JOIN awards a ON a.id = c.award_id AND a.slug = 'bench-award';
+
+INSERT INTO users (email, display_name, email_verified_at)
+SELECT 'voter' || g || '@bench.kz', 'Voter ' || g, now()
+FROM generate_series(1, greatest(1, (20000 * :scale)::int)) g;
+
+-- Every voter votes in every category, for a nomination picked by a skewed hash so counts differ.
+WITH noms AS (
+    SELECT n.category_id, array_agg(n.id ORDER BY n.id) AS ids
+    FROM nominations n JOIN award_categories c ON c.id = n.category_id
+    JOIN awards a ON a.id = c.award_id AND a.slug = 'bench-award'
+    GROUP BY n.category_id
+)
+INSERT INTO votes (user_id, category_id, nomination_id)
+SELECT u.id, noms.category_id,
+       noms.ids[1 + floor(((abs(hashint4(u.id::int * 31 + noms.category_id::int)) % 1000) / 1000.0) ^ 2
+                          * cardinality(noms.ids))::int]
+FROM users u CROSS JOIN noms
+WHERE u.email LIKE 'voter%@bench.kz';
+
+INSERT INTO vote_events (vote_id, user_id, category_id, kind, to_nomination_id)
+SELECT v.id, v.user_id, v.category_id, 'CAST', v.nomination_id FROM votes v;
+
+UPDATE nominations n SET vote_count = c.n FROM (SELECT nomination_id, count(*) n FROM votes GROUP BY 1) c
+WHERE c.nomination_id = n.id;
+UPDATE award_categories ac SET vote_count = c.n FROM (SELECT category_id, count(*) n FROM votes GROUP BY 1) c
+WHERE c.category_id = ac.id;
+
+INSERT INTO email_subscriptions (email, locale, topics, status, confirmed_at, last_digest_at)
+SELECT 'subscriber' || g || '@bench.kz', (ARRAY['kk','ru','en'])[1 + g % 3], '{WEEKLY_DIGEST,AWARD_UPDATES}', 'ACTIVE',
+       now() - interval '10 days', now() - interval '7 days'
+FROM generate_series(1, greatest(1, (100000 * :scale)::int)) g;
+COMMIT;
+
+ANALYZE;
