@@ -43,7 +43,9 @@ impl Drop for SmtpServer {
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP test server");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind SMTP test server");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State::default()));
         let rule: Arc<Mutex<Option<Rule>>> = Arc::new(Mutex::new(None));
@@ -59,7 +61,12 @@ impl SmtpServer {
                 });
             }
         });
-        SmtpServer { addr, state, rule, task }
+        SmtpServer {
+            addr,
+            state,
+            rule,
+            task,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -80,11 +87,22 @@ impl SmtpServer {
 
     /// When each RCPT for `address` arrived.
     pub fn rcpt_times(&self, address: &str) -> Vec<Instant> {
-        self.state.lock().unwrap().rcpts.iter().filter(|(a, _)| a == address).map(|(_, t)| *t).collect()
+        self.state
+            .lock()
+            .unwrap()
+            .rcpts
+            .iter()
+            .filter(|(a, _)| a == address)
+            .map(|(_, t)| *t)
+            .collect()
     }
 
     /// Waits until `pred` holds over the captured messages or `timeout` passes.
-    pub async fn wait_for(&self, timeout: std::time::Duration, pred: impl Fn(&[Captured]) -> bool) -> bool {
+    pub async fn wait_for(
+        &self,
+        timeout: std::time::Duration,
+        pred: impl Fn(&[Captured]) -> bool,
+    ) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
             if pred(&self.state.lock().unwrap().messages) {
@@ -107,7 +125,11 @@ fn address_of(arg: &str) -> String {
     inner.to_lowercase()
 }
 
-async fn session(stream: TcpStream, state: Arc<Mutex<State>>, rule: Arc<Mutex<Option<Rule>>>) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    rule: Arc<Mutex<Option<Rule>>>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write.write_all(b"220 birgemiz-test ESMTP\r\n").await?;
@@ -149,7 +171,9 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>, rule: Arc<Mutex<Op
             if rcpts.is_empty() {
                 "554 5.5.1 No valid recipients".into()
             } else {
-                write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await?;
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
                 let mut raw = Vec::new();
                 loop {
                     let mut l = Vec::new();
@@ -159,7 +183,11 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>, rule: Arc<Mutex<Op
                     if l == b".\r\n" || l == b".\n" {
                         break;
                     }
-                    let l = if l.starts_with(b"..") { &l[1..] } else { &l[..] };
+                    let l = if l.starts_with(b"..") {
+                        &l[1..]
+                    } else {
+                        &l[..]
+                    };
                     raw.extend_from_slice(l);
                 }
                 let n = {

@@ -20,7 +20,12 @@ fn nonce() -> String {
 fn rand_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     h.finish() as u32
 }
 
@@ -32,19 +37,30 @@ pub struct TestDb {
 impl TestDb {
     pub async fn create() -> TestDb {
         let name = format!("bgz_email_{}", nonce());
-        let mut admin = AsyncPgConnection::establish(ADMIN_URL).await.expect("PostgreSQL at 127.0.0.1:5432");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create database");
+        let mut admin = AsyncPgConnection::establish(ADMIN_URL)
+            .await
+            .expect("PostgreSQL at 127.0.0.1:5432");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
         let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
-        birgemiz_schema::db::run_migrations(&url).await.expect("migrations");
+        birgemiz_schema::db::run_migrations(&url)
+            .await
+            .expect("migrations");
         TestDb { name, url }
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.url).await.expect("connect test database")
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connect test database")
     }
 
     pub async fn drop_db(self) {
-        let mut admin = AsyncPgConnection::establish(ADMIN_URL).await.expect("admin connection");
+        let mut admin = AsyncPgConnection::establish(ADMIN_URL)
+            .await
+            .expect("admin connection");
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
         if let Err(e) = diesel::sql_query(sql).execute(&mut admin).await {
             eprintln!("could not drop {}: {e}", self.name);
@@ -61,7 +77,11 @@ pub fn worker_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let bin = dir.join("birgemiz-worker");
-    assert!(bin.exists(), "{} missing: run `cargo build -p birgemiz-worker` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: run `cargo build -p birgemiz-worker` first",
+        bin.display()
+    );
     bin
 }
 
@@ -88,8 +108,19 @@ impl WorkerEnv {
             ("QUEUE_POLL_MS", "50"),
             ("DIGEST_SCHEDULE", "0 0 3 1 1 * 2099"),
             ("RUST_LOG", "warn,birgemiz_worker=info"),
+            ("LOG_FORMAT", "pretty"),
         ];
-        WorkerEnv { vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+        let env = WorkerEnv {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        // `TEST_WORKER_LOG=debug` shows the workers' own logs when a test needs explaining.
+        match std::env::var("TEST_WORKER_LOG") {
+            Ok(filter) => env.set("RUST_LOG", &filter),
+            Err(_) => env,
+        }
     }
 
     pub fn set(mut self, key: &str, value: &str) -> Self {
@@ -100,7 +131,9 @@ impl WorkerEnv {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(worker_binary());
-        cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in &self.vars {
             cmd.env(k, v);
         }
@@ -109,14 +142,28 @@ impl WorkerEnv {
     }
 
     pub fn spawn_worker(&self) -> Child {
-        self.command(&["run"]).stdout(Stdio::null()).spawn().expect("spawn birgemiz-worker")
+        self.command(&["run"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn birgemiz-worker")
     }
 
     /// Runs `birgemiz-worker digest-now`; returns the run id it printed.
     pub async fn digest_now(&self) -> i64 {
-        let out = self.command(&["digest-now"]).output().await.expect("run digest-now");
-        assert!(out.status.success(), "digest-now failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).trim().parse().expect("digest-now prints the run id")
+        let out = self
+            .command(&["digest-now"])
+            .output()
+            .await
+            .expect("run digest-now");
+        assert!(
+            out.status.success(),
+            "digest-now failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("digest-now prints the run id")
     }
 }
 
@@ -133,14 +180,26 @@ impl PrivateRedis {
             l.local_addr().unwrap().port()
         };
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("redis-server on PATH");
         let url = format!("redis://127.0.0.1:{port}");
         for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -150,8 +209,14 @@ impl PrivateRedis {
 
     pub async fn flushall(&self) {
         let client = redis::Client::open(self.url.as_str()).expect("redis url");
-        let mut conn = client.get_multiplexed_async_connection().await.expect("private redis");
-        redis::cmd("FLUSHALL").query_async::<()>(&mut conn).await.expect("FLUSHALL");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("private redis");
+        redis::cmd("FLUSHALL")
+            .query_async::<()>(&mut conn)
+            .await
+            .expect("FLUSHALL");
     }
 
     pub async fn stop(mut self) {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::schema::outbox;
 use birgemiz_schema::{Error, Result, digests, outbox as ob, reminders};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -54,10 +54,15 @@ pub async fn fill_run(pool: &Pool, queue: &Queue, run_id: i64) -> Result<()> {
     }
 }
 
+/// What the relay last pushed for a row: pushed again only when the row changed since (a retry
+/// was scheduled, a lease expired) or the push is old enough to have been lost.
+type Pushed = HashMap<i64, (RowState, Instant)>;
+type RowState = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Due, unleased, unsent rows: the slow path behind the after-commit push.
-async fn sweep(pool: &Pool, queue: &Queue, recently: &mut HashMap<i64, Instant>) -> Result<usize> {
+async fn sweep(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<usize> {
     let now = Utc::now();
-    let ids: Vec<i64> = {
+    let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = {
         let mut conn = pool.get().await?;
         outbox::table
             .filter(outbox::status.eq("PENDING"))
@@ -69,27 +74,25 @@ async fn sweep(pool: &Pool, queue: &Queue, recently: &mut HashMap<i64, Instant>)
             )
             .order((outbox::next_attempt_at, outbox::id))
             .limit(5000)
-            .select(outbox::id)
+            .select((outbox::id, outbox::next_attempt_at, outbox::lease_until))
             .load(&mut conn)
             .await?
     };
-    recently.retain(|_, at| at.elapsed() < REPUSH_AFTER);
-    let fresh: Vec<i64> = ids
+    recently.retain(|_, (_, at)| at.elapsed() < REPUSH_AFTER);
+    let fresh: Vec<(i64, RowState)> = due
         .into_iter()
-        .filter(|id| !recently.contains_key(id))
+        .map(|(id, next, lease)| (id, (next, lease)))
+        .filter(|(id, state)| recently.get(id).is_none_or(|(pushed, _)| pushed != state))
         .collect();
-    if !fresh.is_empty() && queue.push(&fresh).await {
+    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    if !ids.is_empty() && queue.push(&ids).await {
         let at = Instant::now();
-        recently.extend(fresh.iter().map(|id| (*id, at)));
+        recently.extend(fresh.into_iter().map(|(id, state)| (id, (state, at))));
     }
-    Ok(fresh.len())
+    Ok(ids.len())
 }
 
-async fn relay_tick(
-    pool: &Pool,
-    queue: &Queue,
-    recently: &mut HashMap<i64, Instant>,
-) -> Result<()> {
+async fn relay_tick(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<()> {
     let runs = {
         let mut conn = pool.get().await?;
         digests::unfinished_runs(&mut conn).await?

@@ -33,18 +33,33 @@ async fn rows(conn: &mut AsyncPgConnection) -> Vec<Row> {
 }
 
 async fn redis_manager(url: &str) -> redis::aio::ConnectionManager {
-    birgemiz_schema::redis_conn::connect(url, Duration::from_secs(5)).await.expect("redis")
+    birgemiz_schema::redis_conn::connect(url, Duration::from_secs(5))
+        .await
+        .expect("redis")
 }
 
 fn header<'a>(m: &'a mailparse::ParsedMail<'a>, name: &str) -> Vec<String> {
-    m.headers.iter().filter(|h| h.get_key().eq_ignore_ascii_case(name)).map(|h| h.get_value()).collect()
+    m.headers
+        .iter()
+        .filter(|h| h.get_key().eq_ignore_ascii_case(name))
+        .map(|h| h.get_value())
+        .collect()
 }
 
 /// Valid MIME: multipart/alternative with a text and an HTML part and exactly one Message-ID.
 fn assert_well_formed(raw: &[u8]) -> String {
     let m = mailparse::parse_mail(raw).expect("message parses as MIME");
-    assert_eq!(m.ctype.mimetype, "multipart/alternative", "{}", String::from_utf8_lossy(raw));
-    let types: Vec<&str> = m.subparts.iter().map(|p| p.ctype.mimetype.as_str()).collect();
+    assert_eq!(
+        m.ctype.mimetype,
+        "multipart/alternative",
+        "{}",
+        String::from_utf8_lossy(raw)
+    );
+    let types: Vec<&str> = m
+        .subparts
+        .iter()
+        .map(|p| p.ctype.mimetype.as_str())
+        .collect();
     assert_eq!(types, ["text/plain", "text/html"]);
     for p in &m.subparts {
         assert!(!p.get_body().expect("part body").trim().is_empty());
@@ -98,7 +113,8 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     let db = TestDb::create().await;
     let smtp = SmtpServer::start().await;
     let ns = redis_namespace();
-    let env = WorkerEnv::new(&db.url, REDIS_URL, &ns, &smtp.url()).set("RELAY_INTERVAL_MS", "60000");
+    let env =
+        WorkerEnv::new(&db.url, REDIS_URL, &ns, &smtp.url()).set("RELAY_INTERVAL_MS", "60000");
     let mut worker = env.spawn_worker();
     // Let the idle worker settle so the measurement is of an idle system, not of start-up.
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -107,7 +123,9 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     let id = outbox::enqueue(
         &mut conn,
         NewEmail {
-            email: Email::SignInLink { token: Some("tok-123".into()) },
+            email: Email::SignInLink {
+                token: Some("tok-123".into()),
+            },
             recipient: "Ann@Example.kz".into(),
             locale: Locale::Ru,
             dedupe_key: "sign-in:1".into(),
@@ -117,8 +135,14 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     .unwrap()
     .expect("new row");
     let committed = Instant::now();
-    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[id]).await.unwrap();
-    assert!(smtp.wait_for(Duration::from_secs(2), |m| !m.is_empty()).await, "not delivered within 2 s");
+    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[id])
+        .await
+        .unwrap();
+    assert!(
+        smtp.wait_for(Duration::from_secs(2), |m| !m.is_empty())
+            .await,
+        "not delivered within 2 s"
+    );
     let elapsed = committed.elapsed();
 
     let msg = &smtp.messages()[0];
@@ -126,19 +150,33 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     let mid = assert_well_formed(&msg.raw);
     assert!(mid.contains(&format!("outbox.{id}@")), "{mid}");
     let parsed = mailparse::parse_mail(&msg.raw).unwrap();
-    assert!(parsed.subparts[0].get_body().unwrap().contains("https://birgemiz.test/auth/link?token=tok-123"));
-    assert!(header(&parsed, "List-Unsubscribe").is_empty(), "transactional mail has no List-Unsubscribe");
+    assert!(
+        parsed.subparts[0]
+            .get_body()
+            .unwrap()
+            .contains("https://birgemiz.test/auth/link?token=tok-123")
+    );
+    assert!(
+        header(&parsed, "List-Unsubscribe").is_empty(),
+        "transactional mail has no List-Unsubscribe"
+    );
 
     // Marked SENT with the server's answer, and the raw token is gone from the row.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let row = &rows(&mut conn).await[0];
     assert_eq!(row.status, "SENT");
-    assert!(row.payload.get("token").is_none(), "token cleared: {}", row.payload);
+    assert!(
+        row.payload.get("token").is_none(),
+        "token cleared: {}",
+        row.payload
+    );
     // A second enqueue with the same dedupe key is a no-op.
     let again = outbox::enqueue(
         &mut conn,
         NewEmail {
-            email: Email::SignInLink { token: Some("x".into()) },
+            email: Email::SignInLink {
+                token: Some("x".into()),
+            },
             recipient: "ann@example.kz".into(),
             locale: Locale::Ru,
             dedupe_key: "sign-in:1".into(),
@@ -177,7 +215,9 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
             _ => format!("ok{i}@example.kz"),
         };
         emails.push(NewEmail {
-            email: Email::SubscriptionConfirmation { token: Some(format!("t{i}")) },
+            email: Email::SubscriptionConfirmation {
+                token: Some(format!("t{i}")),
+            },
             recipient: who,
             locale: Locale::En,
             dedupe_key: format!("confirm:{i}"),
@@ -186,22 +226,37 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
     let ids = outbox::enqueue_many(&mut conn, &emails).await.unwrap();
     assert_eq!(ids.len(), 20);
     let mut worker = env.spawn_worker();
-    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &ids).await.unwrap();
+    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &ids)
+        .await
+        .unwrap();
 
-    assert!(smtp.wait_for(Duration::from_secs(20), |m| m.len() >= 18).await, "only {} delivered", smtp.count());
+    assert!(
+        smtp.wait_for(Duration::from_secs(20), |m| m.len() >= 18)
+            .await,
+        "only {} delivered",
+        smtp.count()
+    );
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let messages = smtp.messages();
     let delivered = by_recipient(&messages);
     assert_eq!(smtp.count(), 18, "one copy each");
     for i in 0..20 {
         let n = delivered.get(&emails[i].recipient).map_or(0, Vec::len);
-        assert_eq!(n, if (4..6).contains(&i) { 0 } else { 1 }, "{}", emails[i].recipient);
+        assert_eq!(
+            n,
+            if (4..6).contains(&i) { 0 } else { 1 },
+            "{}",
+            emails[i].recipient
+        );
     }
     for i in 0..4 {
         let times = smtp.rcpt_times(&format!("temp{i}@example.kz"));
         assert_eq!(times.len(), 4, "three refusals then success");
         let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
-        assert!(gaps.windows(2).all(|g| g[1] > g[0]), "retry gaps grow: {gaps:?}");
+        assert!(
+            gaps.windows(2).all(|g| g[1] > g[0]),
+            "retry gaps grow: {gaps:?}"
+        );
     }
     let all = rows(&mut conn).await;
     for r in &all {
@@ -217,7 +272,10 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
         email: String,
     }
     let suppressed: Vec<Email_> =
-        diesel::sql_query("SELECT email FROM suppressions ORDER BY email").load(&mut conn).await.unwrap();
+        diesel::sql_query("SELECT email FROM suppressions ORDER BY email")
+            .load(&mut conn)
+            .await
+            .unwrap();
     let suppressed: Vec<String> = suppressed.into_iter().map(|e| e.email).collect();
     assert_eq!(suppressed, ["perm4@example.kz", "perm5@example.kz"]);
 
@@ -225,7 +283,10 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
     let bulk = outbox::enqueue(
         &mut conn,
         NewEmail {
-            email: Email::Digest { since: chrono::Utc::now() - chrono::Duration::days(1), until: chrono::Utc::now() },
+            email: Email::Digest {
+                since: chrono::Utc::now() - chrono::Duration::days(1),
+                until: chrono::Utc::now(),
+            },
             recipient: "perm4@example.kz".into(),
             locale: Locale::En,
             dedupe_key: "digest:x:perm4".into(),
@@ -234,9 +295,15 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
     .await
     .unwrap()
     .unwrap();
-    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[bulk]).await.unwrap();
+    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[bulk])
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let row = rows(&mut conn).await.into_iter().find(|r| r.id == bulk).unwrap();
+    let row = rows(&mut conn)
+        .await
+        .into_iter()
+        .find(|r| r.id == bulk)
+        .unwrap();
     assert_eq!(row.status, "SUPPRESSED");
     worker.kill().await.unwrap();
     db.drop_db().await;
@@ -255,10 +322,18 @@ async fn digest_survives_redis_flushall_midway() {
     let mut worker = env.spawn_worker();
     env.digest_now().await;
     for target in [N / 4, N / 2] {
-        assert!(smtp.wait_for(Duration::from_secs(30), |m| m.len() >= target).await);
+        assert!(
+            smtp.wait_for(Duration::from_secs(30), |m| m.len() >= target)
+                .await
+        );
         redis.flushall().await;
     }
-    assert!(smtp.wait_for(Duration::from_secs(60), |m| m.len() >= N).await, "only {} of {N}", smtp.count());
+    assert!(
+        smtp.wait_for(Duration::from_secs(60), |m| m.len() >= N)
+            .await,
+        "only {} of {N}",
+        smtp.count()
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let messages = smtp.messages();
     let got = by_recipient(&messages);
@@ -270,8 +345,14 @@ async fn digest_survives_redis_flushall_midway() {
     let parsed = mailparse::parse_mail(&m.raw).unwrap();
     let lu = header(&parsed, "List-Unsubscribe");
     assert_eq!(lu.len(), 1);
-    assert!(lu[0].starts_with("<https://birgemiz.test/unsubscribe?token="), "{lu:?}");
-    assert_eq!(header(&parsed, "List-Unsubscribe-Post"), ["List-Unsubscribe=One-Click"]);
+    assert!(
+        lu[0].starts_with("<https://birgemiz.test/unsubscribe?token="),
+        "{lu:?}"
+    );
+    assert_eq!(
+        header(&parsed, "List-Unsubscribe-Post"),
+        ["List-Unsubscribe=One-Click"]
+    );
     worker.kill().await.unwrap();
     redis.stop().await;
     db.drop_db().await;
@@ -289,13 +370,17 @@ async fn digest_survives_sigkill_and_restart_with_identical_duplicates() {
     let mut worker = env.spawn_worker();
     env.digest_now().await;
     for target in [N / 5, N / 2, 3 * N / 4] {
-        assert!(smtp.wait_for(Duration::from_secs(30), |m| m.len() >= target).await);
+        assert!(
+            smtp.wait_for(Duration::from_secs(30), |m| m.len() >= target)
+                .await
+        );
         worker.start_kill().unwrap(); // SIGKILL
         worker.wait().await.unwrap();
         worker = env.spawn_worker();
     }
     assert!(
-        smtp.wait_for(Duration::from_secs(60), |m| by_recipient(m).len() >= N).await,
+        smtp.wait_for(Duration::from_secs(60), |m| by_recipient(m).len() >= N)
+            .await,
         "only {} recipients",
         by_recipient(&smtp.messages()).len()
     );
@@ -312,7 +397,10 @@ async fn digest_survives_sigkill_and_restart_with_identical_duplicates() {
         }
     }
     eprintln!("{duplicates} duplicates after 3 kills");
-    assert!(duplicates <= 3 * 16, "at most the messages in flight at the kills");
+    assert!(
+        duplicates <= 3 * 16,
+        "at most the messages in flight at the kills"
+    );
     worker.kill().await.unwrap();
     db.drop_db().await;
 }
@@ -329,17 +417,27 @@ async fn two_workers_and_a_double_trigger_make_one_digest_run() {
     let (mut w1, mut w2) = (env.spawn_worker(), env.spawn_worker());
     let (a, b) = tokio::join!(env.digest_now(), env.digest_now());
     assert_eq!(a, b, "both triggers name the same run");
-    assert!(smtp.wait_for(Duration::from_secs(30), |m| m.len() >= N).await);
+    assert!(
+        smtp.wait_for(Duration::from_secs(30), |m| m.len() >= N)
+            .await
+    );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     #[derive(diesel::QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let runs: Count = diesel::sql_query("SELECT count(*) AS n FROM digest_runs").get_result(&mut conn).await.unwrap();
+    let runs: Count = diesel::sql_query("SELECT count(*) AS n FROM digest_runs")
+        .get_result(&mut conn)
+        .await
+        .unwrap();
     assert_eq!(runs.n, 1);
     assert_eq!(smtp.count(), N, "one digest each");
-    assert!(by_recipient(&smtp.messages()).values().all(|v| v.len() == 1));
+    assert!(
+        by_recipient(&smtp.messages())
+            .values()
+            .all(|v| v.len() == 1)
+    );
     w1.kill().await.unwrap();
     w2.kill().await.unwrap();
     db.drop_db().await;
@@ -378,7 +476,9 @@ async fn nominee_name_with_crlf_and_bcc_injects_no_header() {
     let id = outbox::enqueue(
         &mut conn,
         NewEmail {
-            email: Email::NominationReceipt { nomination_id: nomination.id },
+            email: Email::NominationReceipt {
+                nomination_id: nomination.id,
+            },
             recipient: "nominator@example.kz".into(),
             locale: Locale::En,
             dedupe_key: "nomination-receipt:1".into(),
@@ -388,18 +488,33 @@ async fn nominee_name_with_crlf_and_bcc_injects_no_header() {
     .unwrap()
     .unwrap();
     let mut worker = env.spawn_worker();
-    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[id]).await.unwrap();
-    assert!(smtp.wait_for(Duration::from_secs(5), |m| !m.is_empty()).await);
+    outbox::push_after_commit(redis_manager(REDIS_URL).await, &ns, &[id])
+        .await
+        .unwrap();
+    assert!(
+        smtp.wait_for(Duration::from_secs(5), |m| !m.is_empty())
+            .await
+    );
     let msg = &smtp.messages()[0];
-    assert_eq!(msg.rcpt_to, ["nominator@example.kz"], "no extra envelope recipient");
+    assert_eq!(
+        msg.rcpt_to,
+        ["nominator@example.kz"],
+        "no extra envelope recipient"
+    );
     assert_well_formed(&msg.raw);
     let parsed = mailparse::parse_mail(&msg.raw).unwrap();
     assert!(header(&parsed, "Bcc").is_empty());
     let subject = header(&parsed, "Subject");
     assert_eq!(subject.len(), 1);
-    assert!(!subject[0].contains('\n') && !subject[0].contains('\r'), "{subject:?}");
+    assert!(
+        !subject[0].contains('\n') && !subject[0].contains('\r'),
+        "{subject:?}"
+    );
     let html = parsed.subparts[1].get_body().unwrap();
-    assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"), "HTML escapes user text");
+    assert!(
+        !html.contains("<script>") && html.contains("&lt;script&gt;"),
+        "HTML escapes user text"
+    );
     worker.kill().await.unwrap();
     db.drop_db().await;
 }
