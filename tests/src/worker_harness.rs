@@ -105,6 +105,7 @@ impl WorkerEnv {
             ("OUTBOX_RETRY_BASE_MS", "200"),
             ("OUTBOX_LEASE_SECS", "3"),
             ("RELAY_INTERVAL_MS", "300"),
+            ("RELAY_REPUSH_SECS", "2"),
             ("QUEUE_POLL_MS", "50"),
             ("DIGEST_SCHEDULE", "0 0 3 1 1 * 2099"),
             ("RUST_LOG", "warn,birgemiz_worker=info"),

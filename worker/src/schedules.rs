@@ -19,8 +19,6 @@ use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 
 const REMINDER_LOCK: i64 = 0x7265_6d69_6e64; // "remind"
-/// The relay does not push a row again within this long of its last push (it is in the queue).
-const REPUSH_AFTER: Duration = Duration::from_secs(20);
 
 pub struct Queue {
     pub redis: ConnectionManager,
@@ -60,7 +58,12 @@ type Pushed = HashMap<i64, (RowState, Instant)>;
 type RowState = (DateTime<Utc>, Option<DateTime<Utc>>);
 
 /// Due, unleased, unsent rows: the slow path behind the after-commit push.
-async fn sweep(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<usize> {
+async fn sweep(
+    pool: &Pool,
+    queue: &Queue,
+    recently: &mut Pushed,
+    repush_after: Duration,
+) -> Result<usize> {
     let now = Utc::now();
     let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = {
         let mut conn = pool.get().await?;
@@ -78,7 +81,7 @@ async fn sweep(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<usiz
             .load(&mut conn)
             .await?
     };
-    recently.retain(|_, (_, at)| at.elapsed() < REPUSH_AFTER);
+    recently.retain(|_, (_, at)| at.elapsed() < repush_after);
     let fresh: Vec<(i64, RowState)> = due
         .into_iter()
         .map(|(id, next, lease)| (id, (next, lease)))
@@ -92,7 +95,12 @@ async fn sweep(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<usiz
     Ok(ids.len())
 }
 
-async fn relay_tick(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result<()> {
+async fn relay_tick(
+    pool: &Pool,
+    queue: &Queue,
+    recently: &mut Pushed,
+    repush_after: Duration,
+) -> Result<()> {
     let runs = {
         let mut conn = pool.get().await?;
         digests::unfinished_runs(&mut conn).await?
@@ -100,7 +108,7 @@ async fn relay_tick(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result
     for run in runs {
         fill_run(pool, queue, run).await?;
     }
-    let pushed = sweep(pool, queue, recently).await?;
+    let pushed = sweep(pool, queue, recently, repush_after).await?;
     if pushed > 0 {
         tracing::debug!(pushed, "relay pushed due outbox rows");
     }
@@ -109,15 +117,18 @@ async fn relay_tick(pool: &Pool, queue: &Queue, recently: &mut Pushed) -> Result
     Ok(())
 }
 
+/// `repush_after`: a row still due this long after its push is pushed again (the push was lost,
+/// e.g. to a Redis flush); sooner only if its retry time or lease changed.
 pub async fn relay_loop(
     pool: Pool,
     queue: Queue,
     every: Duration,
+    repush_after: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut recently = HashMap::new();
     loop {
-        if let Err(e) = relay_tick(&pool, &queue, &mut recently).await {
+        if let Err(e) = relay_tick(&pool, &queue, &mut recently, repush_after).await {
             tracing::warn!(error = %e, "relay sweep failed; retrying next tick");
         }
         tokio::select! {
