@@ -215,7 +215,18 @@ async fn run() -> Result<(), String> {
 async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), BoxDynError> {
     // Errors are logged here and not returned: apalis's own retries are linear and live in Redis;
     // the outbox row (backoff in PostgreSQL, relay sweep) decides what is retried and when.
-    match deliverer.deliver(job.id).await {
+    // The delivery runs in its own task, awaited here: if apalis drops this future (its consumer
+    // died with Redis), the send still finishes and records its answer instead of being cut
+    // between the SMTP server's 250 and our commit, which would send it twice.
+    let deliverer = Arc::clone(&deliverer);
+    let delivery = tokio::spawn(async move { deliverer.deliver(job.id).await });
+    let result = match delivery.await {
+        Ok(result) => result,
+        Err(e) => Err(birgemiz_schema::Error::Internal(format!(
+            "delivery task: {e}"
+        ))),
+    };
+    match result {
         Ok(Outcome::Skipped) => tracing::trace!(outbox_id = job.id, "not claimable; skipped"),
         Ok(outcome) => tracing::debug!(outbox_id = job.id, ?outcome, "delivered"),
         Err(e) => {

@@ -205,7 +205,11 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
         }
     });
     let ns = redis_namespace();
-    let env = WorkerEnv::new(&db.url, REDIS_URL, &ns, &smtp.url());
+    // Gaps are backoff (±25 %) plus up to one relay tick: a 400 ms base and 100 ms ticks keep
+    // consecutive gaps apart.
+    let env = WorkerEnv::new(&db.url, REDIS_URL, &ns, &smtp.url())
+        .set("OUTBOX_RETRY_BASE_MS", "400")
+        .set("RELAY_INTERVAL_MS", "100");
     let mut conn = db.conn().await;
     let mut emails = Vec::new();
     for i in 0..20 {
