@@ -7,6 +7,8 @@ pub mod db;
 pub mod fixtures;
 pub mod process;
 pub mod redis_ns;
+pub mod smtp;
+pub mod worker_harness;
 
 pub use api::{Gql, TestApi};
 pub use db::TestDb;

@@ -1,5 +1,9 @@
 //! A Redis key namespace per test; its keys are deleted when the test ends.
 
+use std::process::Stdio;
+
+use tokio::process::{Child, Command};
+
 use crate::unique_suffix;
 
 pub fn redis_url() -> String {
@@ -48,6 +52,62 @@ impl Drop for TestRedis {
         .join();
         if !matches!(cleaned, Ok(Ok(()))) {
             eprintln!("could not clean Redis namespace {}", self.namespace);
+        }
+    }
+}
+
+/// A private `redis-server` for tests that flush or stop it, so they never touch the shared one.
+pub struct PrivateRedis {
+    pub url: String,
+    child: Child,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        let port = crate::process::free_port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server on PATH");
+        let url = format!("redis://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        PrivateRedis { url, child }
+    }
+
+    pub async fn flushall(&self) {
+        let client = redis::Client::open(self.url.as_str()).expect("redis url");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("private redis");
+        redis::cmd("FLUSHALL")
+            .query_async::<()>(&mut conn)
+            .await
+            .expect("FLUSHALL");
+    }
+
+    pub async fn stop(mut self) {
+        if let Err(e) = self.child.kill().await {
+            eprintln!("stopping redis-server: {e}");
         }
     }
 }

@@ -129,6 +129,7 @@ async fn run() -> Result<(), String> {
             pool.clone(),
             queue(&redis),
             settings.relay_interval,
+            settings.repush_after,
             stop_rx.clone(),
         )),
         tokio::spawn(schedules::digest_loop(
@@ -147,29 +148,65 @@ async fn run() -> Result<(), String> {
         )),
     ];
 
+    // A new consumer can fetch only once its first heartbeat registered it, and apalis beats
+    // every 30 s by default: a fresh (or restarted) worker would sit idle that long. PostgreSQL
+    // keeps every result, so Redis keeps none.
     let queue_config = QueueConfig::default()
         .queue(outbox::queue_name(&config.redis_namespace))
-        .batch_size(concurrency.max(10));
+        .batch_size(concurrency.max(10))
+        .heartbeat_interval(Duration::from_secs(2))
+        .persist_results(false);
     let storage =
         outbox::job_storage(redis.clone(), &config.redis_namespace).with_config(queue_config);
     let poll = settings.poll_interval;
     tracing::info!(worker = %worker_name, concurrency, queue = %outbox::queue_name(&config.redis_namespace), "worker started");
-    let monitor = Monitor::new()
-        .register(move |restarts| {
-            WorkerBuilder::new(format!("{worker_name}-{restarts}"))
-                .backend(storage.clone().poll_with_interval(poll))
-                .concurrency(concurrency)
-                .data(deliverer.clone())
-                .build(handle)
-        })
-        // A Redis outage ends the consumer; start it again (the relay keeps PostgreSQL's rows safe).
-        .should_restart(|ctx, error| {
-            tracing::warn!(worker = %ctx.name(), %error, "queue consumer stopped; restarting");
-            std::thread::sleep(Duration::from_millis(500));
-            true
-        })
-        .shutdown_timeout(Duration::from_secs(30));
-    let result = monitor.run_with_signal(shutdown_signal()).await;
+
+    let (signal_tx, signal_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if let Err(e) = shutdown_signal().await {
+            tracing::error!(error = %e, "cannot listen for signals; stopping");
+        }
+        signal_tx.send_replace(true);
+    });
+    // apalis ends a consumer on a Redis error (an outage, or a FLUSHALL that forgets its
+    // registration) and its in-place restart does not re-register, so each life of the consumer
+    // is a fresh Monitor under a fresh name. `run_with_signal` returns Ok even when the worker
+    // died, hence the check of the signal rather than of the result.
+    let mut generation = 0u32;
+    let result = loop {
+        let mut rx = signal_rx.clone();
+        let signal = async move {
+            rx.wait_for(|stop| *stop)
+                .await
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        };
+        let name = format!("{worker_name}-{generation}");
+        let (storage, deliverer) = (storage.clone(), deliverer.clone());
+        let monitor = Monitor::new()
+            .register(move |_| {
+                WorkerBuilder::new(name.clone())
+                    .backend(storage.clone().poll_with_interval(poll))
+                    .concurrency(concurrency)
+                    .data(deliverer.clone())
+                    .build(handle)
+            })
+            .shutdown_timeout(Duration::from_secs(30));
+        let outcome = monitor.run_with_signal(signal).await;
+        if *signal_rx.borrow() {
+            break outcome;
+        }
+        tracing::warn!(
+            ?outcome,
+            "queue consumer stopped (Redis unreachable or reset?); restarting in 1 s"
+        );
+        let mut rx = signal_rx.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = rx.wait_for(|stop| *stop) => break Ok(()),
+        }
+        generation += 1;
+    };
     stop_tx.send_replace(true);
     for task in schedules {
         if let Err(e) = task.await {
@@ -183,7 +220,18 @@ async fn run() -> Result<(), String> {
 async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), BoxDynError> {
     // Errors are logged here and not returned: apalis's own retries are linear and live in Redis;
     // the outbox row (backoff in PostgreSQL, relay sweep) decides what is retried and when.
-    match deliverer.deliver(job.id).await {
+    // The delivery runs in its own task, awaited here: if apalis drops this future (its consumer
+    // died with Redis), the send still finishes and records its answer instead of being cut
+    // between the SMTP server's 250 and our commit, which would send it twice.
+    let deliverer = Arc::clone(&deliverer);
+    let delivery = tokio::spawn(async move { deliverer.deliver(job.id).await });
+    let result = match delivery.await {
+        Ok(result) => result,
+        Err(e) => Err(birgemiz_schema::Error::Internal(format!(
+            "delivery task: {e}"
+        ))),
+    };
+    match result {
         Ok(Outcome::Skipped) => tracing::trace!(outbox_id = job.id, "not claimable; skipped"),
         Ok(outcome) => tracing::debug!(outbox_id = job.id, ?outcome, "delivered"),
         Err(e) => {

@@ -54,6 +54,10 @@ sources! {
     Digest => "DIGEST",
 }
 
+/// An award's title, slug and its five phase dates (nomination open/close, voting open/close,
+/// results).
+type AwardPhases = (LocalizedText, String, [Option<DateTime<Utc>>; 5]);
+
 fn footer(locale: Locale) -> &'static str {
     match locale {
         Locale::Kk => include_str!("../templates/kk/FOOTER.txt"),
@@ -230,31 +234,30 @@ pub async fn render(
                 .load(conn)
                 .await?;
             let in_window = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t >= *since && t < *until);
-            let award_rows: Vec<(LocalizedText, String, [Option<DateTime<Utc>>; 5])> =
-                awards::table
-                    .order(awards::id)
-                    .select((
-                        awards::title,
-                        awards::slug,
-                        awards::nomination_opens_at,
-                        awards::nomination_closes_at,
-                        awards::voting_opens_at,
-                        awards::voting_closes_at,
-                        awards::results_published_at,
-                    ))
-                    .load::<(
-                        LocalizedText,
-                        String,
-                        DateTime<Utc>,
-                        DateTime<Utc>,
-                        DateTime<Utc>,
-                        DateTime<Utc>,
-                        Option<DateTime<Utc>>,
-                    )>(conn)
-                    .await?
-                    .into_iter()
-                    .map(|(t, s, a, b, c, d, e)| (t, s, [Some(a), Some(b), Some(c), Some(d), e]))
-                    .collect();
+            let award_rows: Vec<AwardPhases> = awards::table
+                .order(awards::id)
+                .select((
+                    awards::title,
+                    awards::slug,
+                    awards::nomination_opens_at,
+                    awards::nomination_closes_at,
+                    awards::voting_opens_at,
+                    awards::voting_closes_at,
+                    awards::results_published_at,
+                ))
+                .load::<(
+                    LocalizedText,
+                    String,
+                    DateTime<Utc>,
+                    DateTime<Utc>,
+                    DateTime<Utc>,
+                    DateTime<Utc>,
+                    Option<DateTime<Utc>>,
+                )>(conn)
+                .await?
+                .into_iter()
+                .map(|(t, s, a, b, c, d, e)| (t, s, [Some(a), Some(b), Some(c), Some(d), e]))
+                .collect();
             let phase_names: [&str; 5] = match locale {
                 Locale::En => [
                     "nominations open",

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::schema::outbox;
 use birgemiz_schema::{Error, Result, digests, outbox as ob, reminders};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
@@ -19,8 +19,6 @@ use redis::aio::ConnectionManager;
 use tokio::sync::watch;
 
 const REMINDER_LOCK: i64 = 0x7265_6d69_6e64; // "remind"
-/// The relay does not push a row again within this long of its last push (it is in the queue).
-const REPUSH_AFTER: Duration = Duration::from_secs(20);
 
 pub struct Queue {
     pub redis: ConnectionManager,
@@ -54,10 +52,20 @@ pub async fn fill_run(pool: &Pool, queue: &Queue, run_id: i64) -> Result<()> {
     }
 }
 
+/// What the relay last pushed for a row: pushed again only when the row changed since (a retry
+/// was scheduled, a lease expired) or the push is old enough to have been lost.
+type Pushed = HashMap<i64, (RowState, Instant)>;
+type RowState = (DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Due, unleased, unsent rows: the slow path behind the after-commit push.
-async fn sweep(pool: &Pool, queue: &Queue, recently: &mut HashMap<i64, Instant>) -> Result<usize> {
+async fn sweep(
+    pool: &Pool,
+    queue: &Queue,
+    recently: &mut Pushed,
+    repush_after: Duration,
+) -> Result<usize> {
     let now = Utc::now();
-    let ids: Vec<i64> = {
+    let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = {
         let mut conn = pool.get().await?;
         outbox::table
             .filter(outbox::status.eq("PENDING"))
@@ -69,26 +77,29 @@ async fn sweep(pool: &Pool, queue: &Queue, recently: &mut HashMap<i64, Instant>)
             )
             .order((outbox::next_attempt_at, outbox::id))
             .limit(5000)
-            .select(outbox::id)
+            .select((outbox::id, outbox::next_attempt_at, outbox::lease_until))
             .load(&mut conn)
             .await?
     };
-    recently.retain(|_, at| at.elapsed() < REPUSH_AFTER);
-    let fresh: Vec<i64> = ids
+    recently.retain(|_, (_, at)| at.elapsed() < repush_after);
+    let fresh: Vec<(i64, RowState)> = due
         .into_iter()
-        .filter(|id| !recently.contains_key(id))
+        .map(|(id, next, lease)| (id, (next, lease)))
+        .filter(|(id, state)| recently.get(id).is_none_or(|(pushed, _)| pushed != state))
         .collect();
-    if !fresh.is_empty() && queue.push(&fresh).await {
+    let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
+    if !ids.is_empty() && queue.push(&ids).await {
         let at = Instant::now();
-        recently.extend(fresh.iter().map(|id| (*id, at)));
+        recently.extend(fresh.into_iter().map(|(id, state)| (id, (state, at))));
     }
-    Ok(fresh.len())
+    Ok(ids.len())
 }
 
 async fn relay_tick(
     pool: &Pool,
     queue: &Queue,
-    recently: &mut HashMap<i64, Instant>,
+    recently: &mut Pushed,
+    repush_after: Duration,
 ) -> Result<()> {
     let runs = {
         let mut conn = pool.get().await?;
@@ -97,7 +108,7 @@ async fn relay_tick(
     for run in runs {
         fill_run(pool, queue, run).await?;
     }
-    let pushed = sweep(pool, queue, recently).await?;
+    let pushed = sweep(pool, queue, recently, repush_after).await?;
     if pushed > 0 {
         tracing::debug!(pushed, "relay pushed due outbox rows");
     }
@@ -106,15 +117,18 @@ async fn relay_tick(
     Ok(())
 }
 
+/// `repush_after`: a row still due this long after its push is pushed again (the push was lost,
+/// e.g. to a Redis flush); sooner only if its retry time or lease changed.
 pub async fn relay_loop(
     pool: Pool,
     queue: Queue,
     every: Duration,
+    repush_after: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut recently = HashMap::new();
     loop {
-        if let Err(e) = relay_tick(&pool, &queue, &mut recently).await {
+        if let Err(e) = relay_tick(&pool, &queue, &mut recently, repush_after).await {
             tracing::warn!(error = %e, "relay sweep failed; retrying next tick");
         }
         tokio::select! {

@@ -14,6 +14,8 @@ pub struct Settings {
     pub lease: Duration,
     /// Relay sweep period (`RELAY_INTERVAL_MS`).
     pub relay_interval: Duration,
+    /// A row still due this long after the relay pushed it is pushed again (`RELAY_REPUSH_SECS`).
+    pub repush_after: Duration,
     /// How often reminders are computed (`REMINDER_INTERVAL_SECS`).
     pub reminder_interval: Duration,
     /// How often an idle consumer asks Redis for jobs (`QUEUE_POLL_MS`).
@@ -53,6 +55,7 @@ impl Settings {
                 3_000,
                 50..=600_000,
             )?),
+            repush_after: Duration::from_secs(env_u64("RELAY_REPUSH_SECS", 20, 1..=3600)?),
             reminder_interval: Duration::from_secs(env_u64(
                 "REMINDER_INTERVAL_SECS",
                 60,

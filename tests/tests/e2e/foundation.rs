@@ -2,6 +2,7 @@
 
 use std::process::Command;
 
+use birgemiz_tests::redis_ns::PrivateRedis;
 use birgemiz_tests::{TestApi, TestDb, TestRedis, bin_path, repo_root};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
@@ -124,24 +125,9 @@ async fn healthz_and_readyz_answer() {
 #[tokio::test(flavor = "multi_thread")]
 async fn readyz_is_503_when_redis_is_down() {
     let db = TestDb::new().await;
-    let port = free_port();
-    let mut server = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server (./dev test installs it)");
+    let server = PrivateRedis::start().await;
     let mut redis = TestRedis::new();
-    redis.url = format!("redis://127.0.0.1:{port}");
-    wait_for_port(port).await;
+    redis.url = server.url.clone();
     let api = TestApi::start(&db, &redis).await;
     let http = reqwest::Client::new();
     assert_eq!(
@@ -152,8 +138,7 @@ async fn readyz_is_503_when_redis_is_down() {
             .status(),
         200
     );
-    server.kill().expect("stop redis");
-    server.wait().expect("reap redis");
+    server.stop().await;
     let resp = http.get(api.url("/readyz")).send().await.expect("readyz");
     assert_eq!(resp.status(), 503);
     let body: serde_json::Value = resp.json().await.expect("json");
@@ -169,26 +154,6 @@ async fn readyz_is_503_when_redis_is_down() {
     );
     // The namespace's keys died with that server; nothing to clean on the shared one.
     redis.url = birgemiz_tests::redis_ns::redis_url();
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-async fn wait_for_port(port: u16) {
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on port {port}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

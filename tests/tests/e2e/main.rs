@@ -1,5 +1,6 @@
 //! One integration-test binary: every end-to-end test, as modules.
 
 mod email_links;
+mod email_worker;
 mod foundation;
 mod http_hardening;

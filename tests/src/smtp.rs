@@ -1,0 +1,226 @@
+//! A capturing SMTP server for tests: in-process (tokio), speaks the ESMTP subset lettre uses
+//! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every accepted message raw, and answers
+//! RCPT per recipient through a rule, e.g. `451` for the first tries of some addresses or `550`.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Decides the RCPT reply for (address, how many RCPTs for it came before): `None` accepts,
+/// `Some("451 4.7.1 try later")` refuses with that line.
+pub type Rule = Arc<dyn Fn(&str, usize) -> Option<String> + Send + Sync>;
+
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub raw: Vec<u8>,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    messages: Vec<Captured>,
+    /// Every RCPT seen, accepted or not: (address, when).
+    rcpts: Vec<(String, Instant)>,
+}
+
+pub struct SmtpServer {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    rule: Arc<Mutex<Option<Rule>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SmtpServer {
+    pub async fn start() -> SmtpServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind SMTP test server");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let rule: Arc<Mutex<Option<Rule>>> = Arc::new(Mutex::new(None));
+        let (s, r) = (state.clone(), rule.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (s, r) = (s.clone(), r.clone());
+                tokio::spawn(async move {
+                    // A client hanging up mid-session is normal (pool idle timeouts, SIGKILL).
+                    if let Err(e) = session(stream, s, r).await {
+                        eprintln!("smtp test server: session ended: {e}");
+                    }
+                });
+            }
+        });
+        SmtpServer {
+            addr,
+            state,
+            rule,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    pub fn set_rule(&self, rule: impl Fn(&str, usize) -> Option<String> + Send + Sync + 'static) {
+        *self.rule.lock().unwrap() = Some(Arc::new(rule));
+    }
+
+    pub fn messages(&self) -> Vec<Captured> {
+        self.state.lock().unwrap().messages.clone()
+    }
+
+    /// Forgets what was captured so far (after a warm-up message, say).
+    pub fn clear(&self) {
+        let mut state = self.state.lock().unwrap();
+        state.messages.clear();
+        state.rcpts.clear();
+    }
+
+    pub fn count(&self) -> usize {
+        self.state.lock().unwrap().messages.len()
+    }
+
+    /// When each RCPT for `address` arrived.
+    pub fn rcpt_times(&self, address: &str) -> Vec<Instant> {
+        self.state
+            .lock()
+            .unwrap()
+            .rcpts
+            .iter()
+            .filter(|(a, _)| a == address)
+            .map(|(_, t)| *t)
+            .collect()
+    }
+
+    /// Waits until `pred` holds over the captured messages or `timeout` passes.
+    pub async fn wait_for(
+        &self,
+        timeout: std::time::Duration,
+        pred: impl Fn(&[Captured]) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if pred(&self.state.lock().unwrap().messages) {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+fn address_of(arg: &str) -> String {
+    let arg = arg.trim();
+    let inner = match (arg.find('<'), arg.find('>')) {
+        (Some(a), Some(b)) if b > a => &arg[a + 1..b],
+        _ => arg.split_whitespace().next().unwrap_or(""),
+    };
+    inner.to_lowercase()
+}
+
+async fn session(
+    stream: TcpStream,
+    state: Arc<Mutex<State>>,
+    rule: Arc<Mutex<Option<Rule>>>,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    write.write_all(b"220 birgemiz-test ESMTP\r\n").await?;
+    let mut from = String::new();
+    let mut rcpts: Vec<String> = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end_matches(['\r', '\n']);
+        let upper = cmd.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            "250-birgemiz-test\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
+        } else if upper.starts_with("HELO") {
+            "250 birgemiz-test".into()
+        } else if upper.starts_with("MAIL FROM:") {
+            from = address_of(&cmd[10..]);
+            rcpts.clear();
+            "250 2.1.0 Ok".into()
+        } else if upper.starts_with("RCPT TO:") {
+            let addr = address_of(&cmd[8..]);
+            let prior = {
+                let mut st = state.lock().unwrap();
+                let prior = st.rcpts.iter().filter(|(a, _)| *a == addr).count();
+                st.rcpts.push((addr.clone(), Instant::now()));
+                prior
+            };
+            let decided = rule.lock().unwrap().clone().and_then(|r| r(&addr, prior));
+            match decided {
+                Some(refusal) => refusal,
+                None => {
+                    rcpts.push(addr);
+                    "250 2.1.5 Ok".into()
+                }
+            }
+        } else if upper == "DATA" {
+            if rcpts.is_empty() {
+                "554 5.5.1 No valid recipients".into()
+            } else {
+                write
+                    .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                    .await?;
+                let mut raw = Vec::new();
+                loop {
+                    let mut l = Vec::new();
+                    if read.read_until(b'\n', &mut l).await? == 0 {
+                        return Ok(());
+                    }
+                    if l == b".\r\n" || l == b".\n" {
+                        break;
+                    }
+                    let l = if l.starts_with(b"..") {
+                        &l[1..]
+                    } else {
+                        &l[..]
+                    };
+                    raw.extend_from_slice(l);
+                }
+                let n = {
+                    let mut st = state.lock().unwrap();
+                    st.messages.push(Captured {
+                        mail_from: from.clone(),
+                        rcpt_to: std::mem::take(&mut rcpts),
+                        raw,
+                        at: Instant::now(),
+                    });
+                    st.messages.len()
+                };
+                format!("250 2.0.0 Ok: queued as {n}")
+            }
+        } else if upper == "RSET" {
+            rcpts.clear();
+            "250 2.0.0 Ok".into()
+        } else if upper.starts_with("NOOP") {
+            "250 2.0.0 Ok".into()
+        } else if upper == "QUIT" {
+            write.write_all(b"221 2.0.0 Bye\r\n").await?;
+            return Ok(());
+        } else {
+            "502 5.5.2 Command not recognized".into()
+        };
+        write.write_all(reply.as_bytes()).await?;
+        write.write_all(b"\r\n").await?;
+    }
+}
