@@ -209,36 +209,76 @@ pub async fn finish_runs(conn: &mut AsyncPgConnection) -> Result<usize> {
     .await?)
 }
 
-/// Newest first, for `digestRuns`.
-pub async fn list_runs(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<DigestRun>> {
-    Ok(digest_runs::table
+/// A page of runs, newest first, after the keyset `(started_at, id)` of the previous page.
+pub async fn page_runs(
+    conn: &mut AsyncPgConnection,
+    after: Option<(DateTime<Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<DigestRun>> {
+    let mut query = digest_runs::table
         .order((digest_runs::started_at.desc(), digest_runs::id.desc()))
         .limit(limit)
         .select(DigestRun::as_select())
-        .load(conn)
-        .await?)
+        .into_boxed();
+    if let Some((at, id)) = after {
+        query = query.filter(
+            digest_runs::started_at
+                .lt(at)
+                .or(digest_runs::started_at.eq(at).and(digest_runs::id.lt(id))),
+        );
+    }
+    Ok(query.load(conn).await?)
 }
 
-/// Delivery progress of a run: (sent, failed or suppressed, pending).
-pub async fn run_progress(conn: &mut AsyncPgConnection, run_id: i64) -> Result<(i64, i64, i64)> {
+pub async fn find_run(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<DigestRun>> {
+    Ok(digest_runs::table
+        .find(id)
+        .select(DigestRun::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn count_runs(conn: &mut AsyncPgConnection) -> Result<i64> {
+    Ok(digest_runs::table.count().get_result(conn).await?)
+}
+
+/// Delivery progress of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub sent: i64,
+    /// Failed permanently or skipped as suppressed.
+    pub failed: i64,
+    pub pending: i64,
+}
+
+/// Progress of several runs in one query (a page of `digestRuns`).
+pub async fn progress_of(
+    conn: &mut AsyncPgConnection,
+    run_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Progress>> {
     use crate::schema::outbox;
-    let rows: Vec<(String, i64)> = outbox::table
-        .filter(outbox::digest_run_id.eq(run_id))
-        .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
+    let rows: Vec<(Option<i64>, String, i64)> = outbox::table
+        .filter(outbox::digest_run_id.eq_any(run_ids))
+        .group_by((outbox::digest_run_id, outbox::status))
+        .select((
+            outbox::digest_run_id,
+            outbox::status,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)
         .await?;
-    let get = |s: &str| {
-        rows.iter()
-            .filter(|(k, _)| k == s)
-            .map(|(_, n)| *n)
-            .sum::<i64>()
-    };
-    Ok((
-        get("SENT"),
-        get("FAILED") + get("SUPPRESSED"),
-        get("PENDING"),
-    ))
+    let mut out = std::collections::HashMap::new();
+    for (run, status, n) in rows {
+        let Some(run) = run else { continue };
+        let p: &mut Progress = out.entry(run).or_default();
+        match status.as_str() {
+            "SENT" => p.sent += n,
+            "PENDING" => p.pending += n,
+            _ => p.failed += n,
+        }
+    }
+    Ok(out)
 }
 
 /// The previous fire time of `schedule` before `at`: the start of the period that ends at `at`.

@@ -263,12 +263,9 @@ async fn digest_now() -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-    let runs = digests::list_runs(&mut conn, 20)
+    let recipients = digests::find_run(&mut conn, run.id)
         .await
-        .map_err(|e| e.to_string())?;
-    let recipients = runs
-        .iter()
-        .find(|r| r.id == run.id)
+        .map_err(|e| e.to_string())?
         .map(|r| r.recipient_count)
         .unwrap_or_default();
     tracing::info!(run_id = run.id, created, recipients, "digest run queued");

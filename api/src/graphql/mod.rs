@@ -2,6 +2,7 @@
 //! checked without a database (`sdl`).
 
 pub mod context;
+mod email_subscriptions;
 pub mod errors;
 pub mod ids;
 pub mod pagination;
@@ -19,10 +20,14 @@ pub use context::RequestContext;
 pub use errors::{ApiError, ApiResult};
 
 #[derive(MergedObject, Default)]
-pub struct Query(stats::StatsQuery, viewer::ViewerQuery);
+pub struct Query(
+    stats::StatsQuery,
+    viewer::ViewerQuery,
+    email_subscriptions::EmailQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(viewer::ViewerMutation);
+pub struct Mutation(viewer::ViewerMutation, email_subscriptions::EmailMutation);
 
 pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,0 +1,294 @@
+//! Email subscriptions (double opt-in), the preferences link, and digest runs for admins.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use birgemiz_schema::digests::{self, Progress};
+use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
+use birgemiz_schema::subscriptions::{self, Topic};
+use birgemiz_schema::{Error, outbox};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use redis::aio::ConnectionManager;
+
+use super::context::ContextExt;
+use super::errors::ApiResult;
+use super::ids::{self, NodeType};
+use super::pagination::{self, Connection};
+use super::viewer::LocaleGql;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "Topic")]
+pub enum TopicGql {
+    WeeklyDigest,
+    AwardUpdates,
+    News,
+}
+
+impl From<TopicGql> for Topic {
+    fn from(t: TopicGql) -> Self {
+        match t {
+            TopicGql::WeeklyDigest => Topic::WeeklyDigest,
+            TopicGql::AwardUpdates => Topic::AwardUpdates,
+            TopicGql::News => Topic::News,
+        }
+    }
+}
+
+impl From<Topic> for TopicGql {
+    fn from(t: Topic) -> Self {
+        match t {
+            Topic::WeeklyDigest => TopicGql::WeeklyDigest,
+            Topic::AwardUpdates => TopicGql::AwardUpdates,
+            Topic::News => TopicGql::News,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "SubscriptionStatus")]
+pub enum SubscriptionStatusGql {
+    PendingConfirmation,
+    Active,
+    Unsubscribed,
+}
+
+#[derive(InputObject)]
+pub struct SubscribeInput {
+    email: String,
+    locale: Option<LocaleGql>,
+    topics: Option<Vec<TopicGql>>,
+}
+
+/// Always PENDING_CONFIRMATION, whether or not the address was known, so addresses can't be probed.
+#[derive(SimpleObject)]
+pub struct SubscribePayload {
+    status: SubscriptionStatusGql,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "EmailSubscription")]
+pub struct EmailSubscriptionGql {
+    email: String,
+    locale: LocaleGql,
+    topics: Vec<TopicGql>,
+    status: SubscriptionStatusGql,
+}
+
+impl From<SubscriptionRow> for EmailSubscriptionGql {
+    fn from(row: SubscriptionRow) -> Self {
+        let status = match row.status.as_str() {
+            subscriptions::ACTIVE => SubscriptionStatusGql::Active,
+            subscriptions::UNSUBSCRIBED => SubscriptionStatusGql::Unsubscribed,
+            _ => SubscriptionStatusGql::PendingConfirmation,
+        };
+        EmailSubscriptionGql {
+            topics: subscriptions::topics_of(&row)
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            locale: birgemiz_schema::i18n::Locale::parse(&row.locale)
+                .unwrap_or_default()
+                .into(),
+            email: row.email,
+            status,
+        }
+    }
+}
+
+/// A run of the digest; admins only.
+#[derive(SimpleObject, Clone)]
+pub struct DigestRun {
+    id: ID,
+    period_start: DateTime<Utc>,
+    period_end: DateTime<Utc>,
+    recipient_count: i32,
+    sent_count: i32,
+    failed_count: i32,
+    started_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl DigestRun {
+    pub fn new(run: &models::DigestRun, progress: Progress) -> Self {
+        let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        DigestRun {
+            id: ids::encode(NodeType::DigestRun, run.id),
+            period_start: run.period_start,
+            period_end: run.period_end,
+            recipient_count: run.recipient_count,
+            sent_count: clamp(progress.sent),
+            failed_count: clamp(progress.failed),
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+        }
+    }
+}
+
+/// Runs with their progress, read in one query for the whole list.
+pub async fn digest_runs_by_ids(
+    conn: &mut diesel_async::AsyncPgConnection,
+    runs: &[models::DigestRun],
+) -> ApiResult<Vec<DigestRun>> {
+    let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
+    let progress: HashMap<i64, Progress> = digests::progress_of(conn, &ids).await?;
+    Ok(runs
+        .iter()
+        .map(|r| DigestRun::new(r, progress.get(&r.id).copied().unwrap_or_default()))
+        .collect())
+}
+
+fn require_admin(ctx: &Context<'_>) -> ApiResult<()> {
+    ctx.require_viewer()?;
+    if ctx.is_admin() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("admins only").into())
+    }
+}
+
+/// Pushes freshly committed outbox rows; a failure only delays them until the relay's sweep.
+pub async fn push_outbox(ctx: &Context<'_>, ids: &[i64]) {
+    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
+    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
+        tracing::warn!(error = %e, "outbox push failed; the worker's relay will send it");
+    }
+}
+
+#[derive(Default)]
+pub struct EmailQuery;
+
+#[Object]
+impl EmailQuery {
+    /// Admins only (null otherwise): digest runs, newest first, with their progress.
+    async fn digest_runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Option<Connection<DigestRun>>> {
+        if !ctx.is_admin() {
+            return Ok(None);
+        }
+        let first = pagination::page_size(first)?;
+        let cursor: Option<(DateTime<Utc>, i64)> = pagination::decode_cursor(after.as_deref())?;
+        let mut conn = ctx.conn().await?;
+        let rows = digests::page_runs(&mut conn, cursor, first + 1).await?;
+        let total = digests::count_runs(&mut conn).await?;
+        let nodes = digest_runs_by_ids(&mut conn, &rows).await?;
+        Ok(Some(Connection::from_rows(
+            rows.into_iter().zip(nodes).collect(),
+            first,
+            cursor.is_some(),
+            total,
+            |(r, _)| (r.started_at, r.id),
+            |(_, n)| n,
+        )))
+    }
+
+    /// Read the subscription behind an email link without using the link up.
+    async fn email_subscription(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> ApiResult<Option<EmailSubscriptionGql>> {
+        let mut conn = ctx.conn().await?;
+        match subscriptions::find_by_token(&mut conn, &ctx.config().app_secret, &token).await {
+            Ok(sub) => Ok(Some(sub.into())),
+            Err(Error::NotFound(_) | Error::BadInput { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct EmailMutation;
+
+#[Object]
+impl EmailMutation {
+    async fn subscribe(
+        &self,
+        ctx: &Context<'_>,
+        input: SubscribeInput,
+    ) -> ApiResult<SubscribePayload> {
+        let locale = input.locale.map(Into::into).unwrap_or_else(|| ctx.locale());
+        let topics: Vec<Topic> = input
+            .topics
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let mut conn = ctx.conn().await?;
+        let queued = conn
+            .transaction::<_, Error, _>(async |conn| {
+                subscriptions::subscribe(conn, &input.email, locale, &topics).await
+            })
+            .await?;
+        if let Some(id) = queued {
+            push_outbox(ctx, &[id]).await;
+        }
+        Ok(SubscribePayload {
+            status: SubscriptionStatusGql::PendingConfirmation,
+        })
+    }
+
+    async fn confirm_subscription(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> ApiResult<EmailSubscriptionGql> {
+        let mut conn = ctx.conn().await?;
+        Ok(subscriptions::confirm(&mut conn, &token).await?.into())
+    }
+
+    /// Without topics: from everything. The token of an email's unsubscribe link stays valid (RFC 8058).
+    async fn unsubscribe(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        topics: Option<Vec<TopicGql>>,
+    ) -> ApiResult<EmailSubscriptionGql> {
+        let topics: Option<Vec<Topic>> = topics.map(|t| t.into_iter().map(Into::into).collect());
+        let mut conn = ctx.conn().await?;
+        let secret = &ctx.config().app_secret;
+        Ok(
+            subscriptions::unsubscribe(&mut conn, secret, &token, topics.as_deref())
+                .await?
+                .into(),
+        )
+    }
+
+    /// Change topics and language from an email's link.
+    async fn update_subscription(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        topics: Vec<TopicGql>,
+        locale: Option<LocaleGql>,
+    ) -> ApiResult<EmailSubscriptionGql> {
+        let topics: Vec<Topic> = topics.into_iter().map(Into::into).collect();
+        let mut conn = ctx.conn().await?;
+        let secret = &ctx.config().app_secret;
+        let updated = subscriptions::update(
+            &mut conn,
+            secret,
+            &token,
+            Some(&topics),
+            locale.map(Into::into),
+        )
+        .await?;
+        Ok(updated.into())
+    }
+
+    /// Admins: start a digest run now rather than at the scheduled time; the worker fills it.
+    async fn run_digest_now(&self, ctx: &Context<'_>) -> ApiResult<DigestRun> {
+        require_admin(ctx)?;
+        let mut conn = ctx.conn().await?;
+        let (run, _created) = digests::start_manual_run(&mut conn).await?;
+        let progress = digests::progress_of(&mut conn, &[run.id]).await?;
+        Ok(DigestRun::new(
+            &run,
+            progress.get(&run.id).copied().unwrap_or_default(),
+        ))
+    }
+}
