@@ -1,6 +1,7 @@
 //! One integration-test binary: every end-to-end test, as modules.
 
 mod email_links;
+mod email_reminders;
 mod email_subscriptions;
 mod email_worker;
 mod foundation;
