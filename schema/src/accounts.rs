@@ -246,8 +246,14 @@ async fn consume_token(
 }
 
 async fn queue_verification(conn: &mut AsyncPgConnection, user: &User) -> crate::Result<Vec<i64>> {
-    let (token_id, token) =
-        insert_token(conn, PURPOSE_VERIFY, Some(user.id), &user.email, VERIFY_EMAIL_TTL).await?;
+    let (token_id, token) = insert_token(
+        conn,
+        PURPOSE_VERIFY,
+        Some(user.id),
+        &user.email,
+        VERIFY_EMAIL_TTL,
+    )
+    .await?;
     Ok(outbox::enqueue(
         conn,
         NewEmail {
@@ -289,9 +295,7 @@ pub async fn sign_up(
             .get_result(conn)
             .await
             .optional()?
-            .ok_or_else(|| {
-                Error::bad_input("email", "is already registered; sign in instead")
-            })?;
+            .ok_or_else(|| Error::bad_input("email", "is already registered; sign in instead"))?;
         let ids = queue_verification(conn, &user).await?;
         let token = create_session(conn, user.id, false).await?;
         Ok((user, token, ids))
@@ -446,9 +450,7 @@ pub async fn update_profile(
     display_name: Option<String>,
     locale: Option<Locale>,
 ) -> crate::Result<User> {
-    let display_name = display_name
-        .map(|n| check_display_name(&n))
-        .transpose()?;
+    let display_name = display_name.map(|n| check_display_name(&n)).transpose()?;
     let q = users::table.find(viewer.user_id);
     if display_name.is_none() && locale.is_none() {
         return Ok(q.select(User::as_select()).first(conn).await?);

@@ -326,19 +326,17 @@ pub async fn create(
         ));
     }
     let name = input.name.normalized("name", validate::NAME_MAX, true)?;
-    let description = input
-        .description
-        .unwrap_or_default()
-        .normalized("description", validate::DESCRIPTION_MAX, false)?;
+    let description = input.description.unwrap_or_default().normalized(
+        "description",
+        validate::DESCRIPTION_MAX,
+        false,
+    )?;
     let kind = check_kind(&input.kind)?;
     let country = validate::country("country", &input.country)?;
     let region = validate::opt_text("region", input.region, validate::SHORT_TEXT_MAX)?;
     let city = validate::opt_text("city", input.city, validate::SHORT_TEXT_MAX)?;
     let website = validate::website("website", input.website)?;
-    let requested = input
-        .slug
-        .map(|s| validate::slug("slug", &s))
-        .transpose()?;
+    let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
     let base = validate::slugify(&name);
     let user_id = viewer.user_id;
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
@@ -447,7 +445,11 @@ pub async fn update(
         .await?)
 }
 
-pub async fn verify(conn: &mut AsyncPgConnection, viewer: &Viewer, id: i64) -> Result<Organization> {
+pub async fn verify(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Organization> {
     if !viewer.is_admin() {
         return Err(Error::forbidden("only admins verify organizations"));
     }

@@ -147,7 +147,7 @@ struct ParentCount {
 pub async fn list<T>(
     conn: &mut AsyncPgConnection,
     from: &str,
-    filter: &dyn Fn(&mut Sql),
+    filter: &(dyn Fn(&mut Sql) + Sync),
     order: &Order,
     args: &PageArgs,
 ) -> Result<Page<T>>
@@ -179,7 +179,7 @@ pub async fn list_per_parent<T>(
     from: &str,
     parent_expr: &str,
     parents: &[i64],
-    filter: &dyn Fn(&mut Sql),
+    filter: &(dyn Fn(&mut Sql) + Sync),
     order: &Order,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<T>>>

@@ -154,10 +154,7 @@ pub struct NewPost {
 pub async fn create(conn: &mut AsyncPgConnection, viewer: &Viewer, input: NewPost) -> Result<Post> {
     let title = input.title.normalized("title", validate::NAME_MAX, true)?;
     let body = input.body.normalized("body", validate::BODY_MAX, true)?;
-    let requested = input
-        .slug
-        .map(|s| validate::slug("slug", &s))
-        .transpose()?;
+    let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
     if let Some(o) = input.organization_id {
         organizations::require_manager(conn, viewer, o).await?;
     } else if !viewer.is_admin() {

@@ -244,14 +244,16 @@ pub async fn create(
     input: NewProject,
 ) -> Result<Project> {
     let title = input.title.normalized("title", validate::NAME_MAX, true)?;
-    let summary = input
-        .summary
-        .unwrap_or_default()
-        .normalized("summary", validate::SUMMARY_MAX, false)?;
-    let description = input
-        .description
-        .unwrap_or_default()
-        .normalized("description", validate::DESCRIPTION_MAX, false)?;
+    let summary =
+        input
+            .summary
+            .unwrap_or_default()
+            .normalized("summary", validate::SUMMARY_MAX, false)?;
+    let description = input.description.unwrap_or_default().normalized(
+        "description",
+        validate::DESCRIPTION_MAX,
+        false,
+    )?;
     let direction = check_direction(&input.direction)?;
     let country = input
         .country
@@ -261,10 +263,7 @@ pub async fn create(
     let city = validate::opt_text("city", input.city, validate::SHORT_TEXT_MAX)?;
     check_dates(input.starts_at, input.ends_at)?;
     let needed = check_needed(input.volunteers_needed)?;
-    let requested = input
-        .slug
-        .map(|s| validate::slug("slug", &s))
-        .transpose()?;
+    let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
     let org = organizations::require_manager(conn, viewer, input.organization_id).await?;
     let country = country.unwrap_or(org.country);
     let base = validate::slugify(&title);
@@ -352,10 +351,7 @@ pub async fn update(
             .transpose()?,
         starts_at: patch.starts_at,
         ends_at: patch.ends_at,
-        volunteers_needed: patch
-            .volunteers_needed
-            .map(check_needed)
-            .transpose()?,
+        volunteers_needed: patch.volunteers_needed.map(check_needed).transpose()?,
     };
     let current = require_manager(conn, viewer, id).await?;
     check_dates(

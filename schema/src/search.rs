@@ -119,12 +119,11 @@ pub async fn search(
     hits_sql(&mut page, &q, &ts);
     page.push(" SELECT kind, id, rank::text AS rank_text FROM hits WHERE true");
     if let Some(c) = &args.after {
-        let (rank, kind) = c
-            .v
-            .as_deref()
-            .and_then(|v| v.split_once('|'))
-            .filter(|_| c.o == "RANK")
-            .ok_or_else(|| Error::bad_input("after", "is not a cursor of this list"))?;
+        let (rank, kind) =
+            c.v.as_deref()
+                .and_then(|v| v.split_once('|'))
+                .filter(|_| c.o == "RANK")
+                .ok_or_else(|| Error::bad_input("after", "is not a cursor of this list"))?;
         if rank.parse::<f64>().is_err() {
             return Err(Error::bad_input("after", "is not a cursor of this list"));
         }

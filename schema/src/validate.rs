@@ -56,8 +56,13 @@ pub fn opt_text(field: &str, value: Option<String>, max: usize) -> Result<Option
             format!("must be at most {max} characters"),
         ));
     }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(Error::bad_input(field, "must not contain control characters"));
+    if v.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(Error::bad_input(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(Some(v))
 }
@@ -86,8 +91,11 @@ pub fn slug(field: &str, value: &str) -> Result<String> {
     let s = value.trim().to_ascii_lowercase();
     let valid = !s.is_empty()
         && s.len() <= SLUG_MAX
-        && s.split('-')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        && s.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        });
     if valid {
         Ok(s)
     } else {
@@ -173,8 +181,14 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slugify(&LocalizedText::new("Ұлттық желі", "", "")), "ulttyk-zheli");
-        assert_eq!(slugify(&LocalizedText::new("", "", "  Hello, World! ")), "hello-world");
+        assert_eq!(
+            slugify(&LocalizedText::new("Ұлттық желі", "", "")),
+            "ulttyk-zheli"
+        );
+        assert_eq!(
+            slugify(&LocalizedText::new("", "", "  Hello, World! ")),
+            "hello-world"
+        );
         assert!(slug("s", "a--b").is_err());
         assert_eq!(slug("s", "ok-1").ok().as_deref(), Some("ok-1"));
     }

@@ -1,10 +1,18 @@
 //! The GraphQL schema. `build_schema` is separate from serving, so the SDL can be printed and
 //! checked without a database (`sdl`).
 
+mod accounts;
+mod common;
 pub mod context;
 pub mod errors;
 pub mod ids;
+pub mod loaders;
+mod node;
+mod organizations;
 pub mod pagination;
+mod posts;
+mod projects;
+mod search;
 mod stats;
 mod viewer;
 
@@ -19,15 +27,31 @@ pub use context::RequestContext;
 pub use errors::{ApiError, ApiResult};
 
 #[derive(MergedObject, Default)]
-pub struct Query(stats::StatsQuery, viewer::ViewerQuery);
+pub struct Query(
+    stats::StatsQuery,
+    viewer::ViewerQuery,
+    node::NodeQuery,
+    organizations::OrganizationQuery,
+    projects::ProjectQuery,
+    posts::PostQuery,
+    search::SearchQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(viewer::ViewerMutation);
+pub struct Mutation(
+    viewer::ViewerMutation,
+    accounts::AccountMutation,
+    organizations::OrganizationMutation,
+    projects::ProjectMutation,
+    posts::PostMutation,
+);
 
 pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
     Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        // Types reachable only through the Node interface must still be in the schema.
+        .register_output_type::<node::Node>()
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
@@ -40,7 +64,9 @@ pub fn build_schema(
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();
     }
-    b.data(config).data(pool).data(redis).finish()
+    // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
+    let loader = loaders::for_request(pool.clone());
+    b.data(config).data(pool).data(redis).data(loader).finish()
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

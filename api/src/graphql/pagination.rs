@@ -3,7 +3,9 @@
 //! A cursor carries the sort key of its row (not an offset), so rows inserted or deleted
 //! between pages shift nothing, and the cursor of a deleted row still marks a valid position.
 
-use async_graphql::{OutputType, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::{OutputType, SimpleObject, TypeName};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -50,6 +52,7 @@ pub struct PageInfo {
 }
 
 #[derive(SimpleObject, Clone)]
+#[graphql(name_type)]
 pub struct Edge<T: OutputType + Clone> {
     pub cursor: String,
     pub node: T,
@@ -57,11 +60,26 @@ pub struct Edge<T: OutputType + Clone> {
 
 /// One page. Built from `first + 1` rows so `hasNextPage` needs no second query.
 #[derive(SimpleObject, Clone)]
+#[graphql(name_type)]
 pub struct Connection<T: OutputType + Clone> {
     pub edges: Vec<Edge<T>>,
     pub nodes: Vec<T>,
     pub page_info: PageInfo,
     pub total_count: i32,
+}
+
+// Named after the node type (OrganizationEdge, OrganizationConnection, …) as the contract
+// spells them, so a new connection needs no registration here.
+impl<T: OutputType + Clone> TypeName for Edge<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Edge", T::type_name()).into()
+    }
+}
+
+impl<T: OutputType + Clone> TypeName for Connection<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
 }
 
 impl<T: OutputType + Clone> Connection<T> {

@@ -149,8 +149,13 @@ async fn execute(
             ),
             client_ip: Some(peer.ip().to_string()),
             request_id: request_id.clone(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
         };
-        let response = state.schema.execute(request.data(ctx)).await;
+        let loader = crate::graphql::loaders::for_request(state.pool.clone());
+        let response = state.schema.execute(request.data(ctx).data(loader)).await;
         respond(&headers, response, &request_id)
     }
     .instrument(span)
