@@ -120,3 +120,394 @@ pub async fn make_admin(conn: &mut AsyncPgConnection, email: &str) -> Result<boo
         .await?;
     Ok(n == 1)
 }
+
+// ───────────── sign-up, sign-in, links, profile ─────────────
+
+use crate::error::Error;
+use crate::i18n::Locale;
+use crate::outbox::{self, Email, NewEmail};
+use crate::schema::one_time_tokens;
+use crate::subscriptions::normalize_email;
+use diesel_async::AsyncConnection;
+
+pub const PASSWORD_MIN_CHARS: usize = 10;
+pub const PASSWORD_MAX_CHARS: usize = 1000;
+pub const DISPLAY_NAME_MAX: usize = 100;
+pub const SIGN_IN_LINK_TTL: Duration = Duration::minutes(15);
+pub const VERIFY_EMAIL_TTL: Duration = Duration::days(7);
+const PURPOSE_VERIFY: &str = "VERIFY_EMAIL";
+const PURPOSE_SIGN_IN: &str = "SIGN_IN";
+
+fn check_password(field: &str, password: &str) -> crate::Result<()> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN_CHARS {
+        return Err(Error::bad_input(
+            field,
+            format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+        ));
+    }
+    if n > PASSWORD_MAX_CHARS {
+        return Err(Error::bad_input(
+            field,
+            format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_display_name(name: &str) -> crate::Result<String> {
+    crate::validate::text("displayName", name, DISPLAY_NAME_MAX)
+}
+
+/// argon2id with the crate's defaults (m=19456 KiB, t=2, p=1), off the async threads.
+pub async fn hash_password(password: &str) -> crate::Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    use rand::RngCore;
+    let password = password.to_owned();
+    let mut salt_bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt_bytes);
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(&salt_bytes)
+            .map_err(|e| Error::Internal(format!("salt: {e}")))?;
+        argon2::Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| Error::Internal(format!("hashing: {e}")))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("hashing task: {e}")))?
+}
+
+pub async fn verify_password(hash: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    let (hash, password) = (hash.to_owned(), password.to_owned());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            argon2::Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a password nobody has: verified against when the email is unknown, so a wrong
+/// email takes as long as a wrong password.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
+fn user_locale(u: &User) -> Locale {
+    Locale::parse(&u.locale).unwrap_or_default()
+}
+
+async fn insert_token(
+    conn: &mut AsyncPgConnection,
+    purpose: &str,
+    user_id: Option<i64>,
+    email: &str,
+    ttl: Duration,
+) -> crate::Result<(i64, String)> {
+    let token = tokens::random_token();
+    let id = diesel::insert_into(one_time_tokens::table)
+        .values((
+            one_time_tokens::purpose.eq(purpose),
+            one_time_tokens::user_id.eq(user_id),
+            one_time_tokens::email.eq(email),
+            one_time_tokens::token_hash.eq(tokens::hash_token(&token)),
+            one_time_tokens::expires_at.eq(Utc::now() + ttl),
+        ))
+        .returning(one_time_tokens::id)
+        .get_result(conn)
+        .await?;
+    Ok((id, token))
+}
+
+/// Marks a live token of `purpose` used; returns (user_id, email). Single use: a second call
+/// with the same token finds nothing.
+async fn consume_token(
+    conn: &mut AsyncPgConnection,
+    purpose: &str,
+    token: &str,
+) -> crate::Result<(Option<i64>, String)> {
+    let now = Utc::now();
+    diesel::update(
+        one_time_tokens::table
+            .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token.trim())))
+            .filter(one_time_tokens::purpose.eq(purpose))
+            .filter(one_time_tokens::used_at.is_null())
+            .filter(one_time_tokens::expires_at.gt(now)),
+    )
+    .set(one_time_tokens::used_at.eq(now))
+    .returning((one_time_tokens::user_id, one_time_tokens::email))
+    .get_result(conn)
+    .await
+    .optional()?
+    .ok_or_else(|| Error::bad_input("token", "this link is invalid, used or expired"))
+}
+
+async fn queue_verification(conn: &mut AsyncPgConnection, user: &User) -> crate::Result<Vec<i64>> {
+    let (token_id, token) = insert_token(
+        conn,
+        PURPOSE_VERIFY,
+        Some(user.id),
+        &user.email,
+        VERIFY_EMAIL_TTL,
+    )
+    .await?;
+    Ok(outbox::enqueue(
+        conn,
+        NewEmail {
+            email: Email::VerifyEmail { token: Some(token) },
+            recipient: user.email.clone(),
+            locale: user_locale(user),
+            dedupe_key: format!("verify-email:{token_id}"),
+        },
+    )
+    .await?
+    .into_iter()
+    .collect())
+}
+
+/// A new account with a password and a session; the verification email goes to the outbox.
+/// Returns the user, the bearer token and the outbox ids to push after commit.
+pub async fn sign_up(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    locale: Locale,
+) -> crate::Result<(User, String, Vec<i64>)> {
+    let email = normalize_email(email)?;
+    check_password("password", password)?;
+    let display_name = check_display_name(display_name)?;
+    let hash = hash_password(password).await?;
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let user: User = diesel::insert_into(users::table)
+            .values((
+                users::email.eq(&email),
+                users::password_hash.eq(Some(&hash)),
+                users::display_name.eq(&display_name),
+                users::locale.eq(locale.as_str()),
+            ))
+            .on_conflict(users::email)
+            .do_nothing()
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| Error::bad_input("email", "is already registered; sign in instead"))?;
+        let ids = queue_verification(conn, &user).await?;
+        let token = create_session(conn, user.id, false).await?;
+        Ok((user, token, ids))
+    })
+    .await
+}
+
+pub async fn sign_in(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    password: &str,
+) -> crate::Result<(User, String)> {
+    let wrong = || Error::bad_input("password", "wrong email or password");
+    let email = email.trim().to_lowercase();
+    let user: Option<User> = users::table
+        .filter(users::email.eq(&email))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let hash = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+        Some(h) => h,
+        None => DUMMY_HASH
+            .get_or_try_init(|| async { hash_password(&tokens::random_token()).await })
+            .await?
+            .clone(),
+    };
+    let ok = verify_password(&hash, password).await;
+    match user {
+        Some(u) if ok && u.password_hash.is_some() => {
+            let token = create_session(conn, u.id, false).await?;
+            Ok((u, token))
+        }
+        _ => Err(wrong()),
+    }
+}
+
+/// Queues a sign-in link whether or not the address has an account (the answer is the same);
+/// for an unknown address the account is created when the link is used.
+pub async fn request_sign_in_link(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    locale: Locale,
+) -> crate::Result<Vec<i64>> {
+    let email = normalize_email(email)?;
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let user: Option<User> = users::table
+            .filter(users::email.eq(&email))
+            .select(User::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        let (token_id, token) = insert_token(
+            conn,
+            PURPOSE_SIGN_IN,
+            user.as_ref().map(|u| u.id),
+            &email,
+            SIGN_IN_LINK_TTL,
+        )
+        .await?;
+        Ok(outbox::enqueue(
+            conn,
+            NewEmail {
+                email: Email::SignInLink { token: Some(token) },
+                recipient: email.clone(),
+                locale: user.as_ref().map(user_locale).unwrap_or(locale),
+                dedupe_key: format!("sign-in:{token_id}"),
+            },
+        )
+        .await?
+        .into_iter()
+        .collect())
+    })
+    .await
+}
+
+/// Uses a sign-in link: opens a session (marked as opened by a link), creating the account for
+/// an address seen for the first time. Using the link proves the address, so it is verified.
+pub async fn sign_in_with_link(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    locale: Locale,
+) -> crate::Result<(User, String)> {
+    let token = token.to_owned();
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let (_, email) = consume_token(conn, PURPOSE_SIGN_IN, &token).await?;
+        let now = Utc::now();
+        let display_name = email.split('@').next().unwrap_or(&email).to_owned();
+        diesel::insert_into(users::table)
+            .values((
+                users::email.eq(&email),
+                users::display_name.eq(&display_name),
+                users::locale.eq(locale.as_str()),
+                users::email_verified_at.eq(Some(now)),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        let user: User = diesel::update(users::table.filter(users::email.eq(&email)))
+            .set(users::email_verified_at.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+            >("coalesce(email_verified_at, now())")))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await?;
+        let session = create_session(conn, user.id, true).await?;
+        Ok((user, session))
+    })
+    .await
+}
+
+pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str) -> crate::Result<User> {
+    let token = token.to_owned();
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let (user_id, email) = consume_token(conn, PURPOSE_VERIFY, &token).await?;
+        let user_id = user_id.ok_or_else(|| Error::bad_input("token", "this link is invalid"))?;
+        // The address may have changed since the link was sent: only that address is verified.
+        diesel::update(users::table.find(user_id).filter(users::email.eq(&email)))
+            .set(users::email_verified_at.eq(Some(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or_else(|| Error::bad_input("token", "this link is invalid"))
+    })
+    .await
+}
+
+/// Queues a new verification email, unless the address is verified already (then nothing).
+pub async fn resend_verification(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+) -> crate::Result<Vec<i64>> {
+    let user_id = viewer.user_id;
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let user: User = users::table
+            .find(user_id)
+            .select(User::as_select())
+            .first(conn)
+            .await?;
+        if user.email_verified_at.is_some() {
+            return Ok(Vec::new());
+        }
+        queue_verification(conn, &user).await
+    })
+    .await
+}
+
+pub async fn update_profile(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    display_name: Option<String>,
+    locale: Option<Locale>,
+) -> crate::Result<User> {
+    let display_name = display_name.map(|n| check_display_name(&n)).transpose()?;
+    let q = users::table.find(viewer.user_id);
+    if display_name.is_none() && locale.is_none() {
+        return Ok(q.select(User::as_select()).first(conn).await?);
+    }
+    Ok(diesel::update(q)
+        .set((
+            display_name.map(|n| users::display_name.eq(n)),
+            locale.map(|l| users::locale.eq(l.as_str())),
+        ))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Sets or changes the password and revokes the user's other sessions.
+pub async fn change_password(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    current: Option<&str>,
+    new: &str,
+) -> crate::Result<()> {
+    check_password("newPassword", new)?;
+    let user: User = users::table
+        .find(viewer.user_id)
+        .select(User::as_select())
+        .first(conn)
+        .await?;
+    if let Some(hash) = &user.password_hash
+        && !viewer.recent_link_session
+    {
+        let Some(current) = current else {
+            return Err(Error::bad_input(
+                "currentPassword",
+                "is required to change the password",
+            ));
+        };
+        if !verify_password(hash, current).await {
+            return Err(Error::bad_input("currentPassword", "is wrong"));
+        }
+    }
+    let hash = hash_password(new).await?;
+    let (user_id, session_id) = (viewer.user_id, viewer.session_id);
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        diesel::update(users::table.find(user_id))
+            .set(users::password_hash.eq(Some(hash)))
+            .execute(conn)
+            .await?;
+        diesel::update(
+            sessions::table
+                .filter(sessions::user_id.eq(user_id))
+                .filter(sessions::id.ne(session_id))
+                .filter(sessions::revoked_at.is_null()),
+        )
+        .set(sessions::revoked_at.eq(Some(Utc::now())))
+        .execute(conn)
+        .await?;
+        Ok(())
+    })
+    .await
+}

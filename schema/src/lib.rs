@@ -2,19 +2,27 @@
 //! worker both rely on, so that a rule (a phase, a vote, an outbox row) is written once.
 
 pub mod accounts;
+pub mod applications;
 pub mod config;
 pub mod db;
 pub mod digests;
 pub mod error;
 pub mod i18n;
 pub mod models;
+pub mod organizations;
 pub mod outbox;
+pub mod page;
+pub mod posts;
+pub mod projects;
 pub mod redis_conn;
 pub mod reminders;
 pub mod schema;
+pub mod search;
+pub mod sql;
 pub mod stats;
 pub mod subscriptions;
 pub mod tokens;
 pub mod users;
+pub mod validate;
 
 pub use error::{Error, Result};

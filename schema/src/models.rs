@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::i18n::LocalizedText;
 use crate::schema::*;
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = applications, check_for_backend(diesel::pg::Pg))]
 pub struct Application {
     pub id: i64,
@@ -125,7 +125,7 @@ pub struct OneTimeToken {
     pub used_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = organization_managers, check_for_backend(diesel::pg::Pg))]
 #[diesel(primary_key(organization_id, user_id))]
 pub struct OrganizationManager {
@@ -135,7 +135,7 @@ pub struct OrganizationManager {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
 pub struct Organization {
     pub id: i64,
@@ -184,7 +184,7 @@ pub struct PostView {
     pub hour: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = posts, check_for_backend(diesel::pg::Pg))]
 pub struct Post {
     pub id: i64,
@@ -199,7 +199,7 @@ pub struct Post {
     pub published_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = projects, check_for_backend(diesel::pg::Pg))]
 pub struct Project {
     pub id: i64,
@@ -245,7 +245,7 @@ pub struct Suppression {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
 pub struct User {
     pub id: i64,

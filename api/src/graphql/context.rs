@@ -17,6 +17,8 @@ pub struct RequestContext {
     /// The client's address as seen by the server (or the proxy's X-Forwarded-For when trusted).
     pub client_ip: Option<String>,
     pub request_id: String,
+    /// The `User-Agent` header: with the address, tells anonymous readers apart (post views).
+    pub user_agent: Option<String>,
 }
 
 /// Short accessors used by every resolver.
@@ -49,6 +51,7 @@ static ANONYMOUS: RequestContext = RequestContext {
     locale: Locale::Kk,
     client_ip: None,
     request_id: String::new(),
+    user_agent: None,
 };
 
 impl ContextExt for Context<'_> {

@@ -1,11 +1,19 @@
 //! The GraphQL schema. `build_schema` is separate from serving, so the SDL can be printed and
 //! checked without a database (`sdl`).
 
+mod accounts;
+mod common;
 pub mod context;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
+pub mod loaders;
+mod node;
+mod organizations;
 pub mod pagination;
+mod posts;
+mod projects;
+mod search;
 mod stats;
 mod viewer;
 
@@ -24,10 +32,22 @@ pub struct Query(
     stats::StatsQuery,
     viewer::ViewerQuery,
     email_subscriptions::EmailQuery,
+    node::NodeQuery,
+    organizations::OrganizationQuery,
+    projects::ProjectQuery,
+    posts::PostQuery,
+    search::SearchQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(viewer::ViewerMutation, email_subscriptions::EmailMutation);
+pub struct Mutation(
+    viewer::ViewerMutation,
+    accounts::AccountMutation,
+    organizations::OrganizationMutation,
+    projects::ProjectMutation,
+    posts::PostMutation,
+    email_subscriptions::EmailMutation,
+);
 
 pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -37,6 +57,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
         .limit_depth(limits::MAX_DEPTH)
         .limit_complexity(limits::MAX_COMPLEXITY)
         .limit_directives(limits::MAX_DIRECTIVES)
+        // Types reachable only through the Node interface must still be in the schema.
+        .register_output_type::<node::Node>()
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
@@ -49,7 +71,9 @@ pub fn build_schema(
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();
     }
-    b.data(config).data(pool).data(redis).finish()
+    // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
+    let loader = loaders::for_request(pool.clone());
+    b.data(config).data(pool).data(redis).data(loader).finish()
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

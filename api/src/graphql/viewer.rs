@@ -7,9 +7,14 @@ use birgemiz_schema::models;
 use birgemiz_schema::users;
 use chrono::{DateTime, Utc};
 
+use super::common::{connection, page_args};
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
+use super::loaders::{self, UserApplications, UserMemberships};
+use super::organizations::OrganizationMembership;
+use super::pagination::Connection;
+use super::projects::Application;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "Role")]
@@ -46,6 +51,7 @@ impl From<LocaleGql> for Locale {
     }
 }
 
+#[derive(Clone)]
 pub struct User(pub models::User);
 
 impl User {
@@ -58,7 +64,7 @@ impl User {
 
 #[Object]
 impl User {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::User, self.0.id)
     }
     async fn display_name(&self) -> &str {
@@ -79,6 +85,46 @@ impl User {
             accounts::Role::Admin => RoleGql::Admin,
             accounts::Role::Member => RoleGql::Member,
         }
+    }
+    /// The user themself and admins only; null otherwise.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<Vec<OrganizationMembership>>> {
+        if !self.is_self_or_admin(ctx) {
+            return Ok(None);
+        }
+        let rows = loaders::loader(ctx)
+            .load_one(UserMemberships(self.0.id))
+            .await?
+            .unwrap_or_default();
+        Ok(Some(rows.into_iter().map(OrganizationMembership).collect()))
+    }
+    /// The user themself and admins only; null otherwise.
+    async fn applications(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Option<Connection<Application>>> {
+        if !self.is_self_or_admin(ctx) {
+            return Ok(None);
+        }
+        let args = page_args(first, after)?;
+        let page = loaders::loader(ctx)
+            .load_one(UserApplications {
+                user: self.0.id,
+                args: args.clone(),
+            })
+            .await?
+            .unwrap_or_default();
+        Ok(Some(connection(
+            page,
+            &args,
+            &birgemiz_schema::applications::ORDER_NEWEST,
+            |a| a.id,
+            Application,
+        )))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

@@ -163,9 +163,14 @@ async fn execute(
             ),
             client_ip: Some(peer.ip().to_string()),
             request_id: request_id.clone(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
         };
         let started = std::time::Instant::now();
-        let mut response = state.schema.execute(request.data(ctx)).await;
+        let loader = crate::graphql::loaders::for_request(state.pool.clone());
+        let mut response = state.schema.execute(request.data(ctx).data(loader)).await;
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))

@@ -1,0 +1,125 @@
+//! Pieces the public types share: localized text, enums stored as text, page arguments,
+//! connections from pages, and the outbox push after commit.
+
+use async_graphql::{Context, InputObject, SimpleObject};
+use birgemiz_schema::i18n::{self, Locale};
+use birgemiz_schema::outbox;
+use birgemiz_schema::page::{Cursor, Order, Page, PageArgs};
+use redis::aio::ConnectionManager;
+
+use super::context::ContextExt;
+use super::errors::ApiResult;
+use super::pagination::{self, Connection};
+
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "LocalizedText")]
+pub struct LocalizedTextGql {
+    pub kk: Option<String>,
+    pub ru: Option<String>,
+    pub en: Option<String>,
+}
+
+impl From<&i18n::LocalizedText> for LocalizedTextGql {
+    fn from(t: &i18n::LocalizedText) -> Self {
+        LocalizedTextGql {
+            kk: t.kk.clone(),
+            ru: t.ru.clone(),
+            en: t.en.clone(),
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "LocalizedTextInput")]
+pub struct LocalizedTextInput {
+    pub kk: Option<String>,
+    pub ru: Option<String>,
+    pub en: Option<String>,
+}
+
+impl From<LocalizedTextInput> for i18n::LocalizedText {
+    fn from(t: LocalizedTextInput) -> Self {
+        i18n::LocalizedText {
+            kk: t.kk,
+            ru: t.ru,
+            en: t.en,
+        }
+    }
+}
+
+/// The text in the request's language with the kk → ru → en fallback.
+pub fn localized(ctx: &Context<'_>, t: &i18n::LocalizedText) -> Option<String> {
+    t.resolve(ctx.locale()).map(str::to_owned)
+}
+
+pub fn localized_or_empty(ctx: &Context<'_>, t: &i18n::LocalizedText) -> String {
+    localized(ctx, t).unwrap_or_default()
+}
+
+/// A GraphQL enum whose values are stored as the same words in a text column.
+macro_rules! db_enum {
+    ($name:ident, $gql:literal, [$($v:ident => $s:literal),* $(,)?]) => {
+        #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        #[graphql(name = $gql)]
+        pub enum $name { $($v),* }
+
+        impl $name {
+            pub fn as_db(self) -> &'static str {
+                match self { $(Self::$v => $s),* }
+            }
+            pub fn from_db(s: &str) -> Option<Self> {
+                match s { $($s => Some(Self::$v),)* _ => None }
+            }
+        }
+    };
+}
+pub(crate) use db_enum;
+
+/// `first`/`after` checked and decoded.
+pub fn page_args(first: Option<i32>, after: Option<String>) -> ApiResult<PageArgs> {
+    Ok(PageArgs {
+        first: pagination::page_size(first)?,
+        after: pagination::decode_cursor::<Cursor>(after.as_deref())?,
+    })
+}
+
+/// A connection from a page of rows.
+pub fn connection<T, G>(
+    page: Page<T>,
+    args: &PageArgs,
+    order: &Order,
+    id: impl Fn(&T) -> i64,
+    wrap: impl Fn(T) -> G,
+) -> Connection<G>
+where
+    T: diesel::QueryableByName<diesel::pg::Pg>,
+    G: async_graphql::OutputType + Clone,
+{
+    Connection::from_rows(
+        page.rows,
+        args.first,
+        args.after.is_some(),
+        page.total,
+        |r| r.cursor(order, id(&r.row)),
+        |r| wrap(r.row),
+    )
+}
+
+pub fn locale_arg(l: Option<super::viewer::LocaleGql>, ctx: &Context<'_>) -> Locale {
+    l.map(Locale::from).unwrap_or_else(|| ctx.locale())
+}
+
+/// The fast path of the outbox after the transaction committed; a failure only delays the email
+/// until the worker's relay sweep, so it is logged, not returned.
+pub async fn push_outbox(ctx: &Context<'_>, ids: Vec<i64>) {
+    if ids.is_empty() {
+        return;
+    }
+    let Some(redis) = ctx.data_opt::<ConnectionManager>() else {
+        return;
+    };
+    let namespace = ctx.config().redis_namespace.clone();
+    if let Err(e) = outbox::push_after_commit(redis.clone(), &namespace, &ids).await {
+        tracing::warn!(error = %e, "outbox push failed; the relay will pick the rows up");
+    }
+}

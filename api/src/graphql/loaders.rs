@@ -1,0 +1,351 @@
+//! Per-request DataLoaders: every relation and nested list is loaded for all parents of a
+//! level at once, so a page costs a fixed number of statements whatever its size.
+//! One key type per lookup; all of them are served by `Loaders`.
+
+use std::collections::HashMap;
+
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
+use birgemiz_schema::models::{
+    Application, Organization, OrganizationManager, Post, Project, User,
+};
+use birgemiz_schema::page::{Page, PageArgs};
+use birgemiz_schema::projects::ProjectFilter;
+use birgemiz_schema::{applications, db, organizations, posts, projects, users};
+
+use super::context::ContextExt;
+use super::errors::{ApiError, ApiResult};
+
+pub struct Loaders {
+    pool: db::Pool,
+}
+
+pub type AppLoader = DataLoader<Loaders>;
+
+/// A new loader for one request (created by the HTTP handler; caching is per request).
+pub fn for_request(pool: db::Pool) -> AppLoader {
+    DataLoader::new(Loaders { pool }, tokio::spawn)
+}
+
+/// The request's loader; requests that bring none (WebSocket) use the schema-wide one, which
+/// batches the same way (caching is off, so sharing it across requests leaks nothing).
+pub fn loader<'a>(ctx: &'a Context<'_>) -> &'a AppLoader {
+    ctx.data_unchecked::<AppLoader>()
+}
+
+impl Loaders {
+    async fn conn(&self) -> ApiResult<db::Conn<'_>> {
+        Ok(self
+            .pool
+            .get()
+            .await
+            .map_err(birgemiz_schema::Error::from)?)
+    }
+}
+
+macro_rules! by_id_loader {
+    ($key:ident, $model:ty, $load:path) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub struct $key(pub i64);
+
+        impl Loader<$key> for Loaders {
+            type Value = $model;
+            type Error = ApiError;
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $model>, ApiError> {
+                let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+                let rows = $load(&mut *self.conn().await?, &ids).await?;
+                Ok(rows.into_iter().map(|r| ($key(r.id), r)).collect())
+            }
+        }
+    };
+}
+
+by_id_loader!(UserKey, User, users::by_ids);
+by_id_loader!(OrgKey, Organization, organizations::by_ids);
+by_id_loader!(ProjectKey, Project, projects::by_ids);
+by_id_loader!(ApplicationKey, Application, applications::by_ids);
+by_id_loader!(PostKey, Post, posts::by_ids);
+
+/// Groups keys that share their list arguments, so each distinct page shape is one batch.
+fn group_by_args<K, A: Clone + Eq + std::hash::Hash>(
+    keys: &[K],
+    parts: impl Fn(&K) -> (i64, A),
+) -> HashMap<A, Vec<i64>> {
+    let mut groups: HashMap<A, Vec<i64>> = HashMap::new();
+    for k in keys {
+        let (id, args) = parts(k);
+        groups.entry(args).or_default().push(id);
+    }
+    groups
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OrgProjects {
+    pub org: i64,
+    pub filter: ProjectFilter,
+    pub args: PageArgs,
+}
+
+impl Loader<OrgProjects> for Loaders {
+    type Value = Page<Project>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[OrgProjects],
+    ) -> Result<HashMap<OrgProjects, Page<Project>>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        for ((filter, args), ids) in
+            group_by_args(keys, |k| (k.org, (k.filter.clone(), k.args.clone())))
+        {
+            let mut pages = projects::of_organizations(&mut conn, &ids, &filter, &args).await?;
+            for id in ids {
+                let page = pages.remove(&id).unwrap_or_default();
+                out.insert(
+                    OrgProjects {
+                        org: id,
+                        filter: filter.clone(),
+                        args: args.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NetworkMembers {
+    pub network: i64,
+    pub args: PageArgs,
+}
+
+impl Loader<NetworkMembers> for Loaders {
+    type Value = Page<Organization>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[NetworkMembers],
+    ) -> Result<HashMap<NetworkMembers, Page<Organization>>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        for (args, ids) in group_by_args(keys, |k| (k.network, k.args.clone())) {
+            let mut pages = organizations::members_of_networks(&mut conn, &ids, &args).await?;
+            for id in ids {
+                let page = pages.remove(&id).unwrap_or_default();
+                out.insert(
+                    NetworkMembers {
+                        network: id,
+                        args: args.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemberOf(pub i64);
+
+impl Loader<MemberOf> for Loaders {
+    type Value = Vec<Organization>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[MemberOf],
+    ) -> Result<HashMap<MemberOf, Vec<Organization>>, ApiError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = organizations::networks_of(&mut *self.conn().await?, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (MemberOf(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OrgManagers(pub i64);
+
+impl Loader<OrgManagers> for Loaders {
+    type Value = Vec<OrganizationManager>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[OrgManagers],
+    ) -> Result<HashMap<OrgManagers, Vec<OrganizationManager>>, ApiError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = organizations::managers_of(&mut *self.conn().await?, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (OrgManagers(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserMemberships(pub i64);
+
+impl Loader<UserMemberships> for Loaders {
+    type Value = Vec<OrganizationManager>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[UserMemberships],
+    ) -> Result<HashMap<UserMemberships, Vec<OrganizationManager>>, ApiError> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let mut found = organizations::memberships_of_users(&mut *self.conn().await?, &ids).await?;
+        Ok(ids
+            .into_iter()
+            .map(|id| (UserMemberships(id), found.remove(&id).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// A user's role (OWNER/MANAGER) in an organization, absent when they have none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RoleIn {
+    pub user: i64,
+    pub org: i64,
+}
+
+impl Loader<RoleIn> for Loaders {
+    type Value = String;
+    type Error = ApiError;
+    async fn load(&self, keys: &[RoleIn]) -> Result<HashMap<RoleIn, String>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for k in keys {
+            by_user.entry(k.user).or_default().push(k.org);
+        }
+        for (user, orgs) in by_user {
+            for (org, role) in organizations::roles_of(&mut conn, user, &orgs).await? {
+                out.insert(RoleIn { user, org }, role);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectApplications {
+    pub project: i64,
+    pub status: Option<String>,
+    pub args: PageArgs,
+}
+
+impl Loader<ProjectApplications> for Loaders {
+    type Value = Page<Application>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[ProjectApplications],
+    ) -> Result<HashMap<ProjectApplications, Page<Application>>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        for ((status, args), ids) in
+            group_by_args(keys, |k| (k.project, (k.status.clone(), k.args.clone())))
+        {
+            let mut pages = applications::of_projects(&mut conn, &ids, &status, &args).await?;
+            for id in ids {
+                let page = pages.remove(&id).unwrap_or_default();
+                out.insert(
+                    ProjectApplications {
+                        project: id,
+                        status: status.clone(),
+                        args: args.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserApplications {
+    pub user: i64,
+    pub args: PageArgs,
+}
+
+impl Loader<UserApplications> for Loaders {
+    type Value = Page<Application>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[UserApplications],
+    ) -> Result<HashMap<UserApplications, Page<Application>>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        for (args, ids) in group_by_args(keys, |k| (k.user, k.args.clone())) {
+            let mut pages = applications::of_volunteers(&mut conn, &ids, &args).await?;
+            for id in ids {
+                let page = pages.remove(&id).unwrap_or_default();
+                out.insert(
+                    UserApplications {
+                        user: id,
+                        args: args.clone(),
+                    },
+                    page,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A volunteer's own application to a project.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApplicationOf {
+    pub user: i64,
+    pub project: i64,
+}
+
+impl Loader<ApplicationOf> for Loaders {
+    type Value = Application;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[ApplicationOf],
+    ) -> Result<HashMap<ApplicationOf, Application>, ApiError> {
+        let mut out = HashMap::new();
+        let mut conn = self.conn().await?;
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for k in keys {
+            by_user.entry(k.user).or_default().push(k.project);
+        }
+        for (user, projects) in by_user {
+            for a in applications::of_volunteer_for(&mut conn, user, &projects).await? {
+                out.insert(
+                    ApplicationOf {
+                        user,
+                        project: a.project_id,
+                    },
+                    a,
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether the viewer is an admin or manages `org`.
+pub async fn can_manage(ctx: &Context<'_>, org: i64) -> ApiResult<bool> {
+    let Some(v) = ctx.viewer() else {
+        return Ok(false);
+    };
+    if v.is_admin() {
+        return Ok(true);
+    }
+    Ok(loader(ctx)
+        .load_one(RoleIn {
+            user: v.user_id,
+            org,
+        })
+        .await?
+        .is_some())
+}

@@ -1,0 +1,226 @@
+//! Keyset pagination over hand-written SQL: top-level lists and lists per parent row, the latter
+//! batched for every parent at once (one statement for the rows, one for the totals).
+//!
+//! A row's cursor is its sort value as PostgreSQL prints it (`expr::text`) plus its id, so the
+//! comparison on the next page is exact whatever the type (text collation, timestamps, floats),
+//! and the cursor of a row deleted meanwhile still marks a valid position.
+
+use std::collections::HashMap;
+
+use diesel::QueryableByName;
+use diesel::pg::Pg;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::sql::{Bind, Sql};
+
+/// The position after which a page starts; `o` names the order it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Cursor {
+    pub o: String,
+    pub v: Option<String>,
+    pub id: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageArgs {
+    pub first: i64,
+    pub after: Option<Cursor>,
+}
+
+/// Up to `first + 1` rows (the extra one tells that a next page exists) and the total.
+#[derive(Clone, Debug)]
+pub struct Page<T: QueryableByName<Pg>> {
+    pub rows: Vec<Listed<T>>,
+    pub total: i64,
+}
+
+impl<T: QueryableByName<Pg>> Default for Page<T> {
+    fn default() -> Self {
+        Page {
+            rows: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
+/// A row with its sort value (`sort_key`) and, in lists per parent, its parent (`parent_id`).
+#[derive(Clone, Debug)]
+pub struct Listed<T> {
+    pub row: T,
+    pub sort_key: Option<String>,
+    pub parent_id: Option<i64>,
+}
+
+impl<T: QueryableByName<Pg>> QueryableByName<Pg> for Listed<T> {
+    fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        Ok(Listed {
+            row: T::build(row)?,
+            sort_key: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
+                row, "sort_key",
+            )?,
+            parent_id: diesel::row::NamedRow::get::<Nullable<BigInt>, Option<i64>>(
+                row,
+                "parent_id",
+            )?,
+        })
+    }
+}
+
+impl<T: QueryableByName<Pg>> Listed<T> {
+    pub fn cursor(&self, order: &Order, id: i64) -> Cursor {
+        Cursor {
+            o: order.name.to_owned(),
+            v: self.sort_key.clone(),
+            id,
+        }
+    }
+}
+
+/// One sort order: an SQL expression over the row alias `t`, then `t.id` in the same direction.
+#[derive(Clone, Copy, Debug)]
+pub struct Order {
+    pub name: &'static str,
+    pub expr: &'static str,
+    /// The type the cursor's text is cast back to.
+    pub cast: &'static str,
+    pub desc: bool,
+    /// Nulls sort last (only meaningful for ascending orders).
+    pub nullable: bool,
+}
+
+impl Order {
+    fn order_by(&self) -> String {
+        let dir = if self.desc { "DESC" } else { "ASC" };
+        let nulls = if self.nullable { " NULLS LAST" } else { "" };
+        format!("({}) {dir}{nulls}, t.id {dir}", self.expr)
+    }
+
+    fn push_after(&self, sql: &mut Sql, cursor: &Option<Cursor>) -> Result<()> {
+        let Some(c) = cursor else { return Ok(()) };
+        if c.o != self.name {
+            return Err(Error::bad_input("after", "is a cursor of another order"));
+        }
+        let cmp = if self.desc { "<" } else { ">" };
+        match &c.v {
+            None if self.nullable => {
+                sql.push(&format!(" AND ({}) IS NULL AND t.id {cmp} ", self.expr));
+                sql.bind(Bind::I64(c.id));
+            }
+            None => return Err(Error::bad_input("after", "is not a cursor of this list")),
+            Some(v) => {
+                sql.push(&format!(" AND (({}) {cmp} (", self.expr));
+                sql.bind(Bind::Text(v.clone()));
+                sql.push(&format!(")::{} OR (({}) = (", self.cast, self.expr));
+                sql.bind(Bind::Text(v.clone()));
+                sql.push(&format!(")::{} AND t.id {cmp} ", self.cast));
+                sql.bind(Bind::I64(c.id));
+                sql.push(")");
+                if self.nullable {
+                    sql.push(&format!(" OR ({}) IS NULL", self.expr));
+                }
+                sql.push(")");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct ParentCount {
+    #[diesel(sql_type = BigInt)]
+    parent_id: i64,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// A top-level list. `from` names the table as `t` (joins allowed); `filter` appends
+/// ` AND …` conditions and is called once per statement.
+pub async fn list<T>(
+    conn: &mut AsyncPgConnection,
+    from: &str,
+    filter: &(dyn Fn(&mut Sql) + Sync),
+    order: &Order,
+    args: &PageArgs,
+) -> Result<Page<T>>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
+    filter(&mut count);
+    let total = count.into_query().get_result::<Count>(conn).await?.n;
+    if total == 0 {
+        return Ok(Page::default());
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT t.*, ({})::text AS sort_key, NULL::int8 AS parent_id FROM {from} WHERE true",
+        order.expr
+    ));
+    filter(&mut q);
+    order.push_after(&mut q, &args.after)?;
+    q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
+    q.bind(Bind::I64(args.first + 1));
+    let rows = q.into_query().load::<Listed<T>>(conn).await?;
+    Ok(Page { rows, total })
+}
+
+/// The same page of a list for each of `parents` (e.g. the first 5 projects of each of 20
+/// organizations): two statements whatever the number of parents.
+pub async fn list_per_parent<T>(
+    conn: &mut AsyncPgConnection,
+    from: &str,
+    parent_expr: &str,
+    parents: &[i64],
+    filter: &(dyn Fn(&mut Sql) + Sync),
+    order: &Order,
+    args: &PageArgs,
+) -> Result<HashMap<i64, Page<T>>>
+where
+    T: QueryableByName<Pg> + Send + 'static,
+{
+    let mut out: HashMap<i64, Page<T>> = HashMap::new();
+    if parents.is_empty() {
+        return Ok(out);
+    }
+    let mut count = Sql::new(&format!(
+        "SELECT {parent_expr} AS parent_id, count(*) AS n FROM {from} WHERE {parent_expr} = ANY("
+    ));
+    count.bind(Bind::I64s(parents.to_vec())).push(")");
+    filter(&mut count);
+    count.push(" GROUP BY 1");
+    let totals = count.into_query().load::<ParentCount>(conn).await?;
+    if totals.is_empty() {
+        return Ok(out);
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT * FROM (SELECT t.*, ({})::text AS sort_key, {parent_expr} AS parent_id, \
+         row_number() OVER (PARTITION BY {parent_expr} ORDER BY {}) AS rn__ FROM {from} WHERE {parent_expr} = ANY(",
+        order.expr,
+        order.order_by()
+    ));
+    q.bind(Bind::I64s(totals.iter().map(|t| t.parent_id).collect()))
+        .push(")");
+    filter(&mut q);
+    order.push_after(&mut q, &args.after)?;
+    q.push(") s WHERE rn__ <= ");
+    q.bind(Bind::I64(args.first + 1));
+    q.push(" ORDER BY parent_id, rn__");
+    let rows = q.into_query().load::<Listed<T>>(conn).await?;
+    for t in totals {
+        out.entry(t.parent_id).or_default().total = t.n;
+    }
+    for r in rows {
+        if let Some(p) = r.parent_id {
+            out.entry(p).or_default().rows.push(r);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,288 @@
+//! News posts: markdown in kk/ru/en, drafts until published, a view counter that counts each
+//! client once per hour. An organization's posts are written by its managers; platform posts
+//! (no organization) by admins.
+
+use chrono::{DurationRound, TimeDelta, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::accounts::Viewer;
+use crate::error::{Error, Result};
+use crate::i18n::LocalizedText;
+use crate::models::Post;
+use crate::organizations::{self, insert_with_slug};
+use crate::page::{self, Order, Page, PageArgs};
+use crate::schema::{post_views, posts};
+use crate::sql::{Bind, Sql};
+use crate::validate;
+
+pub const ORDER_PUBLISHED: Order = Order {
+    name: "PUBLISHED",
+    expr: "t.published_at",
+    cast: "timestamptz",
+    desc: true,
+    nullable: false,
+};
+pub const ORDER_DRAFTS: Order = Order {
+    name: "CREATED",
+    expr: "t.created_at",
+    cast: "timestamptz",
+    desc: true,
+    nullable: false,
+};
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PostFilter {
+    pub organization_id: Option<i64>,
+    pub published: bool,
+}
+
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &PostFilter,
+    args: &PageArgs,
+) -> Result<Page<Post>> {
+    let push = |s: &mut Sql| {
+        s.push(if filter.published {
+            " AND t.published_at IS NOT NULL"
+        } else {
+            " AND t.published_at IS NULL"
+        });
+        if let Some(o) = filter.organization_id {
+            s.push(" AND t.organization_id = ").bind(Bind::I64(o));
+        }
+    };
+    let order = if filter.published {
+        &ORDER_PUBLISHED
+    } else {
+        &ORDER_DRAFTS
+    };
+    page::list(conn, "posts t", &push, order, args).await
+}
+
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<Post>> {
+    Ok(posts::table
+        .filter(posts::id.eq_any(ids))
+        .select(Post::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> Result<Option<Post>> {
+    Ok(posts::table
+        .filter(posts::slug.eq(slug.trim().to_ascii_lowercase()))
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Whether the viewer may see drafts of, and edit, posts of this organization (None: platform).
+pub async fn may_manage(
+    conn: &mut AsyncPgConnection,
+    viewer: Option<&Viewer>,
+    organization_id: Option<i64>,
+) -> Result<bool> {
+    let Some(v) = viewer else { return Ok(false) };
+    if v.is_admin() {
+        return Ok(true);
+    }
+    match organization_id {
+        None => Ok(false),
+        Some(o) => Ok(organizations::role(conn, o, v.user_id).await?.is_some()),
+    }
+}
+
+async fn require_manager(conn: &mut AsyncPgConnection, viewer: &Viewer, id: i64) -> Result<Post> {
+    let post = by_ids(conn, &[id])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("post"))?;
+    if !may_manage(conn, Some(viewer), post.organization_id).await? {
+        // A draft is invisible to others: don't reveal it exists.
+        return Err(if post.published_at.is_none() {
+            Error::NotFound("post")
+        } else {
+            Error::forbidden("only the organization's managers may edit its posts")
+        });
+    }
+    Ok(post)
+}
+
+/// Plain text of the start of a markdown body, cut at a word, for lists and previews.
+pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let mut plain = String::new();
+    let mut in_link_target = false;
+    for line in markdown.lines() {
+        let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
+        for c in line.chars() {
+            match c {
+                '(' if plain.ends_with(']') => in_link_target = true,
+                ')' if in_link_target => in_link_target = false,
+                _ if in_link_target => {}
+                '*' | '_' | '`' | '[' | ']' | '#' | '!' => {}
+                _ => plain.push(c),
+            }
+        }
+        plain.push(' ');
+    }
+    plain = plain.replace(']', "");
+    let words: Vec<&str> = plain.split_whitespace().collect();
+    let mut out = String::new();
+    for w in words {
+        if out.chars().count() + w.chars().count() + 1 > max_chars {
+            out.push('…');
+            return out;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewPost {
+    pub title: LocalizedText,
+    pub body: LocalizedText,
+    pub organization_id: Option<i64>,
+    pub slug: Option<String>,
+    pub publish: bool,
+}
+
+pub async fn create(conn: &mut AsyncPgConnection, viewer: &Viewer, input: NewPost) -> Result<Post> {
+    let title = input.title.normalized("title", validate::NAME_MAX, true)?;
+    let body = input.body.normalized("body", validate::BODY_MAX, true)?;
+    let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
+    if let Some(o) = input.organization_id {
+        organizations::require_manager(conn, viewer, o).await?;
+    } else if !viewer.is_admin() {
+        return Err(Error::forbidden(
+            "only admins write platform news; pass organizationId",
+        ));
+    }
+    let base = validate::slugify(&title);
+    let published_at = input.publish.then(Utc::now);
+    let author = viewer.user_id;
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let id = insert_with_slug!(
+            conn,
+            posts::table,
+            posts::id,
+            posts::slug,
+            requested,
+            base,
+            |slug| (
+                posts::slug.eq(slug),
+                posts::organization_id.eq(input.organization_id),
+                posts::author_id.eq(Some(author)),
+                posts::title.eq(&title),
+                posts::body.eq(&body),
+                posts::published_at.eq(published_at),
+            )
+        )
+        .ok_or_else(|| Error::bad_input("slug", "is taken"))?;
+        by_ids(conn, &[id])
+            .await?
+            .pop()
+            .ok_or(Error::NotFound("post"))
+    })
+    .await
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: i64,
+    title: Option<LocalizedText>,
+    body: Option<LocalizedText>,
+) -> Result<Post> {
+    let title = title
+        .map(|t| t.normalized("title", validate::NAME_MAX, true))
+        .transpose()?;
+    let body = body
+        .map(|t| t.normalized("body", validate::BODY_MAX, true))
+        .transpose()?;
+    let post = require_manager(conn, viewer, id).await?;
+    if title.is_none() && body.is_none() {
+        return Ok(post);
+    }
+    Ok(diesel::update(posts::table.find(id))
+        .set((
+            title.map(|t| posts::title.eq(t)),
+            body.map(|b| posts::body.eq(b)),
+        ))
+        .returning(Post::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn set_published(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: i64,
+    publish: bool,
+) -> Result<Post> {
+    let post = require_manager(conn, viewer, id).await?;
+    if post.published_at.is_some() == publish {
+        return Ok(post);
+    }
+    Ok(diesel::update(posts::table.find(id))
+        .set(posts::published_at.eq(publish.then(Utc::now)))
+        .returning(Post::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Counts a view of a published post unless this client was counted within this clock hour.
+pub async fn record_view(
+    conn: &mut AsyncPgConnection,
+    viewer: Option<&Viewer>,
+    id: i64,
+    client_key: Vec<u8>,
+) -> Result<Post> {
+    let post = by_ids(conn, &[id])
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("post"))?;
+    if post.published_at.is_none() {
+        if may_manage(conn, viewer, post.organization_id).await? {
+            return Ok(post);
+        }
+        return Err(Error::NotFound("post"));
+    }
+    let hour = Utc::now()
+        .duration_trunc(TimeDelta::hours(1))
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let counted = diesel::insert_into(post_views::table)
+            .values((
+                post_views::post_id.eq(id),
+                post_views::client_key.eq(client_key),
+                post_views::hour.eq(hour),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        if counted == 0 {
+            return Ok(post);
+        }
+        Ok(diesel::update(posts::table.find(id))
+            .set(posts::view_count.eq(posts::view_count + 1))
+            .returning(Post::as_returning())
+            .get_result(conn)
+            .await?)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excerpt_strips_markdown() {
+        let md = "# Title\n\nSome **bold** and a [link](https://x.kz) here.";
+        assert_eq!(super::excerpt(md, 200), "Title Some bold and a link here.");
+        assert_eq!(super::excerpt("one two three", 8), "one two…");
+    }
+}
