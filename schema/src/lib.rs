@@ -2,6 +2,7 @@
 //! worker both rely on, so that a rule (a phase, a vote, an outbox row) is written once.
 
 pub mod accounts;
+pub mod awards;
 pub mod config;
 pub mod db;
 pub mod digests;

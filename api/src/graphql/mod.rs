@@ -1,16 +1,21 @@
 //! The GraphQL schema. `build_schema` is separate from serving, so the SDL can be printed and
 //! checked without a database (`sdl`).
 
+pub mod award_loaders;
+pub mod award_subscription;
+pub mod awards;
 pub mod context;
 pub mod errors;
 pub mod ids;
+pub mod live_counts;
 pub mod pagination;
+mod rate_limit;
 mod stats;
 mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use birgemiz_schema::config::Config;
 use birgemiz_schema::db;
 use redis::aio::ConnectionManager;
@@ -19,15 +24,21 @@ pub use context::RequestContext;
 pub use errors::{ApiError, ApiResult};
 
 #[derive(MergedObject, Default)]
-pub struct Query(stats::StatsQuery, viewer::ViewerQuery);
+pub struct Query(stats::StatsQuery, viewer::ViewerQuery, awards::AwardsQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(viewer::ViewerMutation);
+pub struct Mutation(viewer::ViewerMutation, awards::AwardsMutation);
 
-pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type Subscription = award_subscription::AwardsSubscription;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub type BirgemizSchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
@@ -40,7 +51,13 @@ pub fn build_schema(
     if config.is_production() {
         b = b.disable_introspection().disable_suggestions();
     }
-    b.data(config).data(pool).data(redis).finish()
+    let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
+    b.data(award_loaders::loader(pool.clone()))
+        .data(live_counts)
+        .data(config)
+        .data(pool)
+        .data(redis)
+        .finish()
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

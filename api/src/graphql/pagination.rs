@@ -50,6 +50,8 @@ pub struct PageInfo {
 }
 
 #[derive(SimpleObject, Clone)]
+#[graphql(concrete(name = "AwardEdge", params(super::awards::Award)))]
+#[graphql(concrete(name = "NominationEdge", params(super::awards::Nomination)))]
 pub struct Edge<T: OutputType + Clone> {
     pub cursor: String,
     pub node: T,
@@ -57,14 +59,22 @@ pub struct Edge<T: OutputType + Clone> {
 
 /// One page. Built from `first + 1` rows so `hasNextPage` needs no second query.
 #[derive(SimpleObject, Clone)]
-pub struct Connection<T: OutputType + Clone> {
+#[graphql(concrete(name = "AwardConnection", params(super::awards::Award)))]
+#[graphql(concrete(name = "NominationConnection", params(super::awards::Nomination)))]
+pub struct Connection<T: OutputType + Clone>
+where
+    Edge<T>: OutputType,
+{
     pub edges: Vec<Edge<T>>,
     pub nodes: Vec<T>,
     pub page_info: PageInfo,
     pub total_count: i32,
 }
 
-impl<T: OutputType + Clone> Connection<T> {
+impl<T: OutputType + Clone> Connection<T>
+where
+    Edge<T>: OutputType,
+{
     /// `rows` holds up to `first + 1` items in order; `key` gives each one's cursor key.
     pub fn from_rows<R, K: Serialize>(
         mut rows: Vec<R>,

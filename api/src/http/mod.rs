@@ -16,6 +16,10 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route_service(
+            "/graphql/ws",
+            async_graphql_axum::GraphQLSubscription::new(state.schema.clone()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(TraceLayer::new_for_http())
