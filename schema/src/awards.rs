@@ -828,66 +828,74 @@ pub async fn cast_vote(
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<CastOutcome> {
-    let row: Option<CastRow> = diesel::sql_query(CAST)
-        .bind::<BigInt, _>(user_id)
-        .bind::<BigInt, _>(nomination_id)
-        .bind::<Nullable<Text>, _>(ip)
-        .bind::<Timestamptz, _>(now)
-        .get_result(conn)
-        .await
-        .optional()?;
-    if let Some(r) = row {
-        return Ok(CastOutcome {
-            vote_id: r.id,
-            category_id: r.category_id,
-            nomination_id: r.nomination_id,
-            created_at: r.created_at,
-            change: Some(VoteChange {
+    // A second round only when a racing retraction of the same voter removed the vote between
+    // the no-op upsert and the read below; a third such race is implausible, not impossible.
+    for _ in 0..3 {
+        let row: Option<CastRow> = diesel::sql_query(CAST)
+            .bind::<BigInt, _>(user_id)
+            .bind::<BigInt, _>(nomination_id)
+            .bind::<Nullable<Text>, _>(ip)
+            .bind::<Timestamptz, _>(now)
+            .get_result(conn)
+            .await
+            .optional()?;
+        if let Some(r) = row {
+            return Ok(CastOutcome {
+                vote_id: r.id,
                 category_id: r.category_id,
-                from: r.from_id,
-                to: Some(r.nomination_id),
-            }),
-            live_counts: r.live_counts,
-        });
+                nomination_id: r.nomination_id,
+                created_at: r.created_at,
+                change: Some(VoteChange {
+                    category_id: r.category_id,
+                    from: r.from_id,
+                    to: Some(r.nomination_id),
+                }),
+                live_counts: r.live_counts,
+            });
+        }
+        // Nothing written: say why, or it was the same nomination again (a no-op).
+        let found: Option<(Nomination, Award)> = nominations::table
+            .inner_join(award_categories::table.inner_join(awards::table))
+            .filter(nominations::id.eq(nomination_id))
+            .select((Nomination::as_select(), Award::as_select()))
+            .first(conn)
+            .await
+            .optional()?;
+        let Some((n, a)) = found else {
+            return Err(Error::NotFound("nomination"));
+        };
+        if award_phase(&a, now) != Phase::Voting {
+            return Err(phase_closed("voting is not open"));
+        }
+        if n.status != APPROVED {
+            return Err(Error::bad_input(
+                "nominationId",
+                "only approved nominations can receive votes",
+            ));
+        }
+        // The voter's vote as it is now: a racing request of the same voter may have moved it
+        // since, and the latest state is the truthful answer.
+        let current: Option<Vote> = votes::table
+            .filter(votes::user_id.eq(user_id))
+            .filter(votes::category_id.eq(n.category_id))
+            .select(Vote::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(v) = current {
+            return Ok(CastOutcome {
+                vote_id: v.id,
+                category_id: v.category_id,
+                nomination_id: v.nomination_id,
+                created_at: v.created_at,
+                change: None,
+                live_counts: a.live_counts,
+            });
+        }
     }
-    // Nothing written: say why, or it was the same nomination again (a no-op).
-    let found: Option<(Nomination, Award)> = nominations::table
-        .inner_join(award_categories::table.inner_join(awards::table))
-        .filter(nominations::id.eq(nomination_id))
-        .select((Nomination::as_select(), Award::as_select()))
-        .first(conn)
-        .await
-        .optional()?;
-    let Some((n, a)) = found else {
-        return Err(Error::NotFound("nomination"));
-    };
-    if award_phase(&a, now) != Phase::Voting {
-        return Err(phase_closed("voting is not open"));
-    }
-    if n.status != APPROVED {
-        return Err(Error::bad_input(
-            "nominationId",
-            "only approved nominations can receive votes",
-        ));
-    }
-    let v: Vote = votes::table
-        .filter(votes::user_id.eq(user_id))
-        .filter(votes::category_id.eq(n.category_id))
-        .filter(votes::nomination_id.eq(nomination_id))
-        .select(Vote::as_select())
-        .first(conn)
-        .await
-        .optional()?
-        // Retracted between the upsert and this read by a racing request of the same voter.
-        .ok_or_else(|| Error::Conflict("the vote changed concurrently; try again".into()))?;
-    Ok(CastOutcome {
-        vote_id: v.id,
-        category_id: v.category_id,
-        nomination_id: v.nomination_id,
-        created_at: v.created_at,
-        change: None,
-        live_counts: a.live_counts,
-    })
+    Err(Error::Conflict(
+        "the vote changed concurrently; try again".into(),
+    ))
 }
 
 #[derive(QueryableByName)]
