@@ -26,6 +26,53 @@ pub struct Config {
     pub redis_namespace: String,
     /// Browser origins allowed to call the API cross-site (`CORS_ALLOWED_ORIGINS`, comma-separated).
     pub cors_allowed_origins: Vec<String>,
+    pub rate_limits: RateLimits,
+}
+
+/// At most `max` requests per `window_secs`, counted in Redis so every api process shares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub max: u32,
+    pub window_secs: u64,
+}
+
+impl RateLimit {
+    /// `MAX/SECONDS`, e.g. `60/60`.
+    pub fn parse(s: &str) -> Option<RateLimit> {
+        let (max, window) = s.trim().split_once('/')?;
+        let limit = RateLimit {
+            max: max.trim().parse().ok()?,
+            window_secs: window.trim().parse().ok()?,
+        };
+        (limit.max > 0 && limit.window_secs > 0).then_some(limit)
+    }
+}
+
+/// Per voter and per client address. A whole office or campus can share one address, hence
+/// the higher per-address limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    pub vote_per_user: RateLimit,
+    pub vote_per_ip: RateLimit,
+    pub nomination_per_user: RateLimit,
+    pub nomination_per_ip: RateLimit,
+}
+
+impl RateLimits {
+    fn from_env() -> Result<RateLimits, String> {
+        let read = |name: &str, default: &str| -> Result<RateLimit, String> {
+            let raw = env::var(name).unwrap_or_else(|_| default.to_owned());
+            RateLimit::parse(&raw).ok_or_else(|| {
+                format!("{name} must look like MAX/SECONDS (e.g. 60/60), not {raw:?}")
+            })
+        };
+        Ok(RateLimits {
+            vote_per_user: read("RATE_LIMIT_VOTE_USER", "30/60")?,
+            vote_per_ip: read("RATE_LIMIT_VOTE_IP", "600/60")?,
+            nomination_per_user: read("RATE_LIMIT_NOMINATION_USER", "10/3600")?,
+            nomination_per_ip: read("RATE_LIMIT_NOMINATION_IP", "100/3600")?,
+        })
+    }
 }
 
 /// The development secret: signed links still work locally, and a warning says why not to ship it.
@@ -94,6 +141,7 @@ impl Config {
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            rate_limits: RateLimits::from_env()?,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod awards;
 pub mod config;
 pub mod db;
 pub mod digests;

@@ -282,4 +282,6 @@ pub struct Vote {
     pub nomination_id: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Where the last move came from; written by the castVote upsert for the event log.
+    pub previous_nomination_id: Option<i64>,
 }

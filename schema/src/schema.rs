@@ -273,6 +273,7 @@ diesel::table! {
         nomination_id -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        previous_nomination_id -> Nullable<Int8>,
     }
 }
 

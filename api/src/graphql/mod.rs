@@ -2,24 +2,29 @@
 //! checked without a database (`sdl`).
 
 mod accounts;
+pub mod award_loaders;
+pub mod award_subscription;
+pub mod awards;
 mod common;
 pub mod context;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
+pub mod live_counts;
 pub mod loaders;
 mod node;
 mod organizations;
 pub mod pagination;
 mod posts;
 mod projects;
+mod rate_limit;
 mod search;
 mod stats;
 mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use birgemiz_schema::config::Config;
 use birgemiz_schema::db;
 use redis::aio::ConnectionManager;
@@ -37,6 +42,7 @@ pub struct Query(
     projects::ProjectQuery,
     posts::PostQuery,
     search::SearchQuery,
+    awards::AwardsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,18 +53,25 @@ pub struct Mutation(
     projects::ProjectMutation,
     posts::PostMutation,
     email_subscriptions::EmailMutation,
+    awards::AwardsMutation,
 );
 
-pub type BirgemizSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type Subscription = award_subscription::AwardsSubscription;
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
+pub type BirgemizSchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     use crate::http::limits;
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .limit_depth(limits::MAX_DEPTH)
-        .limit_complexity(limits::MAX_COMPLEXITY)
-        .limit_directives(limits::MAX_DIRECTIVES)
-        // Types reachable only through the Node interface must still be in the schema.
-        .register_output_type::<node::Node>()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits::MAX_DEPTH)
+    .limit_complexity(limits::MAX_COMPLEXITY)
+    .limit_directives(limits::MAX_DIRECTIVES)
+    // Types reachable only through the Node interface must still be in the schema.
+    .register_output_type::<node::Node>()
 }
 
 /// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
@@ -73,7 +86,14 @@ pub fn build_schema(
     }
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
     let loader = loaders::for_request(pool.clone());
-    b.data(config).data(pool).data(redis).data(loader).finish()
+    let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
+    b.data(award_loaders::loader(pool.clone()))
+        .data(live_counts)
+        .data(loader)
+        .data(config)
+        .data(pool)
+        .data(redis)
+        .finish()
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

@@ -126,6 +126,20 @@ impl User {
             Application,
         )))
     }
+    /// The user's current votes, one per award category at most. The user themself only; null otherwise.
+    async fn votes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<super::awards::Vote>>> {
+        super::awards::user_votes(ctx, self.0.id).await
+    }
+    /// Nominations the user submitted, any status. The user themself and admins only; null otherwise.
+    async fn nominations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<super::awards::NominationStatus>,
+    ) -> ApiResult<Option<super::pagination::Connection<super::awards::Nomination>>> {
+        super::awards::user_nominations(ctx, self.0.id, first, after, status).await
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

@@ -25,6 +25,10 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_allowed_origins);
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route_service(
+            "/graphql/ws",
+            async_graphql_axum::GraphQLSubscription::new(state.schema.clone()),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics_text))

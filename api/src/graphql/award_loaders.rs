@@ -1,0 +1,226 @@
+//! DataLoaders of the award types: one query per relation and request batch, never one per row.
+//! A single loader answers every key type below; each key type is one batched query.
+
+use std::collections::HashMap;
+
+use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, Loader};
+use birgemiz_schema::awards::APPROVED;
+use birgemiz_schema::db;
+use birgemiz_schema::models::{Award, AwardCategory, Nomination, User, Vote};
+use birgemiz_schema::schema::{award_categories, awards, nominations, users, votes};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use super::errors::{ApiError, ApiResult};
+
+pub struct AwardData {
+    pool: db::Pool,
+}
+
+pub type AwardLoader = DataLoader<AwardData>;
+
+pub fn loader(pool: db::Pool) -> AwardLoader {
+    DataLoader::new(AwardData { pool }, tokio::spawn)
+}
+
+pub fn get<'a>(ctx: &'a Context<'_>) -> &'a AwardLoader {
+    ctx.data_unchecked::<AwardLoader>()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AwardId(pub i64);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CategoryId(pub i64);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NominationId(pub i64);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VoteId(pub i64);
+/// The categories of an award, in their order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CategoriesOf(pub i64);
+/// The approved nominations of a category (for results).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ApprovedIn(pub i64);
+/// A user's vote in a category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VoteOf {
+    pub user_id: i64,
+    pub category_id: i64,
+}
+/// All current votes of a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VotesOf(pub i64);
+/// A nomination's submitter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserId(pub i64);
+
+impl AwardData {
+    async fn conn(&self) -> Result<db::Conn<'_>, ApiError> {
+        Ok(self
+            .pool
+            .get()
+            .await
+            .map_err(birgemiz_schema::Error::from)?)
+    }
+}
+
+fn by_key<K: std::hash::Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> {
+    rows.into_iter().map(|r| (key(&r), r)).collect()
+}
+
+fn grouped<K: std::hash::Hash + Eq, V>(
+    keys: impl Iterator<Item = K>,
+    rows: Vec<V>,
+    key: impl Fn(&V) -> K,
+) -> HashMap<K, Vec<V>> {
+    let mut out: HashMap<K, Vec<V>> = keys.map(|k| (k, Vec::new())).collect();
+    for r in rows {
+        out.entry(key(&r)).or_default().push(r);
+    }
+    out
+}
+
+impl Loader<AwardId> for AwardData {
+    type Value = Award;
+    type Error = ApiError;
+    async fn load(&self, keys: &[AwardId]) -> ApiResult<HashMap<AwardId, Award>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = awards::table
+            .filter(awards::id.eq_any(ids))
+            .select(Award::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(by_key(rows, |a| AwardId(a.id)))
+    }
+}
+
+impl Loader<CategoryId> for AwardData {
+    type Value = AwardCategory;
+    type Error = ApiError;
+    async fn load(&self, keys: &[CategoryId]) -> ApiResult<HashMap<CategoryId, AwardCategory>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = award_categories::table
+            .filter(award_categories::id.eq_any(ids))
+            .select(AwardCategory::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(by_key(rows, |c| CategoryId(c.id)))
+    }
+}
+
+impl Loader<NominationId> for AwardData {
+    type Value = Nomination;
+    type Error = ApiError;
+    async fn load(&self, keys: &[NominationId]) -> ApiResult<HashMap<NominationId, Nomination>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = nominations::table
+            .filter(nominations::id.eq_any(ids))
+            .select(Nomination::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(by_key(rows, |n| NominationId(n.id)))
+    }
+}
+
+impl Loader<VoteId> for AwardData {
+    type Value = Vote;
+    type Error = ApiError;
+    async fn load(&self, keys: &[VoteId]) -> ApiResult<HashMap<VoteId, Vote>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = votes::table
+            .filter(votes::id.eq_any(ids))
+            .select(Vote::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(by_key(rows, |v| VoteId(v.id)))
+    }
+}
+
+impl Loader<CategoriesOf> for AwardData {
+    type Value = Vec<AwardCategory>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[CategoriesOf],
+    ) -> ApiResult<HashMap<CategoriesOf, Vec<AwardCategory>>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = award_categories::table
+            .filter(award_categories::award_id.eq_any(ids))
+            .order((award_categories::award_id, award_categories::position))
+            .select(AwardCategory::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(grouped(keys.iter().copied(), rows, |c| {
+            CategoriesOf(c.award_id)
+        }))
+    }
+}
+
+impl Loader<ApprovedIn> for AwardData {
+    type Value = Vec<Nomination>;
+    type Error = ApiError;
+    async fn load(&self, keys: &[ApprovedIn]) -> ApiResult<HashMap<ApprovedIn, Vec<Nomination>>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = nominations::table
+            .filter(nominations::category_id.eq_any(ids))
+            .filter(nominations::status.eq(APPROVED))
+            .select(Nomination::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(grouped(keys.iter().copied(), rows, |n| {
+            ApprovedIn(n.category_id)
+        }))
+    }
+}
+
+impl Loader<VoteOf> for AwardData {
+    type Value = Vote;
+    type Error = ApiError;
+    async fn load(&self, keys: &[VoteOf]) -> ApiResult<HashMap<VoteOf, Vote>> {
+        // Keys of one request share the viewer; grouping by user keeps this one query anyway.
+        let users: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
+        let cats: Vec<i64> = keys.iter().map(|k| k.category_id).collect();
+        let rows = votes::table
+            .filter(votes::user_id.eq_any(users))
+            .filter(votes::category_id.eq_any(cats))
+            .select(Vote::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        let mut out = by_key(rows, |v| VoteOf {
+            user_id: v.user_id,
+            category_id: v.category_id,
+        });
+        out.retain(|k, _| keys.contains(k));
+        Ok(out)
+    }
+}
+
+impl Loader<VotesOf> for AwardData {
+    type Value = Vec<Vote>;
+    type Error = ApiError;
+    async fn load(&self, keys: &[VotesOf]) -> ApiResult<HashMap<VotesOf, Vec<Vote>>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = votes::table
+            .filter(votes::user_id.eq_any(ids))
+            .order((votes::user_id, votes::created_at, votes::id))
+            .select(Vote::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(grouped(keys.iter().copied(), rows, |v| VotesOf(v.user_id)))
+    }
+}
+
+impl Loader<UserId> for AwardData {
+    type Value = User;
+    type Error = ApiError;
+    async fn load(&self, keys: &[UserId]) -> ApiResult<HashMap<UserId, User>> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
+        let rows = users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(&mut *self.conn().await?)
+            .await?;
+        Ok(by_key(rows, |u| UserId(u.id)))
+    }
+}

@@ -1,0 +1,1159 @@
+//! Awards, categories, nominations, votes and results, and the live counts subscription.
+//! The rules live in `birgemiz_schema::awards`; this is their GraphQL face.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use birgemiz_schema::awards::{self as domain, Phase};
+use birgemiz_schema::i18n::LocalizedText;
+use birgemiz_schema::models;
+use birgemiz_schema::outbox;
+use birgemiz_schema::schema::{award_categories, awards, nominations};
+use birgemiz_schema::{Error, accounts::Viewer};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+
+use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
+use super::context::ContextExt;
+use super::errors::{ApiResult, bad_input};
+use super::ids::{self, NodeType};
+use super::live_counts::LiveCounts;
+use super::pagination::{Connection, decode_cursor, page_size};
+use super::rate_limit;
+use super::viewer::User;
+
+// ───────────── shared GraphQL types ─────────────
+
+#[derive(SimpleObject, Clone, Debug, Default)]
+#[graphql(name = "LocalizedText")]
+pub struct LocalizedTextGql {
+    pub kk: Option<String>,
+    pub ru: Option<String>,
+    pub en: Option<String>,
+}
+
+impl From<&LocalizedText> for LocalizedTextGql {
+    fn from(t: &LocalizedText) -> Self {
+        LocalizedTextGql {
+            kk: t.kk.clone(),
+            ru: t.ru.clone(),
+            en: t.en.clone(),
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Debug, Default)]
+#[graphql(name = "LocalizedTextInput")]
+pub struct LocalizedTextInput {
+    pub kk: Option<String>,
+    pub ru: Option<String>,
+    pub en: Option<String>,
+}
+
+impl From<LocalizedTextInput> for LocalizedText {
+    fn from(t: LocalizedTextInput) -> Self {
+        LocalizedText {
+            kk: t.kk,
+            ru: t.ru,
+            en: t.en,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AwardPhase {
+    Upcoming,
+    Nomination,
+    Review,
+    Voting,
+    Closed,
+    Results,
+}
+
+impl From<Phase> for AwardPhase {
+    fn from(p: Phase) -> Self {
+        match p {
+            Phase::Upcoming => AwardPhase::Upcoming,
+            Phase::Nomination => AwardPhase::Nomination,
+            Phase::Review => AwardPhase::Review,
+            Phase::Voting => AwardPhase::Voting,
+            Phase::Closed => AwardPhase::Closed,
+            Phase::Results => AwardPhase::Results,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NomineeKind {
+    Person,
+    Project,
+    Organization,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NominationStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl NominationStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            NominationStatus::Pending => domain::PENDING,
+            NominationStatus::Approved => domain::APPROVED,
+            NominationStatus::Rejected => domain::REJECTED,
+            NominationStatus::Withdrawn => domain::WITHDRAWN,
+        }
+    }
+    fn parse(s: &str) -> NominationStatus {
+        match s {
+            domain::APPROVED => NominationStatus::Approved,
+            domain::REJECTED => NominationStatus::Rejected,
+            domain::WITHDRAWN => NominationStatus::Withdrawn,
+            _ => NominationStatus::Pending,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum NominationOrder {
+    Newest,
+    MostVotes,
+    Name,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ModerationDecision {
+    Approve,
+    Reject,
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Nominating and voting need a verified email.
+fn require_verified<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Viewer> {
+    let v = ctx.require_viewer()?;
+    if !v.email_verified {
+        return Err(Error::forbidden("verify your email address first").into());
+    }
+    Ok(v)
+}
+
+fn require_admin<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Viewer> {
+    let v = ctx.require_viewer()?;
+    if !v.is_admin() {
+        return Err(Error::forbidden("admins only").into());
+    }
+    Ok(v)
+}
+
+async fn load_award(ctx: &Context<'_>, id: i64) -> ApiResult<Option<models::Award>> {
+    loaders::get(ctx).load_one(AwardId(id)).await
+}
+
+async fn load_category(ctx: &Context<'_>, id: i64) -> ApiResult<Option<models::AwardCategory>> {
+    loaders::get(ctx).load_one(CategoryId(id)).await
+}
+
+pub(super) async fn award_of_category(
+    ctx: &Context<'_>,
+    category_id: i64,
+) -> ApiResult<models::Award> {
+    let c = load_category(ctx, category_id)
+        .await?
+        .ok_or(Error::NotFound("award category"))?;
+    load_award(ctx, c.award_id)
+        .await?
+        .ok_or_else(|| Error::NotFound("award").into())
+}
+
+/// Pushes outbox ids after commit; a failure only delays the email until the relay sweep.
+async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
+    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
+    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
+        tracing::warn!(error = %e, "outbox push failed; the relay will send it");
+    }
+}
+
+// ───────────── Award ─────────────
+
+#[derive(Clone)]
+pub struct Award(pub models::Award);
+
+impl Award {
+    /// For `node(id:)`: awards are public.
+    pub async fn load(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Award>> {
+        Ok(load_award(ctx, id).await?.map(Award))
+    }
+    pub async fn load_by_ids(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<Option<Award>>> {
+        let found = loaders::get(ctx)
+            .load_many(ids.iter().map(|&i| AwardId(i)))
+            .await?;
+        Ok(ids
+            .iter()
+            .map(|i| found.get(&AwardId(*i)).cloned().map(Award))
+            .collect())
+    }
+}
+
+#[Object]
+impl Award {
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Award, self.0.id)
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// e.g. Volunteer of the Year 2020
+    async fn title(&self, ctx: &Context<'_>) -> String {
+        self.0
+            .title
+            .resolve(ctx.locale())
+            .unwrap_or_default()
+            .to_owned()
+    }
+    #[graphql(name = "titleI18n")]
+    async fn title_i18n(&self) -> LocalizedTextGql {
+        (&self.0.title).into()
+    }
+    async fn description(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.description.resolve(ctx.locale()).map(str::to_owned)
+    }
+    #[graphql(name = "descriptionI18n")]
+    async fn description_i18n(&self) -> LocalizedTextGql {
+        (&self.0.description).into()
+    }
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+    /// Countries whose people and projects may be nominated, ISO 3166-1 alpha-2.
+    async fn countries(&self) -> Vec<String> {
+        self.0.countries.iter().flatten().cloned().collect()
+    }
+    async fn nomination_opens_at(&self) -> DateTime<Utc> {
+        self.0.nomination_opens_at
+    }
+    async fn nomination_closes_at(&self) -> DateTime<Utc> {
+        self.0.nomination_closes_at
+    }
+    async fn voting_opens_at(&self) -> DateTime<Utc> {
+        self.0.voting_opens_at
+    }
+    async fn voting_closes_at(&self) -> DateTime<Utc> {
+        self.0.voting_closes_at
+    }
+    async fn results_published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.results_published_at
+    }
+    async fn phase(&self) -> AwardPhase {
+        domain::award_phase(&self.0, now()).into()
+    }
+    /// Whether vote counts are public while voting is open (otherwise only after results).
+    async fn live_counts(&self) -> bool {
+        self.0.live_counts
+    }
+    async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<AwardCategory>> {
+        Ok(loaders::get(ctx)
+            .load_one(CategoriesOf(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(AwardCategory)
+            .collect())
+    }
+    /// Admins only, null otherwise: nominations of every category, for the moderation queue.
+    async fn nominations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<NominationStatus>,
+    ) -> ApiResult<Option<Connection<Nomination>>> {
+        if !ctx.is_admin() {
+            return Ok(None);
+        }
+        nomination_page(
+            ctx,
+            Scope::Award(self.0.id),
+            status.map(|s| s.as_str()),
+            NominationOrder::Newest,
+            first,
+            after,
+        )
+        .await
+        .map(Some)
+    }
+}
+
+// ───────────── AwardCategory ─────────────
+
+#[derive(Clone)]
+pub struct AwardCategory(pub models::AwardCategory);
+
+impl AwardCategory {
+    pub async fn load(ctx: &Context<'_>, id: i64) -> ApiResult<Option<AwardCategory>> {
+        Ok(load_category(ctx, id).await?.map(AwardCategory))
+    }
+    pub async fn load_by_ids(
+        ctx: &Context<'_>,
+        ids: &[i64],
+    ) -> ApiResult<Vec<Option<AwardCategory>>> {
+        let found = loaders::get(ctx)
+            .load_many(ids.iter().map(|&i| CategoryId(i)))
+            .await?;
+        Ok(ids
+            .iter()
+            .map(|i| found.get(&CategoryId(*i)).cloned().map(AwardCategory))
+            .collect())
+    }
+}
+
+#[Object]
+impl AwardCategory {
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::AwardCategory, self.0.id)
+    }
+    async fn award(&self, ctx: &Context<'_>) -> ApiResult<Award> {
+        load_award(ctx, self.0.award_id)
+            .await?
+            .map(Award)
+            .ok_or_else(|| Error::NotFound("award").into())
+    }
+    async fn title(&self, ctx: &Context<'_>) -> String {
+        self.0
+            .title
+            .resolve(ctx.locale())
+            .unwrap_or_default()
+            .to_owned()
+    }
+    #[graphql(name = "titleI18n")]
+    async fn title_i18n(&self) -> LocalizedTextGql {
+        (&self.0.title).into()
+    }
+    async fn description(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.description.resolve(ctx.locale()).map(str::to_owned)
+    }
+    #[graphql(name = "descriptionI18n")]
+    async fn description_i18n(&self) -> LocalizedTextGql {
+        (&self.0.description).into()
+    }
+    /// Approved nominations for everyone; other statuses (via `status`) for admins only
+    /// (FORBIDDEN otherwise). Ordering by MOST_VOTES while counts are hidden is BAD_USER_INPUT;
+    /// the default order is NAME.
+    async fn nominations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order_by: Option<NominationOrder>,
+        status: Option<NominationStatus>,
+    ) -> ApiResult<Connection<Nomination>> {
+        let status = status.unwrap_or(NominationStatus::Approved);
+        if status != NominationStatus::Approved && !ctx.is_admin() {
+            return Err(
+                Error::forbidden("only admins see nominations that are not approved").into(),
+            );
+        }
+        let order = order_by.unwrap_or(NominationOrder::Name);
+        if order == NominationOrder::MostVotes {
+            let award = award_of_category(ctx, self.0.id).await?;
+            if !domain::counts_visible(&award) {
+                return Err(bad_input(
+                    "orderBy",
+                    "MOST_VOTES is available once counts are public",
+                ));
+            }
+        }
+        nomination_page(
+            ctx,
+            Scope::Category(self.0.id),
+            Some(status.as_str()),
+            order,
+            first,
+            after,
+        )
+        .await
+    }
+    /// The viewer's vote in this category, if any.
+    async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
+        let Some(v) = ctx.viewer() else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)
+            .load_one(loaders::VoteOf {
+                user_id: v.user_id,
+                category_id: self.0.id,
+            })
+            .await?
+            .map(Vote))
+    }
+    /// Total votes in the category; null while counts are hidden.
+    async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        let award = award_of_category(ctx, self.0.id).await?;
+        Ok(domain::counts_visible(&award).then_some(self.0.vote_count))
+    }
+    /// Ranked approved nominations; empty until results are published.
+    async fn results(&self, ctx: &Context<'_>) -> ApiResult<Vec<NominationResult>> {
+        let award = award_of_category(ctx, self.0.id).await?;
+        if award.results_published_at.is_none() {
+            return Ok(Vec::new());
+        }
+        let approved = loaders::get(ctx)
+            .load_one(loaders::ApprovedIn(self.0.id))
+            .await?
+            .unwrap_or_default();
+        let total = approved.iter().map(|n| i64::from(n.vote_count)).sum();
+        Ok(domain::rank(
+            approved,
+            |n| n.vote_count,
+            |n| (n.nominee_key.clone(), n.id),
+            total,
+        )
+        .into_iter()
+        .map(|r| NominationResult {
+            rank: r.rank,
+            vote_count: r.vote_count,
+            share: r.share,
+            nomination: Nomination(r.item),
+        })
+        .collect())
+    }
+}
+
+// ───────────── Nomination ─────────────
+
+#[derive(Clone)]
+pub struct Nomination(pub models::Nomination);
+
+impl Nomination {
+    /// Approved nominations are public; the others only to their submitter and admins.
+    fn visible_to(&self, viewer: Option<&Viewer>) -> bool {
+        self.0.status == domain::APPROVED
+            || viewer.is_some_and(|v| v.is_admin() || Some(v.user_id) == self.0.submitted_by)
+    }
+    fn is_submitter_or_admin(&self, ctx: &Context<'_>) -> bool {
+        ctx.viewer()
+            .is_some_and(|v| v.is_admin() || Some(v.user_id) == self.0.submitted_by)
+    }
+    pub async fn load(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Nomination>> {
+        Ok(loaders::get(ctx)
+            .load_one(NominationId(id))
+            .await?
+            .map(Nomination)
+            .filter(|n| n.visible_to(ctx.viewer())))
+    }
+    pub async fn load_by_ids(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<Option<Nomination>>> {
+        let found = loaders::get(ctx)
+            .load_many(ids.iter().map(|&i| NominationId(i)))
+            .await?;
+        Ok(ids
+            .iter()
+            .map(|i| {
+                found
+                    .get(&NominationId(*i))
+                    .cloned()
+                    .map(Nomination)
+                    .filter(|n| n.visible_to(ctx.viewer()))
+            })
+            .collect())
+    }
+}
+
+#[Object]
+impl Nomination {
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Nomination, self.0.id)
+    }
+    async fn category(&self, ctx: &Context<'_>) -> ApiResult<AwardCategory> {
+        load_category(ctx, self.0.category_id)
+            .await?
+            .map(AwardCategory)
+            .ok_or_else(|| Error::NotFound("award category").into())
+    }
+    async fn nominee_name(&self) -> &str {
+        &self.0.nominee_name
+    }
+    async fn nominee_kind(&self) -> NomineeKind {
+        match self.0.nominee_kind.as_str() {
+            "PROJECT" => NomineeKind::Project,
+            "ORGANIZATION" => NomineeKind::Organization,
+            _ => NomineeKind::Person,
+        }
+    }
+    /// Why this nominee deserves the award.
+    async fn statement(&self) -> &str {
+        &self.0.statement
+    }
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+    async fn region(&self) -> Option<&str> {
+        self.0.region.as_deref()
+    }
+    async fn status(&self) -> NominationStatus {
+        NominationStatus::parse(&self.0.status)
+    }
+    /// Null while counts are hidden.
+    async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        let award = award_of_category(ctx, self.0.category_id).await?;
+        Ok(domain::counts_visible(&award).then_some(self.0.vote_count))
+    }
+    /// Submitter; visible to the submitter and admins only.
+    async fn submitted_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let (true, Some(id)) = (self.is_submitter_or_admin(ctx), self.0.submitted_by) else {
+            return Ok(None);
+        };
+        Ok(loaders::get(ctx)
+            .load_one(loaders::UserId(id))
+            .await?
+            .map(User))
+    }
+    /// Visible to the submitter and admins only.
+    async fn moderation_note(&self, ctx: &Context<'_>) -> Option<&str> {
+        if self.is_submitter_or_admin(ctx) {
+            self.0.moderation_note.as_deref()
+        } else {
+            None
+        }
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Ties share a rank. `share` is the fraction (0–1) of the category's votes; 0 when there are none.
+#[derive(SimpleObject, Clone)]
+pub struct NominationResult {
+    rank: i32,
+    nomination: Nomination,
+    vote_count: i32,
+    share: f64,
+}
+
+// ───────────── Vote ─────────────
+
+/// A user's vote in one category; it keeps its id when moved to another nomination.
+#[derive(Clone)]
+pub struct Vote(pub models::Vote);
+
+impl Vote {
+    /// A vote is its voter's alone: null for everyone else, admins included.
+    pub async fn load(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Vote>> {
+        Ok(Self::load_by_ids(ctx, &[id]).await?.pop().flatten())
+    }
+    pub async fn load_by_ids(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<Option<Vote>>> {
+        let Some(viewer) = ctx.viewer().map(|v| v.user_id) else {
+            return Ok(ids.iter().map(|_| None).collect());
+        };
+        let found = loaders::get(ctx)
+            .load_many(ids.iter().map(|&i| loaders::VoteId(i)))
+            .await?;
+        Ok(ids
+            .iter()
+            .map(|i| {
+                found
+                    .get(&loaders::VoteId(*i))
+                    .filter(|v| v.user_id == viewer)
+                    .cloned()
+                    .map(Vote)
+            })
+            .collect())
+    }
+}
+
+#[Object]
+impl Vote {
+    async fn id(&self) -> ID {
+        ids::encode(NodeType::Vote, self.0.id)
+    }
+    async fn nomination(&self, ctx: &Context<'_>) -> ApiResult<Nomination> {
+        loaders::get(ctx)
+            .load_one(NominationId(self.0.nomination_id))
+            .await?
+            .map(Nomination)
+            .ok_or_else(|| Error::NotFound("nomination").into())
+    }
+    async fn category(&self, ctx: &Context<'_>) -> ApiResult<AwardCategory> {
+        load_category(ctx, self.0.category_id)
+            .await?
+            .map(AwardCategory)
+            .ok_or_else(|| Error::NotFound("award category").into())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+// ───────────── User.votes / User.nominations (resolved from viewer.rs) ─────────────
+
+pub async fn user_votes(ctx: &Context<'_>, user_id: i64) -> ApiResult<Option<Vec<Vote>>> {
+    if ctx.viewer().map(|v| v.user_id) != Some(user_id) {
+        return Ok(None);
+    }
+    Ok(Some(
+        loaders::get(ctx)
+            .load_one(loaders::VotesOf(user_id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Vote)
+            .collect(),
+    ))
+}
+
+pub async fn user_nominations(
+    ctx: &Context<'_>,
+    user_id: i64,
+    first: Option<i32>,
+    after: Option<String>,
+    status: Option<NominationStatus>,
+) -> ApiResult<Option<Connection<Nomination>>> {
+    if !ctx
+        .viewer()
+        .is_some_and(|v| v.user_id == user_id || v.is_admin())
+    {
+        return Ok(None);
+    }
+    nomination_page(
+        ctx,
+        Scope::Submitter(user_id),
+        status.map(|s| s.as_str()),
+        NominationOrder::Newest,
+        first,
+        after,
+    )
+    .await
+    .map(Some)
+}
+
+// ───────────── nomination pages ─────────────
+
+#[derive(Clone, Copy)]
+enum Scope {
+    Category(i64),
+    Award(i64),
+    Submitter(i64),
+}
+
+/// The sort key of a row in its order; a cursor from another order is rejected.
+#[derive(Serialize, Deserialize)]
+enum NominationCursor {
+    Name(String, i64),
+    Newest(DateTime<Utc>, i64),
+    Votes(i32, i64),
+}
+
+fn nomination_cursor(order: NominationOrder, n: &models::Nomination) -> NominationCursor {
+    match order {
+        NominationOrder::Name => NominationCursor::Name(n.nominee_key.clone(), n.id),
+        NominationOrder::Newest => NominationCursor::Newest(n.created_at, n.id),
+        NominationOrder::MostVotes => NominationCursor::Votes(n.vote_count, n.id),
+    }
+}
+
+type NomQuery<'a> = nominations::BoxedQuery<'a, diesel::pg::Pg>;
+
+fn scoped<'a>(scope: Scope, status: Option<&'a str>) -> NomQuery<'a> {
+    let mut q = nominations::table.into_boxed();
+    q = match scope {
+        Scope::Category(id) => q.filter(nominations::category_id.eq(id)),
+        Scope::Award(id) => q.filter(
+            nominations::category_id.eq_any(
+                award_categories::table
+                    .filter(award_categories::award_id.eq(id))
+                    .select(award_categories::id),
+            ),
+        ),
+        Scope::Submitter(id) => q.filter(nominations::submitted_by.eq(id)),
+    };
+    if let Some(s) = status {
+        q = q.filter(nominations::status.eq(s));
+    }
+    q
+}
+
+async fn nomination_page(
+    ctx: &Context<'_>,
+    scope: Scope,
+    status: Option<&str>,
+    order: NominationOrder,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<Connection<Nomination>> {
+    let first = page_size(first)?;
+    let cursor: Option<NominationCursor> = decode_cursor(after.as_deref())?;
+    let mut q = scoped(scope, status);
+    q = match (order, cursor) {
+        (_, None) => q,
+        (NominationOrder::Name, Some(NominationCursor::Name(k, id))) => q.filter(
+            nominations::nominee_key
+                .gt(k.clone())
+                .or(nominations::nominee_key.eq(k).and(nominations::id.gt(id))),
+        ),
+        (NominationOrder::Newest, Some(NominationCursor::Newest(t, id))) => q.filter(
+            nominations::created_at
+                .lt(t)
+                .or(nominations::created_at.eq(t).and(nominations::id.lt(id))),
+        ),
+        (NominationOrder::MostVotes, Some(NominationCursor::Votes(v, id))) => q.filter(
+            nominations::vote_count
+                .lt(v)
+                .or(nominations::vote_count.eq(v).and(nominations::id.gt(id))),
+        ),
+        _ => return Err(bad_input("after", "is not a cursor of this list")),
+    };
+    q = match order {
+        NominationOrder::Name => q.order((nominations::nominee_key.asc(), nominations::id.asc())),
+        NominationOrder::Newest => {
+            q.order((nominations::created_at.desc(), nominations::id.desc()))
+        }
+        NominationOrder::MostVotes => {
+            q.order((nominations::vote_count.desc(), nominations::id.asc()))
+        }
+    };
+    let mut conn = ctx.conn().await?;
+    let rows: Vec<models::Nomination> = q
+        .limit(first + 1)
+        .select(models::Nomination::as_select())
+        .load(&mut *conn)
+        .await?;
+    let total: i64 = scoped(scope, status).count().get_result(&mut *conn).await?;
+    Ok(Connection::from_rows(
+        rows,
+        first,
+        after.is_some(),
+        total,
+        |n| nomination_cursor(order, n),
+        Nomination,
+    ))
+}
+
+// ───────────── queries ─────────────
+
+#[derive(InputObject, Default)]
+pub struct AwardFilter {
+    year: Option<i32>,
+    phase: Option<AwardPhase>,
+    country: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AwardsQuery;
+
+#[Object]
+impl AwardsQuery {
+    async fn awards(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<AwardFilter>,
+    ) -> ApiResult<Connection<Award>> {
+        let first = page_size(first)?;
+        let cursor: Option<(i32, i64)> = decode_cursor(after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let country = filter
+            .country
+            .as_deref()
+            .map(|c| domain::normalize_country("filter.country", c))
+            .transpose()?;
+        let t = now();
+        let filtered = || {
+            let mut q = awards::table.into_boxed();
+            if let Some(y) = filter.year {
+                q = q.filter(awards::year.eq(y));
+            }
+            if let Some(c) = &country {
+                q = q.filter(awards::countries.contains(vec![c.clone()]));
+            }
+            // The phase as date conditions, the same boundaries as domain::phase.
+            q = match filter.phase {
+                None => q,
+                Some(AwardPhase::Upcoming) => q.filter(awards::nomination_opens_at.gt(t)),
+                Some(AwardPhase::Nomination) => q
+                    .filter(awards::nomination_opens_at.le(t))
+                    .filter(awards::nomination_closes_at.gt(t)),
+                Some(AwardPhase::Review) => q
+                    .filter(awards::nomination_closes_at.le(t))
+                    .filter(awards::voting_opens_at.gt(t)),
+                Some(AwardPhase::Voting) => q
+                    .filter(awards::voting_opens_at.le(t))
+                    .filter(awards::voting_closes_at.gt(t)),
+                Some(AwardPhase::Closed) => q.filter(awards::voting_closes_at.le(t)).filter(
+                    awards::results_published_at
+                        .is_null()
+                        .or(awards::results_published_at.gt(t)),
+                ),
+                Some(AwardPhase::Results) => q
+                    .filter(awards::voting_closes_at.le(t))
+                    .filter(awards::results_published_at.le(t)),
+            };
+            q
+        };
+        let mut q = filtered();
+        if let Some((y, id)) = cursor {
+            q = q.filter(
+                awards::year
+                    .lt(y)
+                    .or(awards::year.eq(y).and(awards::id.lt(id))),
+            );
+        }
+        let mut conn = ctx.conn().await?;
+        let rows: Vec<models::Award> = q
+            .order((awards::year.desc(), awards::id.desc()))
+            .limit(first + 1)
+            .select(models::Award::as_select())
+            .load(&mut *conn)
+            .await?;
+        let total: i64 = filtered().count().get_result(&mut *conn).await?;
+        Ok(Connection::from_rows(
+            rows,
+            first,
+            after.is_some(),
+            total,
+            |a| (a.year, a.id),
+            Award,
+        ))
+    }
+
+    async fn award(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Award>> {
+        let a = awards::table
+            .filter(awards::slug.eq(slug.trim()))
+            .select(models::Award::as_select())
+            .first(&mut *ctx.conn().await?)
+            .await
+            .optional()?;
+        Ok(a.map(Award))
+    }
+}
+
+// ───────────── mutations ─────────────
+
+#[derive(InputObject)]
+pub struct CreateAwardInput {
+    title: LocalizedTextInput,
+    description: Option<LocalizedTextInput>,
+    year: i32,
+    countries: Vec<String>,
+    nomination_opens_at: DateTime<Utc>,
+    nomination_closes_at: DateTime<Utc>,
+    voting_opens_at: DateTime<Utc>,
+    voting_closes_at: DateTime<Utc>,
+    live_counts: Option<bool>,
+    slug: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAwardInput {
+    title: Option<LocalizedTextInput>,
+    description: MaybeUndefined<LocalizedTextInput>,
+    countries: Option<Vec<String>>,
+    nomination_opens_at: Option<DateTime<Utc>>,
+    nomination_closes_at: Option<DateTime<Utc>>,
+    voting_opens_at: Option<DateTime<Utc>>,
+    voting_closes_at: Option<DateTime<Utc>>,
+    live_counts: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct CreateAwardCategoryInput {
+    award_id: ID,
+    title: LocalizedTextInput,
+    description: Option<LocalizedTextInput>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateAwardCategoryInput {
+    title: Option<LocalizedTextInput>,
+    description: MaybeUndefined<LocalizedTextInput>,
+}
+
+#[derive(InputObject)]
+pub struct SubmitNominationInput {
+    category_id: ID,
+    nominee_name: String,
+    nominee_kind: NomineeKind,
+    project_id: Option<ID>,
+    organization_id: Option<ID>,
+    statement: String,
+    country: String,
+    region: Option<String>,
+}
+
+fn maybe_text(m: MaybeUndefined<LocalizedTextInput>) -> Option<Option<LocalizedText>> {
+    match m {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(t) => Some(Some(t.into())),
+    }
+}
+
+#[derive(Default)]
+pub struct AwardsMutation;
+
+#[Object]
+impl AwardsMutation {
+    async fn create_award(&self, ctx: &Context<'_>, input: CreateAwardInput) -> ApiResult<Award> {
+        require_admin(ctx)?;
+        let a = domain::create_award(
+            &mut *ctx.conn().await?,
+            domain::NewAward {
+                slug: input.slug,
+                title: input.title.into(),
+                description: input.description.map(Into::into).unwrap_or_default(),
+                year: input.year,
+                countries: input.countries,
+                dates: domain::Dates {
+                    nomination_opens_at: input.nomination_opens_at,
+                    nomination_closes_at: input.nomination_closes_at,
+                    voting_opens_at: input.voting_opens_at,
+                    voting_closes_at: input.voting_closes_at,
+                },
+                live_counts: input.live_counts.unwrap_or(false),
+            },
+        )
+        .await?;
+        Ok(Award(a))
+    }
+
+    async fn update_award(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAwardInput,
+    ) -> ApiResult<Award> {
+        require_admin(ctx)?;
+        let id = ids::decode(NodeType::Award, &id, "id")?;
+        let a = domain::update_award(
+            &mut *ctx.conn().await?,
+            id,
+            domain::AwardChanges {
+                title: input.title.map(Into::into),
+                description: maybe_text(input.description),
+                countries: input.countries,
+                nomination_opens_at: input.nomination_opens_at,
+                nomination_closes_at: input.nomination_closes_at,
+                voting_opens_at: input.voting_opens_at,
+                voting_closes_at: input.voting_closes_at,
+                live_counts: input.live_counts,
+            },
+            now(),
+        )
+        .await?;
+        Ok(Award(a))
+    }
+
+    async fn create_award_category(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateAwardCategoryInput,
+    ) -> ApiResult<AwardCategory> {
+        require_admin(ctx)?;
+        let award_id = ids::decode(NodeType::Award, &input.award_id, "awardId")?;
+        let c = domain::create_category(
+            &mut *ctx.conn().await?,
+            award_id,
+            input.title.into(),
+            input.description.map(Into::into),
+            now(),
+        )
+        .await?;
+        Ok(AwardCategory(c))
+    }
+
+    async fn update_award_category(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAwardCategoryInput,
+    ) -> ApiResult<AwardCategory> {
+        require_admin(ctx)?;
+        let id = ids::decode(NodeType::AwardCategory, &id, "id")?;
+        let c = domain::update_category(
+            &mut *ctx.conn().await?,
+            id,
+            input.title.map(Into::into),
+            maybe_text(input.description),
+            now(),
+        )
+        .await?;
+        Ok(AwardCategory(c))
+    }
+
+    /// Only while the category has no nominations.
+    async fn delete_award_category(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Award> {
+        require_admin(ctx)?;
+        let id = ids::decode(NodeType::AwardCategory, &id, "id")?;
+        let a = domain::delete_category(&mut *ctx.conn().await?, id, now()).await?;
+        Ok(Award(a))
+    }
+
+    /// NOMINATION phase only. Emails the submitter a receipt.
+    async fn submit_nomination(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitNominationInput,
+    ) -> ApiResult<Nomination> {
+        let v = require_verified(ctx)?;
+        let category_id = ids::decode(NodeType::AwardCategory, &input.category_id, "categoryId")?;
+        let project_id = input
+            .project_id
+            .as_ref()
+            .map(|id| ids::decode(NodeType::Project, id, "projectId"))
+            .transpose()?;
+        let organization_id = input
+            .organization_id
+            .as_ref()
+            .map(|id| ids::decode(NodeType::Organization, id, "organizationId"))
+            .transpose()?;
+        let limits = ctx.config().rate_limits;
+        rate_limit::check(
+            ctx.data_unchecked::<ConnectionManager>(),
+            &ctx.config().redis_namespace,
+            "nominate",
+            v.user_id,
+            limits.nomination_per_user,
+            ctx.req().client_ip.as_deref(),
+            limits.nomination_per_ip,
+        )
+        .await?;
+        let (n, outbox_id) = domain::submit_nomination(
+            &mut *ctx.conn().await?,
+            v.user_id,
+            domain::NewNomination {
+                category_id,
+                nominee_name: input.nominee_name,
+                nominee_kind: match input.nominee_kind {
+                    NomineeKind::Person => domain::NomineeKind::Person,
+                    NomineeKind::Project => domain::NomineeKind::Project,
+                    NomineeKind::Organization => domain::NomineeKind::Organization,
+                },
+                project_id,
+                organization_id,
+                statement: input.statement,
+                country: input.country,
+                region: input.region,
+            },
+            now(),
+        )
+        .await?;
+        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        Ok(Nomination(n))
+    }
+
+    /// By the submitter, before voting opens.
+    async fn withdraw_nomination(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Nomination> {
+        let v = ctx.require_viewer()?;
+        let id = ids::decode(NodeType::Nomination, &id, "id")?;
+        let n = domain::withdraw_nomination(&mut *ctx.conn().await?, v.user_id, id, now()).await?;
+        Ok(Nomination(n))
+    }
+
+    /// Admins, before voting opens. Emails the submitter the decision.
+    async fn moderate_nomination(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        decision: ModerationDecision,
+        note: Option<String>,
+    ) -> ApiResult<Nomination> {
+        let v = require_admin(ctx)?;
+        let id = ids::decode(NodeType::Nomination, &id, "id")?;
+        let (n, outbox_id) = domain::moderate_nomination(
+            &mut *ctx.conn().await?,
+            v.user_id,
+            id,
+            decision == ModerationDecision::Approve,
+            note,
+            now(),
+        )
+        .await?;
+        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        Ok(Nomination(n))
+    }
+
+    /// VOTING phase only, APPROVED nominations only; one vote per user per category: voting
+    /// again in the same category moves the vote, voting again for the same nomination changes
+    /// nothing.
+    async fn cast_vote(&self, ctx: &Context<'_>, nomination_id: ID) -> ApiResult<Vote> {
+        let v = require_verified(ctx)?;
+        let nomination_id = ids::decode(NodeType::Nomination, &nomination_id, "nominationId")?;
+        let limits = ctx.config().rate_limits;
+        let ip = ctx.req().client_ip.as_deref();
+        rate_limit::check(
+            ctx.data_unchecked::<ConnectionManager>(),
+            &ctx.config().redis_namespace,
+            "vote",
+            v.user_id,
+            limits.vote_per_user,
+            ip,
+            limits.vote_per_ip,
+        )
+        .await?;
+        let t = now();
+        let out = {
+            let mut conn = ctx.conn().await?;
+            domain::cast_vote(&mut conn, v.user_id, nomination_id, ip, t).await?
+        };
+        if let (Some(change), true) = (out.change, out.live_counts) {
+            publish(ctx, change).await;
+        }
+        Ok(Vote(models::Vote {
+            id: out.vote_id,
+            user_id: v.user_id,
+            category_id: out.category_id,
+            nomination_id: out.nomination_id,
+            created_at: out.created_at,
+            updated_at: t,
+            previous_nomination_id: None,
+        }))
+    }
+
+    /// VOTING phase only. Returns the category so clients can refresh viewerVote and voteCount.
+    async fn retract_vote(&self, ctx: &Context<'_>, category_id: ID) -> ApiResult<AwardCategory> {
+        let v = require_verified(ctx)?;
+        let category_id = ids::decode(NodeType::AwardCategory, &category_id, "categoryId")?;
+        let (c, a, change) = {
+            let mut conn = ctx.conn().await?;
+            domain::retract_vote(
+                &mut conn,
+                v.user_id,
+                category_id,
+                ctx.req().client_ip.as_deref(),
+                now(),
+            )
+            .await?
+        };
+        if let (Some(change), true) = (change, a.live_counts) {
+            publish(ctx, change).await;
+        }
+        Ok(AwardCategory(c))
+    }
+
+    /// Admins; after voting closes. Emails the AWARD_UPDATES subscribers.
+    async fn publish_results(&self, ctx: &Context<'_>, award_id: ID) -> ApiResult<Award> {
+        require_admin(ctx)?;
+        let award_id = ids::decode(NodeType::Award, &award_id, "awardId")?;
+        let (a, outbox_ids) =
+            domain::publish_results(&mut *ctx.conn().await?, award_id, now()).await?;
+        push_emails(ctx, &outbox_ids).await;
+        Ok(Award(a))
+    }
+}
+
+async fn publish(ctx: &Context<'_>, change: domain::VoteChange) {
+    let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
+    hub.publish(
+        ctx.pool(),
+        ctx.data_unchecked::<ConnectionManager>(),
+        change,
+    )
+    .await;
+}

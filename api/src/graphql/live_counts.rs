@@ -1,0 +1,143 @@
+//! Live vote counts across api processes: castVote publishes to Redis after commit; each process
+//! holds one pattern subscription and fans messages out to its own WebSocket subscribers through
+//! a broadcast channel per category, so Redis sees one subscriber per process, not per client.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use birgemiz_schema::awards::{self, VoteChange};
+use birgemiz_schema::db;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// One nomination's count and its category's total, as read after a committed change.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CountMessage {
+    pub category_id: i64,
+    pub nomination_id: i64,
+    pub vote_count: i32,
+    pub category_vote_count: i32,
+    /// When the counts were read: messages of racing votes can arrive out of order, and a
+    /// subscriber drops one older than what it already showed for that nomination.
+    pub read_at: DateTime<Utc>,
+}
+
+/// Slow subscribers lose the oldest messages rather than hold memory; counts are absolute, so
+/// the next message repairs what was skipped.
+const CHANNEL_CAPACITY: usize = 256;
+
+pub struct LiveCounts {
+    namespace: String,
+    channels: Mutex<HashMap<i64, broadcast::Sender<CountMessage>>>,
+}
+
+fn pattern(namespace: &str) -> String {
+    format!("{namespace}:votes:*")
+}
+
+fn channel(namespace: &str, category_id: i64) -> String {
+    format!("{namespace}:votes:{category_id}")
+}
+
+impl LiveCounts {
+    /// Starts the process's Redis subscriber; it reconnects on its own after a Redis outage.
+    pub fn start(redis_url: &str, namespace: &str) -> Arc<LiveCounts> {
+        let hub = Arc::new(LiveCounts {
+            namespace: namespace.to_owned(),
+            channels: Mutex::new(HashMap::new()),
+        });
+        let (url, weak) = (redis_url.to_owned(), Arc::downgrade(&hub));
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                let Some(hub) = weak.upgrade() else { return };
+                match hub.listen(&url).await {
+                    Ok(()) => backoff = Duration::from_millis(100),
+                    Err(e) => tracing::warn!(error = %e, "live counts subscriber: reconnecting"),
+                }
+                drop(hub);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        hub
+    }
+
+    async fn listen(&self, url: &str) -> redis::RedisResult<()> {
+        let client = redis::Client::open(url)?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.psubscribe(pattern(&self.namespace)).await?;
+        let mut messages = pubsub.on_message();
+        while let Some(msg) = messages.next().await {
+            let Ok(payload) = msg.get_payload::<String>() else {
+                continue;
+            };
+            match serde_json::from_str::<CountMessage>(&payload) {
+                Ok(m) => self.dispatch(m),
+                Err(e) => tracing::warn!(error = %e, "live counts: bad message"),
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(&self, m: CountMessage) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = channels.get(&m.category_id) {
+            if tx.receiver_count() == 0 {
+                channels.remove(&m.category_id);
+            } else {
+                // An error only means the last receiver left meanwhile.
+                tx.send(m).ok();
+            }
+        }
+    }
+
+    pub fn subscribe(&self, category_id: i64) -> broadcast::Receiver<CountMessage> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels
+            .entry(category_id)
+            .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// After commit: reads the counts the change touched and publishes them. Failures are logged,
+    /// not returned: the vote stands, and the next change republishes absolute counts.
+    pub async fn publish(&self, pool: &db::Pool, redis: &ConnectionManager, change: VoteChange) {
+        if let Err(e) = self.try_publish(pool, redis, change).await {
+            tracing::warn!(error = %e, "live counts: publish failed");
+        }
+    }
+
+    async fn try_publish(
+        &self,
+        pool: &db::Pool,
+        redis: &ConnectionManager,
+        change: VoteChange,
+    ) -> birgemiz_schema::Result<()> {
+        let ids: Vec<i64> = change.from.into_iter().chain(change.to).collect();
+        let read_at = Utc::now();
+        let rows = awards::counts(&mut *pool.get().await?, change.category_id, &ids).await?;
+        let mut pipe = redis::pipe();
+        for r in rows {
+            let m = CountMessage {
+                category_id: change.category_id,
+                nomination_id: r.nomination_id,
+                vote_count: r.vote_count,
+                category_vote_count: r.category_vote_count,
+                read_at,
+            };
+            let payload = serde_json::to_string(&m)
+                .map_err(|e| birgemiz_schema::Error::Internal(e.to_string()))?;
+            pipe.cmd("PUBLISH")
+                .arg(channel(&self.namespace, change.category_id))
+                .arg(payload)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut redis.clone()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,101 @@
+//! Live counts over graphql-transport-ws: a vote cast on one api process reaches a subscriber
+//! connected to another, through Redis pub/sub.
+
+use std::time::Duration;
+
+use birgemiz_tests::fixtures::{self, Kind};
+use birgemiz_tests::{TestDb, TestRedis};
+use serde_json::json;
+
+use crate::awards_common::*;
+
+const SUBSCRIBE: &str = "subscription($c: ID!) {
+    voteCounts(categoryId: $c) { nominationId categoryId voteCount categoryVoteCount } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vote_on_one_process_reaches_a_subscriber_on_another() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let (p1, p2) = (
+        ApiProcess::spawn(&db, &redis, &[]).await,
+        ApiProcess::spawn(&db, &redis, &[]).await,
+    );
+    let admin = p1.client().with_token(
+        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
+            .await
+            .token,
+    );
+    let nominator = p1.client().with_token(
+        &fixtures::user(&db, "n@example.kz", Kind::Verified)
+            .await
+            .token,
+    );
+    let (_award, category, noms) = voting_award(&admin, &nominator, 2, true).await;
+    let mut sub = WsSubscription::start(&p2.ws_url(), SUBSCRIBE, json!({ "c": category })).await;
+
+    // The subscription is registered asynchronously: vote until the first update arrives.
+    let mut voters = Vec::new();
+    for i in 0..5 {
+        voters.push(fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified).await);
+    }
+    let mut update = None;
+    for (i, v) in voters.iter().enumerate() {
+        p1.client()
+            .with_token(&v.token)
+            .ok(CAST, json!({ "n": noms[0] }))
+            .await;
+        if let Some(msg) = sub.try_next(Duration::from_secs(2)).await {
+            update = Some((i + 1, msg));
+            break;
+        }
+    }
+    let (cast, msg) = update.expect("an update reached the other process");
+    assert_eq!(msg["type"], "next", "{msg}");
+    let u = &msg["payload"]["data"]["voteCounts"];
+    assert_eq!(u["nominationId"], noms[0].as_str());
+    assert_eq!(u["categoryId"], category.as_str());
+    assert_eq!(u["voteCount"], cast as i64);
+    assert_eq!(u["categoryVoteCount"], cast as i64);
+
+    // A move publishes both nominations.
+    p1.client()
+        .with_token(&voters[0].token)
+        .ok(CAST, json!({ "n": noms[1] }))
+        .await;
+    let mut seen = std::collections::HashMap::new();
+    while seen.len() < 2 {
+        let msg = sub.next_json().await;
+        let u = &msg["payload"]["data"]["voteCounts"];
+        seen.insert(
+            u["nominationId"].as_str().unwrap().to_owned(),
+            (
+                u["voteCount"].as_i64().unwrap(),
+                u["categoryVoteCount"].as_i64().unwrap(),
+            ),
+        );
+    }
+    assert_eq!(seen[&noms[0]], (cast as i64 - 1, cast as i64));
+    assert_eq!(seen[&noms[1]], (1, cast as i64));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn subscribing_while_counts_are_hidden_is_forbidden() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let p = ApiProcess::spawn(&db, &redis, &[]).await;
+    let admin = p.client().with_token(
+        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
+            .await
+            .token,
+    );
+    let (_award, category) = nominating_award(&admin, "Hidden counts", false).await;
+    let mut sub = WsSubscription::start(&p.ws_url(), SUBSCRIBE, json!({ "c": category })).await;
+    let msg = sub.next_json().await;
+    // An execution error, so it arrives as `next` with errors (graphql-transport-ws keeps `error`
+    // for requests that never ran), then `complete`.
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert_eq!(msg["payload"]["data"], json!(null));
+    assert_eq!(
+        msg["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{msg}"
+    );
+    assert_eq!(sub.next_json().await["type"], "complete");
+}
