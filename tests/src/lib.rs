@@ -6,6 +6,7 @@ pub mod api;
 pub mod db;
 pub mod fixtures;
 pub mod redis_ns;
+pub mod sql_count;
 
 pub use api::{Gql, TestApi};
 pub use db::TestDb;

@@ -65,7 +65,7 @@ pub fn build_schema(
         b = b.disable_introspection().disable_suggestions();
     }
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
-    let loader = loaders::for_request(pool.clone());
+    let loader = loaders::uncached(pool.clone());
     b.data(config).data(pool).data(redis).data(loader).finish()
 }
 

@@ -153,6 +153,7 @@ async fn execute(
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(300).collect()),
+            signed_in: Default::default(),
         };
         let loader = crate::graphql::loaders::for_request(state.pool.clone());
         let response = state.schema.execute(request.data(ctx).data(loader)).await;
