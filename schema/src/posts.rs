@@ -115,9 +115,12 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
     let mut in_link_target = false;
     for line in markdown.lines() {
         let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
+        let mut prev = ' ';
         for c in line.chars() {
+            let after_bracket = prev == ']';
+            prev = c;
             match c {
-                '(' if plain.ends_with(']') => in_link_target = true,
+                '(' if after_bracket => in_link_target = true,
                 ')' if in_link_target => in_link_target = false,
                 _ if in_link_target => {}
                 '*' | '_' | '`' | '[' | ']' | '#' | '!' => {}
@@ -126,7 +129,6 @@ pub fn excerpt(markdown: &str, max_chars: usize) -> String {
         }
         plain.push(' ');
     }
-    plain = plain.replace(']', "");
     let words: Vec<&str> = plain.split_whitespace().collect();
     let mut out = String::new();
     for w in words {

@@ -1,8 +1,6 @@
 //! Hand-written SQL with numbered binds, for the lists whose filters, orders, keyset cursors and
 //! window functions the query DSL can't express without contortions.
 
-use std::fmt::Write;
-
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
@@ -41,7 +39,7 @@ impl Sql {
     /// Appends the placeholder of a new bind.
     pub fn bind(&mut self, b: Bind) -> &mut Self {
         self.binds.push(b);
-        let _ = write!(self.text, "${}", self.binds.len());
+        self.text.push_str(&format!("${}", self.binds.len()));
         self
     }
 

@@ -8,6 +8,7 @@ pub mod fixtures;
 pub mod process;
 pub mod redis_ns;
 pub mod smtp;
+pub mod sql_count;
 pub mod worker_harness;
 
 pub use api::{Gql, TestApi};

@@ -40,6 +40,7 @@ impl AccountMutation {
         )
         .await?;
         push_outbox(ctx, outbox).await;
+        ctx.mark_signed_in(user.id);
         Ok(AuthPayload {
             token,
             user: User(user),
@@ -53,6 +54,7 @@ impl AccountMutation {
         password: String,
     ) -> ApiResult<AuthPayload> {
         let (user, token) = accounts::sign_in(&mut *ctx.conn().await?, &email, &password).await?;
+        ctx.mark_signed_in(user.id);
         Ok(AuthPayload {
             token,
             user: User(user),
@@ -70,6 +72,7 @@ impl AccountMutation {
     async fn sign_in_with_link(&self, ctx: &Context<'_>, token: String) -> ApiResult<AuthPayload> {
         let (user, token) =
             accounts::sign_in_with_link(&mut *ctx.conn().await?, &token, ctx.locale()).await?;
+        ctx.mark_signed_in(user.id);
         Ok(AuthPayload {
             token,
             user: User(user),

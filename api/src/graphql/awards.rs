@@ -17,6 +17,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
+use super::common::{LocalizedTextGql, LocalizedTextInput};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -26,42 +27,6 @@ use super::rate_limit;
 use super::viewer::User;
 
 // ───────────── shared GraphQL types ─────────────
-
-#[derive(SimpleObject, Clone, Debug, Default)]
-#[graphql(name = "LocalizedText")]
-pub struct LocalizedTextGql {
-    pub kk: Option<String>,
-    pub ru: Option<String>,
-    pub en: Option<String>,
-}
-
-impl From<&LocalizedText> for LocalizedTextGql {
-    fn from(t: &LocalizedText) -> Self {
-        LocalizedTextGql {
-            kk: t.kk.clone(),
-            ru: t.ru.clone(),
-            en: t.en.clone(),
-        }
-    }
-}
-
-#[derive(InputObject, Clone, Debug, Default)]
-#[graphql(name = "LocalizedTextInput")]
-pub struct LocalizedTextInput {
-    pub kk: Option<String>,
-    pub ru: Option<String>,
-    pub en: Option<String>,
-}
-
-impl From<LocalizedTextInput> for LocalizedText {
-    fn from(t: LocalizedTextInput) -> Self {
-        LocalizedText {
-            kk: t.kk,
-            ru: t.ru,
-            en: t.en,
-        }
-    }
-}
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum AwardPhase {

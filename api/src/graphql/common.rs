@@ -11,7 +11,7 @@ use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::pagination::{self, Connection};
 
-#[derive(SimpleObject, Clone, Debug)]
+#[derive(SimpleObject, Clone, Debug, Default)]
 #[graphql(name = "LocalizedText")]
 pub struct LocalizedTextGql {
     pub kk: Option<String>,

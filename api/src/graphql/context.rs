@@ -19,11 +19,15 @@ pub struct RequestContext {
     pub request_id: String,
     /// The `User-Agent` header: with the address, tells anonymous readers apart (post views).
     pub user_agent: Option<String>,
+    /// The user a mutation of this request just signed in or up: the payload's `user` is
+    /// theirs to see (email, memberships) before their token is ever sent back.
+    pub signed_in: std::sync::OnceLock<i64>,
 }
 
 /// Short accessors used by every resolver.
 pub trait ContextExt: Sync {
     fn req(&self) -> &RequestContext;
+    fn mark_signed_in(&self, user_id: i64);
     fn pool(&self) -> &db::Pool;
     fn config(&self) -> &Arc<Config>;
     fn locale(&self) -> Locale {
@@ -36,6 +40,12 @@ pub trait ContextExt: Sync {
     fn require_viewer(&self) -> ApiResult<&Viewer> {
         self.viewer()
             .ok_or_else(|| ApiError::from(Error::Unauthenticated))
+    }
+    /// The viewer's user id, or the user this request has just signed in.
+    fn acting_user_id(&self) -> Option<i64> {
+        self.viewer()
+            .map(|v| v.user_id)
+            .or_else(|| self.req().signed_in.get().copied())
     }
     fn is_admin(&self) -> bool {
         self.viewer().is_some_and(|v| v.is_admin())
@@ -52,11 +62,19 @@ static ANONYMOUS: RequestContext = RequestContext {
     client_ip: None,
     request_id: String::new(),
     user_agent: None,
+    signed_in: std::sync::OnceLock::new(),
 };
 
 impl ContextExt for Context<'_> {
     fn req(&self) -> &RequestContext {
         self.data_opt::<RequestContext>().unwrap_or(&ANONYMOUS)
+    }
+    fn mark_signed_in(&self, user_id: i64) {
+        // Never on the shared ANONYMOUS value.
+        if let Some(r) = self.data_opt::<RequestContext>() {
+            // A second sign-in in the same request keeps the first: either way it is theirs.
+            r.signed_in.set(user_id).ok();
+        }
     }
     fn pool(&self) -> &db::Pool {
         self.data_unchecked::<db::Pool>()

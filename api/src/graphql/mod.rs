@@ -5,7 +5,7 @@ mod accounts;
 pub mod award_loaders;
 pub mod award_subscription;
 pub mod awards;
-mod common;
+pub mod common;
 pub mod context;
 mod email_subscriptions;
 pub mod errors;
@@ -85,7 +85,7 @@ pub fn build_schema(
         b = b.disable_introspection().disable_suggestions();
     }
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
-    let loader = loaders::for_request(pool.clone());
+    let loader = loaders::uncached(pool.clone());
     let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
     b.data(award_loaders::loader(pool.clone()))
         .data(live_counts)

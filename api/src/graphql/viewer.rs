@@ -57,8 +57,7 @@ pub struct User(pub models::User);
 impl User {
     /// The user themself or an admin: who may see private fields.
     fn is_self_or_admin(&self, ctx: &Context<'_>) -> bool {
-        ctx.viewer()
-            .is_some_and(|v| v.user_id == self.0.id || v.is_admin())
+        ctx.acting_user_id() == Some(self.0.id) || ctx.is_admin()
     }
 }
 

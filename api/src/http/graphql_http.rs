@@ -167,6 +167,7 @@ async fn execute(
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(300).collect()),
+            signed_in: Default::default(),
         };
         let started = std::time::Instant::now();
         let loader = crate::graphql::loaders::for_request(state.pool.clone());
