@@ -113,8 +113,11 @@ async fn many_voters_at_once_leave_counts_equal_to_the_recount() {
                     }
                 };
                 check(client.raw(CAST, json!({ "n": noms[i % 5] })).await);
-                if i % 3 == 0 {
-                    check(other.raw(CAST, json!({ "n": noms[(i + 1) % 5] })).await);
+                // Moves in both directions at once: they lock two nomination rows each, which
+                // deadlocked before the trigger locked them in id order.
+                if i % 3 != 2 {
+                    let step = if i % 3 == 0 { 1 } else { 4 };
+                    check(other.raw(CAST, json!({ "n": noms[(i + step) % 5] })).await);
                 }
                 if i % 7 == 0 {
                     check(other.raw(retract, json!({ "c": category })).await);
