@@ -239,6 +239,15 @@ pub async fn find_run(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Di
         .optional()?)
 }
 
+/// Several runs in one query (`nodes`); unknown ids are absent.
+pub async fn runs_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<DigestRun>> {
+    Ok(digest_runs::table
+        .filter(digest_runs::id.eq_any(ids))
+        .select(DigestRun::as_select())
+        .load(conn)
+        .await?)
+}
+
 pub async fn count_runs(conn: &mut AsyncPgConnection) -> Result<i64> {
     Ok(digest_runs::table.count().get_result(conn).await?)
 }

@@ -22,7 +22,10 @@ use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
 use super::live_counts::LiveCounts;
+use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
+use super::organizations::Organization;
 use super::pagination::{Connection, decode_cursor, page_size};
+use super::projects::{self, Project};
 use super::rate_limit;
 use super::viewer::User;
 
@@ -170,7 +173,7 @@ impl Award {
 
 #[Object]
 impl Award {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::Award, self.0.id)
     }
     async fn slug(&self) -> &str {
@@ -282,7 +285,7 @@ impl AwardCategory {
 
 #[Object]
 impl AwardCategory {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::AwardCategory, self.0.id)
     }
     async fn award(&self, ctx: &Context<'_>) -> ApiResult<Award> {
@@ -433,7 +436,7 @@ impl Nomination {
 
 #[Object]
 impl Nomination {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::Nomination, self.0.id)
     }
     async fn category(&self, ctx: &Context<'_>) -> ApiResult<AwardCategory> {
@@ -451,6 +454,26 @@ impl Nomination {
             "ORGANIZATION" => NomineeKind::Organization,
             _ => NomineeKind::Person,
         }
+    }
+    /// The nominated project, when it is one on the platform; null if it is not visible to the
+    /// viewer (a draft), as everywhere else.
+    async fn project(&self, ctx: &Context<'_>) -> ApiResult<Option<Project>> {
+        let Some(id) = self.0.project_id else {
+            return Ok(None);
+        };
+        let Some(p) = app_loaders::loader(ctx).load_one(ProjectKey(id)).await? else {
+            return Ok(None);
+        };
+        Ok(projects::visible(ctx, &p).await?.then_some(Project(p)))
+    }
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(app_loaders::loader(ctx)
+            .load_one(OrgKey(id))
+            .await?
+            .map(Organization))
     }
     /// Why this nominee deserves the award.
     async fn statement(&self) -> &str {
@@ -535,7 +558,7 @@ impl Vote {
 
 #[Object]
 impl Vote {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ids::encode(NodeType::Vote, self.0.id)
     }
     async fn nomination(&self, ctx: &Context<'_>) -> ApiResult<Nomination> {

@@ -99,7 +99,9 @@ impl From<SubscriptionRow> for EmailSubscriptionGql {
 /// A run of the digest; admins only.
 #[derive(SimpleObject, Clone)]
 pub struct DigestRun {
-    id: ID,
+    // Owned: the `Node` interface's `id` resolves to an `ID`, not a reference.
+    #[graphql(owned)]
+    pub id: ID,
     period_start: DateTime<Utc>,
     period_end: DateTime<Utc>,
     recipient_count: i32,

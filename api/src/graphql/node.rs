@@ -6,6 +6,11 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use birgemiz_schema::digests;
+
+use super::awards::{Award, AwardCategory, Nomination, Vote};
+use super::context::ContextExt;
+use super::email_subscriptions::{self, DigestRun};
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
 use super::loaders::{self, ApplicationKey, OrgKey, PostKey, ProjectKey, UserKey};
@@ -22,6 +27,19 @@ pub enum Node {
     Project(Project),
     Application(Application),
     Post(Post),
+    Award(Award),
+    AwardCategory(AwardCategory),
+    Nomination(Nomination),
+    Vote(Vote),
+    DigestRun(DigestRun),
+}
+
+/// Pairs ids with what a `load_by_ids` found for them (None: missing or hidden).
+fn found<T>(ids: &[i64], rows: Vec<Option<T>>, wrap: impl Fn(T) -> Node) -> HashMap<i64, Node> {
+    ids.iter()
+        .zip(rows)
+        .filter_map(|(id, row)| Some((*id, wrap(row?))))
+        .collect()
 }
 
 /// Loads the given ids of one type, visible ones only.
@@ -67,12 +85,31 @@ async fn load_type(
                 }
             }
         }
-        // Types served by other parts of the API resolve here once they join `Node`.
-        NodeType::Award
-        | NodeType::AwardCategory
-        | NodeType::Nomination
-        | NodeType::Vote
-        | NodeType::DigestRun => {}
+        NodeType::Award => {
+            out = found(&ids, Award::load_by_ids(ctx, &ids).await?, Node::Award);
+        }
+        NodeType::AwardCategory => {
+            let rows = AwardCategory::load_by_ids(ctx, &ids).await?;
+            out = found(&ids, rows, Node::AwardCategory);
+        }
+        NodeType::Nomination => {
+            let rows = Nomination::load_by_ids(ctx, &ids).await?;
+            out = found(&ids, rows, Node::Nomination);
+        }
+        NodeType::Vote => {
+            out = found(&ids, Vote::load_by_ids(ctx, &ids).await?, Node::Vote);
+        }
+        NodeType::DigestRun => {
+            // Admins only; for anyone else the ids are not even looked up.
+            if ctx.is_admin() {
+                let mut conn = ctx.conn().await?;
+                let runs = digests::runs_by_ids(&mut conn, &ids).await?;
+                let nodes = email_subscriptions::digest_runs_by_ids(&mut conn, &runs).await?;
+                for (r, n) in runs.iter().zip(nodes) {
+                    out.insert(r.id, Node::DigestRun(n));
+                }
+            }
+        }
     }
     Ok(out)
 }

@@ -4,6 +4,7 @@ mod awards_common;
 mod awards_concurrency;
 mod awards_flow;
 mod awards_live;
+mod awards_node;
 mod email_links;
 mod email_reminders;
 mod email_subscriptions;
