@@ -424,6 +424,61 @@ pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str) -> crate::R
     .await
 }
 
+/// What an emailed link (`/auth/link?token=`) does when used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPurpose {
+    VerifyEmail,
+    SignIn,
+}
+
+/// The purpose of a live, unused link token, without using it: the page a GET shows must not
+/// consume what a mail scanner fetches.
+pub async fn peek_link(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> crate::Result<Option<LinkPurpose>> {
+    let purpose: Option<String> = one_time_tokens::table
+        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token.trim())))
+        .filter(one_time_tokens::used_at.is_null())
+        .filter(one_time_tokens::expires_at.gt(Utc::now()))
+        .select(one_time_tokens::purpose)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match purpose.as_deref() {
+        Some(PURPOSE_VERIFY) => Some(LinkPurpose::VerifyEmail),
+        Some(PURPOSE_SIGN_IN) => Some(LinkPurpose::SignIn),
+        _ => None,
+    })
+}
+
+/// What using a link did.
+pub enum LinkUsed {
+    Verified(User),
+    /// The user and a new bearer session.
+    SignedIn(User, String),
+}
+
+/// Uses an emailed link for whatever it was issued for, exactly as `verify_email` and
+/// `sign_in_with_link` do; `locale` is for an account the sign-in creates.
+pub async fn use_link(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    locale: Locale,
+) -> crate::Result<LinkUsed> {
+    match peek_link(conn, token).await? {
+        Some(LinkPurpose::VerifyEmail) => Ok(LinkUsed::Verified(verify_email(conn, token).await?)),
+        Some(LinkPurpose::SignIn) => {
+            let (user, session) = sign_in_with_link(conn, token, locale).await?;
+            Ok(LinkUsed::SignedIn(user, session))
+        }
+        None => Err(Error::bad_input(
+            "token",
+            "this link is invalid, used or expired",
+        )),
+    }
+}
+
 /// Queues a new verification email, unless the address is verified already (then nothing).
 pub async fn resend_verification(
     conn: &mut AsyncPgConnection,

@@ -12,12 +12,12 @@ use super::pages::{Text, page};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
-pub struct TokenQuery {
+pub(super) struct TokenQuery {
     #[serde(default)]
-    token: String,
+    pub(super) token: String,
 }
 
-fn header_locale(headers: &HeaderMap) -> Locale {
+pub(super) fn header_locale(headers: &HeaderMap) -> Locale {
     Locale::from_accept_language(
         headers
             .get(header::ACCEPT_LANGUAGE)
@@ -76,7 +76,7 @@ const UNSUBSCRIBED: Text = Text {
     en: "You have been unsubscribed.",
 };
 
-fn failure(locale: Locale, e: &Error) -> Response {
+pub(super) fn failure(locale: Locale, e: &Error) -> Response {
     if e.is_internal() {
         tracing::error!(error = %e, "email link failed");
         return page(
@@ -96,7 +96,7 @@ fn failure(locale: Locale, e: &Error) -> Response {
     )
 }
 
-fn action(path: &str, token: &str) -> String {
+pub(super) fn action(path: &str, token: &str) -> String {
     format!(
         "{path}?token={}",
         token.replace(

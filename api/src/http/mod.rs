@@ -1,5 +1,6 @@
 //! HTTP transport: the router, health endpoints and the GraphQL-over-HTTP handler.
 
+mod auth_link;
 mod email_links;
 mod graphql_http;
 mod health;
@@ -39,6 +40,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/unsubscribe",
             get(email_links::unsubscribe_page).post(email_links::unsubscribe_post),
+        )
+        .route(
+            "/auth/link",
+            get(auth_link::link_page).post(auth_link::link_post),
         )
         .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
         .layer(cors)

@@ -55,13 +55,31 @@ pub fn page(
             )
         })
         .unwrap_or_default();
+    render(status, locale, title, body, &form)
+}
+
+/// A page with a heading, a paragraph and a value to copy (a session token) in a `<code>`.
+pub fn page_with_code(
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    body: &str,
+    code: &str,
+) -> Response {
+    let code = format!("<p><code id=\"code\">{}</code></p>", escape(code));
+    render(status, locale, title, body, &code)
+}
+
+/// `extra` is trusted HTML, already escaped by the caller.
+fn render(status: StatusCode, locale: Locale, title: &str, body: &str, extra: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{title} · Birgemiz</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem}}\
-         button{{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}}</style></head>\
-         <body><h1>{title}</h1><p>{body}</p>{form}</body></html>",
+         button{{font-size:1rem;padding:.6rem 1.2rem;cursor:pointer}}\
+         code{{word-break:break-all;user-select:all}}</style></head>\
+         <body><h1>{title}</h1><p>{body}</p>{extra}</body></html>",
         lang = locale.as_str(),
         title = escape(title),
         body = escape(body),

@@ -1,5 +1,6 @@
 //! One integration-test binary: every end-to-end test, as modules.
 
+mod auth_link;
 mod awards_common;
 mod awards_concurrency;
 mod awards_flow;
