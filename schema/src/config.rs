@@ -56,6 +56,15 @@ pub struct RateLimits {
     pub vote_per_ip: RateLimit,
     pub nomination_per_user: RateLimit,
     pub nomination_per_ip: RateLimit,
+    /// The anonymous account actions count per email address they name and per client address.
+    pub sign_in_per_email: RateLimit,
+    pub sign_in_per_ip: RateLimit,
+    pub sign_up_per_email: RateLimit,
+    pub sign_up_per_ip: RateLimit,
+    pub sign_in_link_per_email: RateLimit,
+    pub sign_in_link_per_ip: RateLimit,
+    pub subscribe_per_email: RateLimit,
+    pub subscribe_per_ip: RateLimit,
 }
 
 impl RateLimits {
@@ -71,6 +80,14 @@ impl RateLimits {
             vote_per_ip: read("RATE_LIMIT_VOTE_IP", "600/60")?,
             nomination_per_user: read("RATE_LIMIT_NOMINATION_USER", "10/3600")?,
             nomination_per_ip: read("RATE_LIMIT_NOMINATION_IP", "100/3600")?,
+            sign_in_per_email: read("RATE_LIMIT_SIGN_IN_EMAIL", "5/3600")?,
+            sign_in_per_ip: read("RATE_LIMIT_SIGN_IN_IP", "100/3600")?,
+            sign_up_per_email: read("RATE_LIMIT_SIGN_UP_EMAIL", "5/3600")?,
+            sign_up_per_ip: read("RATE_LIMIT_SIGN_UP_IP", "50/3600")?,
+            sign_in_link_per_email: read("RATE_LIMIT_SIGN_IN_LINK_EMAIL", "5/3600")?,
+            sign_in_link_per_ip: read("RATE_LIMIT_SIGN_IN_LINK_IP", "50/3600")?,
+            subscribe_per_email: read("RATE_LIMIT_SUBSCRIBE_EMAIL", "5/3600")?,
+            subscribe_per_ip: read("RATE_LIMIT_SUBSCRIBE_IP", "50/3600")?,
         })
     }
 }

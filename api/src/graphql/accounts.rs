@@ -6,6 +6,7 @@ use birgemiz_schema::accounts;
 use super::common::{locale_arg, push_outbox};
 use super::context::ContextExt;
 use super::errors::ApiResult;
+use super::rate_limit;
 use super::viewer::{LocaleGql, User};
 
 #[derive(SimpleObject)]
@@ -30,6 +31,15 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates an account and a session; emails a verification link.
     async fn sign_up(&self, ctx: &Context<'_>, input: SignUpInput) -> ApiResult<AuthPayload> {
+        let limits = ctx.config().rate_limits;
+        rate_limit::email_action(
+            ctx,
+            "sign-up",
+            &input.email,
+            limits.sign_up_per_email,
+            limits.sign_up_per_ip,
+        )
+        .await?;
         let locale = locale_arg(input.locale, ctx);
         let (user, token, outbox) = accounts::sign_up(
             &mut *ctx.conn().await?,
@@ -53,6 +63,15 @@ impl AccountMutation {
         email: String,
         password: String,
     ) -> ApiResult<AuthPayload> {
+        let limits = ctx.config().rate_limits;
+        rate_limit::email_action(
+            ctx,
+            "sign-in",
+            &email,
+            limits.sign_in_per_email,
+            limits.sign_in_per_ip,
+        )
+        .await?;
         let (user, token) = accounts::sign_in(&mut *ctx.conn().await?, &email, &password).await?;
         ctx.mark_signed_in(user.id);
         Ok(AuthPayload {
@@ -63,6 +82,15 @@ impl AccountMutation {
 
     /// Emails a one-time sign-in link; always returns true.
     async fn request_sign_in_link(&self, ctx: &Context<'_>, email: String) -> ApiResult<bool> {
+        let limits = ctx.config().rate_limits;
+        rate_limit::email_action(
+            ctx,
+            "sign-in-link",
+            &email,
+            limits.sign_in_link_per_email,
+            limits.sign_in_link_per_ip,
+        )
+        .await?;
         let outbox =
             accounts::request_sign_in_link(&mut *ctx.conn().await?, &email, ctx.locale()).await?;
         push_outbox(ctx, outbox).await;

@@ -15,6 +15,7 @@ use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
 use super::pagination::{self, Connection};
+use super::rate_limit;
 use super::viewer::LocaleGql;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -213,6 +214,15 @@ impl EmailMutation {
         ctx: &Context<'_>,
         input: SubscribeInput,
     ) -> ApiResult<SubscribePayload> {
+        let limits = ctx.config().rate_limits;
+        rate_limit::email_action(
+            ctx,
+            "subscribe",
+            &input.email,
+            limits.subscribe_per_email,
+            limits.subscribe_per_ip,
+        )
+        .await?;
         let locale = input.locale.map(Into::into).unwrap_or_else(|| ctx.locale());
         let topics: Vec<Topic> = input
             .topics
