@@ -26,6 +26,9 @@ pub struct Config {
     pub redis_namespace: String,
     /// Browser origins allowed to call the API cross-site (`CORS_ALLOWED_ORIGINS`, comma-separated).
     pub cors_allowed_origins: Vec<String>,
+    /// How long a DataLoader batch waits for more keys (`DATALOADER_DELAY_MS`); the api's
+    /// build-dependent default when unset.
+    pub dataloader_delay: Option<std::time::Duration>,
     pub rate_limits: RateLimits,
 }
 
@@ -159,6 +162,13 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .collect(),
             rate_limits: RateLimits::from_env()?,
+            dataloader_delay: match env::var("DATALOADER_DELAY_MS") {
+                Ok(ms) => Some(std::time::Duration::from_millis(
+                    ms.parse()
+                        .map_err(|_| "DATALOADER_DELAY_MS must be a number of milliseconds")?,
+                )),
+                Err(_) => None,
+            },
         })
     }
 

@@ -24,14 +24,14 @@ pub type AppLoader = DataLoader<Loaders, HashMapCache>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
 /// row read once (a role, an organization) is not read again.
-pub fn for_request(pool: db::Pool) -> AppLoader {
+pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
     DataLoader::with_cache(Loaders { pool }, tokio::spawn, HashMapCache::default())
-        .delay(BATCH_DELAY)
+        .delay(delay.unwrap_or(BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none: no cache, so nothing outlives a request.
-pub fn uncached(pool: db::Pool) -> AppLoader {
-    let loader = for_request(pool);
+pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
+    let loader = for_request(pool, delay);
     loader.enable_all_cache(false);
     loader
 }

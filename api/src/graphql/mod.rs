@@ -85,7 +85,7 @@ pub fn build_schema(
         b = b.disable_introspection().disable_suggestions();
     }
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
-    let loader = loaders::uncached(pool.clone());
+    let loader = loaders::uncached(pool.clone(), config.dataloader_delay);
     let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
     b.data(award_loaders::loader(pool.clone()))
         .data(live_counts)

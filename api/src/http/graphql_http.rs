@@ -170,7 +170,8 @@ async fn execute(
             signed_in: Default::default(),
         };
         let started = std::time::Instant::now();
-        let loader = crate::graphql::loaders::for_request(state.pool.clone());
+        let loader =
+            crate::graphql::loaders::for_request(state.pool.clone(), state.config.dataloader_delay);
         let mut response = state.schema.execute(request.data(ctx).data(loader)).await;
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
