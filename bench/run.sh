@@ -31,8 +31,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> building release binaries" >&2
-cargo build --release -q -p birgemiz-api -p birgemiz-tests --bin birgemiz-api --bin load
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  echo "==> building release binaries" >&2
+  cargo build --release -q -p birgemiz-api -p birgemiz-tests --bin birgemiz-api --bin load
+fi
 
 echo "==> loading $DB at scale $SCALE" >&2
 psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
