@@ -34,6 +34,35 @@ async fn rows(conn: &mut AsyncPgConnection) -> Vec<Row> {
         .expect("outbox rows")
 }
 
+/// Writes a sign-in link email with `token` and pushes it after commit, as the api does.
+async fn queue_sign_in_link(
+    conn: &mut AsyncPgConnection,
+    redis_url: &str,
+    ns: &str,
+    recipient: &str,
+    locale: Locale,
+    token: &str,
+) -> i64 {
+    let id = outbox::enqueue(
+        conn,
+        NewEmail {
+            email: Email::SignInLink {
+                token: Some(token.into()),
+            },
+            recipient: recipient.into(),
+            locale,
+            dedupe_key: format!("sign-in:{token}"),
+        },
+    )
+    .await
+    .unwrap()
+    .expect("new row");
+    outbox::push_after_commit(redis_manager(redis_url).await, ns, &[id])
+        .await
+        .unwrap();
+    id
+}
+
 async fn redis_manager(url: &str) -> redis::aio::ConnectionManager {
     birgemiz_schema::redis_conn::connect(url, Duration::from_secs(5))
         .await
@@ -122,23 +151,15 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     let mut conn = db.conn().await;
     // A first email proves the worker is up and consuming, so what is measured below is the
     // idle system's latency, not the worker's start-up on a busy test machine.
-    let warm_up = outbox::enqueue(
+    queue_sign_in_link(
         &mut conn,
-        NewEmail {
-            email: Email::SignInLink {
-                token: Some("warm-up".into()),
-            },
-            recipient: "warm-up@example.kz".into(),
-            locale: Locale::En,
-            dedupe_key: "sign-in:warm-up".into(),
-        },
+        &shared.url,
+        &ns,
+        "warm-up@example.kz",
+        Locale::En,
+        "warm-up",
     )
-    .await
-    .unwrap()
-    .expect("new row");
-    outbox::push_after_commit(redis_manager(&shared.url).await, &ns, &[warm_up])
-        .await
-        .unwrap();
+    .await;
     assert!(
         smtp.wait_for(Duration::from_secs(30), |m| !m.is_empty())
             .await,
@@ -146,24 +167,16 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     );
     smtp.clear();
 
-    let id = outbox::enqueue(
-        &mut conn,
-        NewEmail {
-            email: Email::SignInLink {
-                token: Some("tok-123".into()),
-            },
-            recipient: "Ann@Example.kz".into(),
-            locale: Locale::Ru,
-            dedupe_key: "sign-in:1".into(),
-        },
-    )
-    .await
-    .unwrap()
-    .expect("new row");
     let committed = Instant::now();
-    outbox::push_after_commit(redis_manager(&shared.url).await, &ns, &[id])
-        .await
-        .unwrap();
+    let id = queue_sign_in_link(
+        &mut conn,
+        &shared.url,
+        &ns,
+        "Ann@Example.kz",
+        Locale::Ru,
+        "tok-123",
+    )
+    .await;
     assert!(
         smtp.wait_for(Duration::from_secs(2), |m| !m.is_empty())
             .await,
@@ -205,7 +218,7 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
             },
             recipient: "ann@example.kz".into(),
             locale: Locale::Ru,
-            dedupe_key: "sign-in:1".into(),
+            dedupe_key: "sign-in:tok-123".into(),
         },
     )
     .await
