@@ -31,6 +31,7 @@ pub const ORDER_NEWEST: Order = Order {
     expr: "t.created_at",
     cast: "timestamptz",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 

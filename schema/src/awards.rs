@@ -4,6 +4,8 @@
 //! the passing of time needs no job. Every rule that depends on the phase takes `now` explicitly,
 //! which keeps the boundaries testable to the second.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -14,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
 use crate::models::{Award, AwardCategory, Nomination, Vote};
 use crate::outbox::{self, Email, NewEmail};
+use crate::page::{self, Order, Page, PageArgs};
 use crate::schema::{award_categories, awards, nominations, users, votes};
+use crate::sql::Bind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
@@ -393,7 +397,7 @@ pub async fn create_category(
     .await
 }
 
-async fn category(conn: &mut AsyncPgConnection, id: i64) -> Result<AwardCategory> {
+pub async fn category(conn: &mut AsyncPgConnection, id: i64) -> Result<AwardCategory> {
     award_categories::table
         .find(id)
         .select(AwardCategory::as_select())
@@ -489,6 +493,56 @@ impl NomineeKind {
 
 pub const PENDING: &str = "PENDING";
 pub const APPROVED: &str = "APPROVED";
+
+/// Orders of a category's nominations; each is served by a `nominations_category_*_idx` index.
+pub const NOMINATIONS_BY_NAME: Order = Order {
+    name: "NAME",
+    expr: "t.nominee_key",
+    cast: "text",
+    desc: false,
+    id_desc: false,
+    nullable: false,
+};
+pub const NOMINATIONS_NEWEST: Order = Order {
+    name: "NEWEST",
+    expr: "t.created_at",
+    cast: "timestamptz",
+    desc: true,
+    id_desc: true,
+    nullable: false,
+};
+/// Ties go to the earlier nomination, as the index (vote_count DESC, id) lists them.
+pub const NOMINATIONS_MOST_VOTES: Order = Order {
+    name: "MOST_VOTES",
+    expr: "t.vote_count",
+    cast: "integer",
+    desc: true,
+    id_desc: false,
+    nullable: false,
+};
+
+/// The same page of the nominations of one status of each category, for all of them at once.
+pub async fn nominations_of_categories(
+    conn: &mut AsyncPgConnection,
+    category_ids: &[i64],
+    status: &str,
+    order: &Order,
+    args: &PageArgs,
+) -> Result<HashMap<i64, Page<Nomination>>> {
+    page::list_per_parent(
+        conn,
+        "nominations t",
+        "t.category_id",
+        category_ids,
+        &|s| {
+            s.push(" AND t.status = ")
+                .bind(Bind::Text(status.to_owned()));
+        },
+        order,
+        args,
+    )
+    .await
+}
 pub const REJECTED: &str = "REJECTED";
 pub const WITHDRAWN: &str = "WITHDRAWN";
 
@@ -946,8 +1000,6 @@ pub async fn retract_vote(
         from: Some(r.nomination_id),
         to: None,
     });
-    // Re-read so the returned category carries the count after the retraction.
-    let c = category(conn, c.id).await.unwrap_or(c);
     Ok((c, a, change))
 }
 
@@ -1106,6 +1158,8 @@ pub async fn publish_results(
                 "results can be published once voting has closed",
             ));
         }
+        // A vote whose own fold failed still has its delta waiting; results count it.
+        crate::vote_counts::fold(conn).await?;
         let a: Award = diesel::update(awards::table.find(award_id))
             .set(awards::results_published_at.eq(now))
             .returning(Award::as_returning())

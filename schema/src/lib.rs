@@ -25,5 +25,6 @@ pub mod subscriptions;
 pub mod tokens;
 pub mod users;
 pub mod validate;
+pub mod vote_counts;
 
 pub use error::{Error, Result};

@@ -89,7 +89,7 @@ pub struct NetworkMembership {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = nominations, check_for_backend(diesel::pg::Pg))]
 pub struct Nomination {
     pub id: i64,

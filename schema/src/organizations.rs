@@ -36,6 +36,7 @@ pub const ORDER_NAME: Order = Order {
     expr: "lower(coalesce(t.name->>'kk', t.name->>'ru', t.name->>'en'))",
     cast: "text",
     desc: false,
+    id_desc: false,
     nullable: false,
 };
 pub const ORDER_NEWEST: Order = Order {
@@ -43,6 +44,7 @@ pub const ORDER_NEWEST: Order = Order {
     expr: "t.created_at",
     cast: "timestamptz",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 pub const ORDER_MOST_PROJECTS: Order = Order {
@@ -50,6 +52,7 @@ pub const ORDER_MOST_PROJECTS: Order = Order {
     expr: "t.published_project_count",
     cast: "int4",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 

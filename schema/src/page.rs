@@ -28,9 +28,12 @@ pub struct Cursor {
 pub struct PageArgs {
     pub first: i64,
     pub after: Option<Cursor>,
+    /// Whether the client asked for `totalCount`; counting is skipped otherwise.
+    pub with_total: bool,
 }
 
-/// Up to `first + 1` rows (the extra one tells that a next page exists) and the total.
+/// Up to `first + 1` rows (the extra one tells that a next page exists) and the total (0 unless
+/// `PageArgs::with_total`).
 #[derive(Clone, Debug)]
 pub struct Page<T: QueryableByName<Pg>> {
     pub rows: Vec<Listed<T>>,
@@ -79,14 +82,16 @@ impl<T: QueryableByName<Pg>> Listed<T> {
     }
 }
 
-/// One sort order: an SQL expression over the row alias `t`, then `t.id` in the same direction.
-#[derive(Clone, Copy, Debug)]
+/// One sort order: an SQL expression over the row alias `t`, then `t.id`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Order {
     pub name: &'static str,
     pub expr: &'static str,
     /// The type the cursor's text is cast back to.
     pub cast: &'static str,
     pub desc: bool,
+    /// The direction of `t.id` among equal values; it matches the index serving the order.
+    pub id_desc: bool,
     /// Nulls sort last (only meaningful for ascending orders).
     pub nullable: bool,
 }
@@ -94,8 +99,9 @@ pub struct Order {
 impl Order {
     fn order_by(&self) -> String {
         let dir = if self.desc { "DESC" } else { "ASC" };
+        let id_dir = if self.id_desc { "DESC" } else { "ASC" };
         let nulls = if self.nullable { " NULLS LAST" } else { "" };
-        format!("({}) {dir}{nulls}, t.id {dir}", self.expr)
+        format!("({}) {dir}{nulls}, t.id {id_dir}", self.expr)
     }
 
     fn push_after(&self, sql: &mut Sql, cursor: &Option<Cursor>) -> Result<()> {
@@ -104,9 +110,10 @@ impl Order {
             return Err(Error::bad_input("after", "is a cursor of another order"));
         }
         let cmp = if self.desc { "<" } else { ">" };
+        let id_cmp = if self.id_desc { "<" } else { ">" };
         match &c.v {
             None if self.nullable => {
-                sql.push(&format!(" AND ({}) IS NULL AND t.id {cmp} ", self.expr));
+                sql.push(&format!(" AND ({}) IS NULL AND t.id {id_cmp} ", self.expr));
                 sql.bind(Bind::I64(c.id));
             }
             None => return Err(Error::bad_input("after", "is not a cursor of this list")),
@@ -115,7 +122,7 @@ impl Order {
                 sql.bind(Bind::Text(v.clone()));
                 sql.push(&format!(")::{} OR (({}) = (", self.cast, self.expr));
                 sql.bind(Bind::Text(v.clone()));
-                sql.push(&format!(")::{} AND t.id {cmp} ", self.cast));
+                sql.push(&format!(")::{} AND t.id {id_cmp} ", self.cast));
                 sql.bind(Bind::I64(c.id));
                 sql.push(")");
                 if self.nullable {
@@ -154,11 +161,14 @@ pub async fn list<T>(
 where
     T: QueryableByName<Pg> + Send + 'static,
 {
-    let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
-    filter(&mut count);
-    let total = count.into_query().get_result::<Count>(conn).await?.n;
-    if total == 0 {
-        return Ok(Page::default());
+    let mut total = 0;
+    if args.with_total {
+        let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
+        filter(&mut count);
+        total = count.into_query().get_result::<Count>(conn).await?.n;
+        if total == 0 {
+            return Ok(Page::default());
+        }
     }
     let mut q = Sql::new(&format!(
         "SELECT t.*, ({})::text AS sort_key, NULL::int8 AS parent_id FROM {from} WHERE true",
@@ -190,20 +200,27 @@ where
     if parents.is_empty() {
         return Ok(out);
     }
-    let mut count = Sql::new(&format!(
-        "SELECT {parent_expr} AS parent_id, count(*) AS n FROM {from} WHERE {parent_expr} = ANY("
-    ));
-    count.bind(Bind::I64s(parents.to_vec())).push(")");
-    filter(&mut count);
-    count.push(" GROUP BY 1");
-    let totals = count.into_query().load::<ParentCount>(conn).await?;
-    if totals.is_empty() {
-        return Ok(out);
+    let mut with_rows = parents.to_vec();
+    if args.with_total {
+        let mut count = Sql::new(&format!(
+            "SELECT {parent_expr} AS parent_id, count(*) AS n FROM {from} WHERE {parent_expr} = ANY("
+        ));
+        count.bind(Bind::I64s(parents.to_vec())).push(")");
+        filter(&mut count);
+        count.push(" GROUP BY 1");
+        let totals = count.into_query().load::<ParentCount>(conn).await?;
+        with_rows = totals.iter().map(|t| t.parent_id).collect();
+        for t in totals {
+            out.entry(t.parent_id).or_default().total = t.n;
+        }
+        if with_rows.is_empty() {
+            return Ok(out);
+        }
     }
     // One index-ordered LIMIT per parent (a LATERAL join) rather than numbering every child row
     // of every parent: a category's top 10 of 200 nominations reads 11 index entries, not 200.
     let mut q = Sql::new("SELECT s.* FROM unnest(");
-    q.bind(Bind::I64s(totals.iter().map(|t| t.parent_id).collect()));
+    q.bind(Bind::I64s(with_rows));
     // The numbering is taken over the already ordered and limited rows of each parent.
     q.push(&format!(
         "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT l__.*, row_number() OVER () AS rn__ \
@@ -218,9 +235,6 @@ where
     q.push(") l__) s");
     q.push(" ORDER BY parent_id, rn__");
     let rows = q.into_query().load::<Listed<T>>(conn).await?;
-    for t in totals {
-        out.entry(t.parent_id).or_default().total = t.n;
-    }
     for r in rows {
         if let Some(p) = r.parent_id {
             out.entry(p).or_default().rows.push(r);

@@ -21,6 +21,7 @@ pub const ORDER_PUBLISHED: Order = Order {
     expr: "t.published_at",
     cast: "timestamptz",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 pub const ORDER_DRAFTS: Order = Order {
@@ -28,6 +29,7 @@ pub const ORDER_DRAFTS: Order = Order {
     expr: "t.created_at",
     cast: "timestamptz",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 

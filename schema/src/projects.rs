@@ -41,6 +41,7 @@ pub const ORDER_NEWEST: Order = Order {
     expr: "t.created_at",
     cast: "timestamptz",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 pub const ORDER_STARTS_SOON: Order = Order {
@@ -48,6 +49,7 @@ pub const ORDER_STARTS_SOON: Order = Order {
     expr: "t.starts_at",
     cast: "timestamptz",
     desc: false,
+    id_desc: false,
     nullable: true,
 };
 pub const ORDER_MOST_VOLUNTEERS: Order = Order {
@@ -55,6 +57,7 @@ pub const ORDER_MOST_VOLUNTEERS: Order = Order {
     expr: "t.volunteer_count",
     cast: "int4",
     desc: true,
+    id_desc: true,
     nullable: false,
 };
 

@@ -252,6 +252,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    vote_count_deltas (id) {
+        id -> Int8,
+        category_id -> Int8,
+        nomination_id -> Int8,
+        delta -> Int4,
+    }
+}
+
+diesel::table! {
     vote_events (id) {
         id -> Int8,
         vote_id -> Int8,
@@ -316,6 +325,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     suppressions,
     users,
+    vote_count_deltas,
     vote_events,
     votes,
 );

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, Loader};
-use birgemiz_schema::awards::APPROVED;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use birgemiz_schema::awards::{self as domain, APPROVED};
 use birgemiz_schema::db;
 use birgemiz_schema::models::{Award, AwardCategory, Nomination, User, Vote};
+use birgemiz_schema::page::{Order, Page, PageArgs};
 use birgemiz_schema::schema::{award_categories, awards, nominations, users, votes};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -18,10 +19,20 @@ pub struct AwardData {
     pool: db::Pool,
 }
 
-pub type AwardLoader = DataLoader<AwardData>;
+pub type AwardLoader = DataLoader<AwardData, HashMapCache>;
 
-pub fn loader(pool: db::Pool) -> AwardLoader {
-    DataLoader::new(AwardData { pool }, tokio::spawn)
+/// A new loader for one request, caching like `loaders::for_request`: the award and category
+/// behind every nomination's `voteCount` are read once per request, not once per batch.
+pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
+    DataLoader::with_cache(AwardData { pool }, tokio::spawn, HashMapCache::default())
+        .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
+}
+
+/// The schema-wide loader for requests that bring none (WebSocket): no cache.
+pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
+    let loader = for_request(pool, delay);
+    loader.enable_all_cache(false);
+    loader
 }
 
 pub fn get<'a>(ctx: &'a Context<'_>) -> &'a AwardLoader {
@@ -51,6 +62,14 @@ pub struct VoteOf {
 /// All current votes of a user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VotesOf(pub i64);
+/// One page of a category's nominations (one status, one order).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NominationsIn {
+    pub category_id: i64,
+    pub status: &'static str,
+    pub order: Order,
+    pub args: PageArgs,
+}
 /// A nomination's submitter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UserId(pub i64);
@@ -222,5 +241,40 @@ impl Loader<UserId> for AwardData {
             .load(&mut *self.conn().await?)
             .await?;
         Ok(by_key(rows, |u| UserId(u.id)))
+    }
+}
+
+impl Loader<NominationsIn> for AwardData {
+    type Value = Page<Nomination>;
+    type Error = ApiError;
+    async fn load(
+        &self,
+        keys: &[NominationsIn],
+    ) -> ApiResult<HashMap<NominationsIn, Page<Nomination>>> {
+        // Keys sharing status, order and page arguments are one statement for all their categories.
+        let mut groups: HashMap<(&'static str, Order, PageArgs), Vec<i64>> = HashMap::new();
+        for k in keys {
+            groups
+                .entry((k.status, k.order, k.args.clone()))
+                .or_default()
+                .push(k.category_id);
+        }
+        let mut conn = self.conn().await?;
+        let mut out = HashMap::new();
+        for ((status, order, args), ids) in groups {
+            let mut pages =
+                domain::nominations_of_categories(&mut conn, &ids, status, &order, &args).await?;
+            for category_id in ids {
+                let page = pages.remove(&category_id).unwrap_or_default();
+                let key = NominationsIn {
+                    category_id,
+                    status,
+                    order,
+                    args: args.clone(),
+                };
+                out.insert(key, page);
+            }
+        }
+        Ok(out)
     }
 }

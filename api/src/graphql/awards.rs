@@ -9,6 +9,7 @@ use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::models;
 use birgemiz_schema::outbox;
 use birgemiz_schema::schema::{award_categories, awards, nominations};
+use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{Error, accounts::Viewer};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,7 +18,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput};
+use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, wants_total};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -228,13 +229,17 @@ impl Award {
         self.0.live_counts
     }
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<AwardCategory>> {
-        Ok(loaders::get(ctx)
+        let loader = loaders::get(ctx);
+        let categories = loader
             .load_one(CategoriesOf(self.0.id))
             .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(AwardCategory)
-            .collect())
+            .unwrap_or_default();
+        // Their nominations' counts ask for the category and award again: answer from the cache.
+        loader.feed_one(AwardId(self.0.id), self.0.clone()).await;
+        loader
+            .feed_many(categories.iter().map(|c| (CategoryId(c.id), c.clone())))
+            .await;
+        Ok(categories.into_iter().map(AwardCategory).collect())
     }
     /// Admins only, null otherwise: nominations of every category, for the moderation queue.
     async fn nominations(
@@ -339,15 +344,22 @@ impl AwardCategory {
                 ));
             }
         }
-        nomination_page(
-            ctx,
-            Scope::Category(self.0.id),
-            Some(status.as_str()),
-            order,
-            first,
-            after,
-        )
-        .await
+        let order = match order {
+            NominationOrder::Name => domain::NOMINATIONS_BY_NAME,
+            NominationOrder::Newest => domain::NOMINATIONS_NEWEST,
+            NominationOrder::MostVotes => domain::NOMINATIONS_MOST_VOTES,
+        };
+        let args = page_args(ctx, first, after)?;
+        let page = loaders::get(ctx)
+            .load_one(loaders::NominationsIn {
+                category_id: self.0.id,
+                status: status.as_str(),
+                order,
+                args: args.clone(),
+            })
+            .await?
+            .unwrap_or_default();
+        Ok(connection(page, &args, &order, |n| n.id, Nomination))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
@@ -625,7 +637,6 @@ pub async fn user_nominations(
 
 #[derive(Clone, Copy)]
 enum Scope {
-    Category(i64),
     Award(i64),
     Submitter(i64),
 }
@@ -651,7 +662,6 @@ type NomQuery<'a> = nominations::BoxedQuery<'a, diesel::pg::Pg>;
 fn scoped<'a>(scope: Scope, status: Option<&'a str>) -> NomQuery<'a> {
     let mut q = nominations::table.into_boxed();
     q = match scope {
-        Scope::Category(id) => q.filter(nominations::category_id.eq(id)),
         Scope::Award(id) => q.filter(
             nominations::category_id.eq_any(
                 award_categories::table
@@ -712,7 +722,11 @@ async fn nomination_page(
         .select(models::Nomination::as_select())
         .load(&mut *conn)
         .await?;
-    let total: i64 = scoped(scope, status).count().get_result(&mut *conn).await?;
+    let total: i64 = if wants_total(ctx) {
+        scoped(scope, status).count().get_result(&mut *conn).await?
+    } else {
+        0
+    };
     Ok(Connection::from_rows(
         rows,
         first,
@@ -800,7 +814,11 @@ impl AwardsQuery {
             .select(models::Award::as_select())
             .load(&mut *conn)
             .await?;
-        let total: i64 = filtered().count().get_result(&mut *conn).await?;
+        let total: i64 = if wants_total(ctx) {
+            filtered().count().get_result(&mut *conn).await?
+        } else {
+            0
+        };
         Ok(Connection::from_rows(
             rows,
             first,
@@ -1090,8 +1108,8 @@ impl AwardsMutation {
             let mut conn = ctx.conn().await?;
             domain::cast_vote(&mut conn, v.user_id, nomination_id, ip, t).await?
         };
-        if let (Some(change), true) = (out.change, out.live_counts) {
-            publish(ctx, change).await;
+        if let Some(change) = out.change {
+            counts_changed(ctx, change, out.live_counts).await;
         }
         Ok(Vote(models::Vote {
             id: out.vote_id,
@@ -1119,9 +1137,12 @@ impl AwardsMutation {
             )
             .await?
         };
-        if let (Some(change), true) = (change, a.live_counts) {
-            publish(ctx, change).await;
-        }
+        let Some(change) = change else {
+            return Ok(AwardCategory(c));
+        };
+        counts_changed(ctx, change, a.live_counts).await;
+        // Read again: the counters include the retraction only now.
+        let c = domain::category(&mut *ctx.conn().await?, c.id).await?;
         Ok(AwardCategory(c))
     }
 
@@ -1136,7 +1157,21 @@ impl AwardsMutation {
     }
 }
 
-async fn publish(ctx: &Context<'_>, change: domain::VoteChange) {
+/// After a committed vote change: waits until the counters include it (so the answer and the live
+/// counts show it), then publishes. The vote stands whatever happens here; a failed fold is
+/// logged and the next vote's fold folds this one's delta too.
+async fn counts_changed(ctx: &Context<'_>, change: domain::VoteChange, live: bool) {
+    if let Err(e) = ctx
+        .data_unchecked::<Arc<VoteCounts>>()
+        .settle(ctx.pool())
+        .await
+    {
+        tracing::warn!(error = %e, "vote counters: fold failed");
+        return;
+    }
+    if !live {
+        return;
+    }
     let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
     hub.publish(
         ctx.pool(),

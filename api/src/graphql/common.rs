@@ -75,12 +75,22 @@ macro_rules! db_enum {
 }
 pub(crate) use db_enum;
 
-/// `first`/`after` checked and decoded.
-pub fn page_args(first: Option<i32>, after: Option<String>) -> ApiResult<PageArgs> {
+/// `first`/`after` checked and decoded; the total is counted only when the field's selection
+/// asks for `totalCount`.
+pub fn page_args(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<PageArgs> {
     Ok(PageArgs {
         first: pagination::page_size(first)?,
         after: pagination::decode_cursor::<Cursor>(after.as_deref())?,
+        with_total: wants_total(ctx),
     })
+}
+
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
 }
 
 /// A connection from a page of rows.

@@ -39,7 +39,7 @@ pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader
 /// How long a batch waits for more keys. It must cover the resolution of one whole level of the
 /// response (e.g. 100 projects' fields): keys arriving after it form a second batch and cost
 /// more statements. Unoptimized builds resolve an order of magnitude slower, hence the two values.
-const BATCH_DELAY: std::time::Duration = if cfg!(debug_assertions) {
+pub(super) const BATCH_DELAY: std::time::Duration = if cfg!(debug_assertions) {
     std::time::Duration::from_millis(25)
 } else {
     std::time::Duration::from_millis(3)

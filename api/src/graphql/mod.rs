@@ -27,6 +27,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, Schema, SchemaBuilder};
 use birgemiz_schema::config::Config;
 use birgemiz_schema::db;
+use birgemiz_schema::vote_counts::VoteCounts;
 use redis::aio::ConnectionManager;
 
 pub use context::RequestContext;
@@ -87,13 +88,17 @@ pub fn build_schema(
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
     let loader = loaders::uncached(pool.clone(), config.dataloader_delay);
     let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
-    b.data(award_loaders::loader(pool.clone()))
-        .data(live_counts)
-        .data(loader)
-        .data(config)
-        .data(pool)
-        .data(redis)
-        .finish()
+    b.data(award_loaders::uncached(
+        pool.clone(),
+        config.dataloader_delay,
+    ))
+    .data(live_counts)
+    .data(Arc::new(VoteCounts::new()))
+    .data(loader)
+    .data(config)
+    .data(pool)
+    .data(redis)
+    .finish()
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

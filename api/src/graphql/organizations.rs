@@ -92,7 +92,7 @@ impl Organization {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<Organization>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(NetworkMembers {
                 network: self.0.id,
@@ -115,7 +115,7 @@ impl Organization {
         after: Option<String>,
         filter: Option<ProjectFilterInput>,
     ) -> ApiResult<Connection<Project>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let mut filter = match filter {
             Some(f) => f.into_filter()?,
             None => ProjectFilter::default(),
@@ -239,7 +239,7 @@ impl OrganizationQuery {
         filter: Option<OrganizationFilter>,
         order_by: Option<OrganizationOrder>,
     ) -> ApiResult<Connection<Organization>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = OrgFilter {
             kind: f.kind.map(|k| k.as_db().to_owned()),

@@ -122,7 +122,7 @@ impl PostQuery {
         after: Option<String>,
         filter: Option<PostFilterInput>,
     ) -> ApiResult<Connection<Post>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = PostFilter {
             organization_id: f

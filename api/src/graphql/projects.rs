@@ -132,7 +132,7 @@ impl Project {
         if !loaders::can_manage(ctx, self.0.organization_id).await? {
             return Ok(None);
         }
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(ProjectApplications {
                 project: self.0.id,
@@ -302,7 +302,7 @@ impl ProjectQuery {
         filter: Option<ProjectFilterInput>,
         order_by: Option<ProjectOrder>,
     ) -> ApiResult<Connection<Project>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let mut conn = ctx.conn().await?;
         if filter.status != projs::PUBLISHED

@@ -32,7 +32,7 @@ impl SearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<SearchResult>> {
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let (mut hits, total) = search::search(&mut *ctx.conn().await?, &query, &args).await?;
         let has_next_page = hits.len() as i64 > args.first;
         hits.truncate(args.first as usize);

@@ -109,7 +109,7 @@ impl User {
         if !self.is_self_or_admin(ctx) {
             return Ok(None);
         }
-        let args = page_args(first, after)?;
+        let args = page_args(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(UserApplications {
                 user: self.0.id,

@@ -170,9 +170,11 @@ async fn execute(
             signed_in: Default::default(),
         };
         let started = std::time::Instant::now();
-        let loader =
-            crate::graphql::loaders::for_request(state.pool.clone(), state.config.dataloader_delay);
-        let mut response = state.schema.execute(request.data(ctx).data(loader)).await;
+        let delay = state.config.dataloader_delay;
+        let loader = crate::graphql::loaders::for_request(state.pool.clone(), delay);
+        let award_loader = crate::graphql::award_loaders::for_request(state.pool.clone(), delay);
+        let request = request.data(ctx).data(loader).data(award_loader);
+        let mut response = state.schema.execute(request).await;
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))

@@ -95,3 +95,120 @@ async fn front_page_statements_do_not_grow_with_page_size() {
         "a front page is a few dozen statements at most: {costs:?}"
     );
 }
+
+const AWARD_PAGE: &str = r#"query($slug: String!) {
+  award(slug: $slug) {
+    title phase
+    categories {
+      id title voteCount
+      nominations(first: 10, orderBy: MOST_VOTES) {
+        totalCount
+        nodes { nomineeName voteCount }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}"#;
+
+/// The award half of the front page: categories with their top nominations by votes cost the
+/// same few statements for 1 category as for 10, and the top lists come in the index's order
+/// (most votes first, ties to the earlier nomination), also across a page boundary.
+#[tokio::test(flavor = "multi_thread")]
+async fn award_categories_with_top_nominations_cost_a_fixed_few_statements() {
+    sql_count::install();
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    exec(
+        &db,
+        "INSERT INTO awards (slug, title, year, countries, nomination_opens_at, nomination_closes_at,
+                             voting_opens_at, voting_closes_at, live_counts)
+           SELECT 'award-' || k, '{\"en\":\"Award\"}', 2026, '{KZ}', now() - interval '20 days',
+                  now() - interval '10 days', now() - interval '9 days', now() + interval '9 days', true
+           FROM unnest(ARRAY[1, 10]) k;
+         INSERT INTO award_categories (award_id, position, title)
+           SELECT a.id, p, jsonb_build_object('en', 'Category ' || p)
+           FROM awards a, generate_series(1, substr(a.slug, 7)::int) p;
+         INSERT INTO nominations (category_id, nominee_name, nominee_key, nominee_kind, statement, country,
+                                  status, vote_count)
+           SELECT c.id, 'Nominee ' || i, 'nominee ' || i, 'PERSON', 'Statement', 'KZ', 'APPROVED', (i % 7) * 10
+           FROM award_categories c, generate_series(1, 12) i;
+         UPDATE award_categories c SET vote_count =
+           (SELECT sum(vote_count) FROM nominations n WHERE n.category_id = c.id);",
+    )
+    .await;
+    let mut config = birgemiz_tests::api::test_config(&db, &redis);
+    config.dataloader_delay = Some(std::time::Duration::from_millis(150));
+    let api = TestApi::start_with(config).await;
+    let gql = api.client();
+    gql.ok(AWARD_PAGE, json!({ "slug": "award-1" })).await;
+
+    let mut costs = Vec::new();
+    for slug in ["award-1", "award-10"] {
+        let before = sql_count::count(&db.url);
+        let data = gql.ok(AWARD_PAGE, json!({ "slug": slug })).await;
+        costs.push(sql_count::count(&db.url) - before);
+        let categories = data["award"]["categories"].as_array().unwrap();
+        assert_eq!(categories.len(), if slug == "award-1" { 1 } else { 10 });
+        for c in categories {
+            assert_eq!(c["voteCount"], 360);
+            let page = &c["nominations"];
+            assert_eq!(page["totalCount"], 12);
+            assert_eq!(page["pageInfo"]["hasNextPage"], true);
+            let top: Vec<(String, i64)> = page["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| {
+                    let name = n["nomineeName"].as_str().unwrap().to_owned();
+                    (name, n["voteCount"].as_i64().unwrap())
+                })
+                .collect();
+            // vote_count = (i % 7) * 10 for i in 1..=12.
+            let expected = [
+                (6, 60),
+                (5, 50),
+                (12, 50),
+                (4, 40),
+                (11, 40),
+                (3, 30),
+                (10, 30),
+                (2, 20),
+                (9, 20),
+                (1, 10),
+            ];
+            let expected: Vec<(String, i64)> = expected
+                .iter()
+                .map(|&(i, v)| (format!("Nominee {i}"), v))
+                .collect();
+            assert_eq!(top, expected, "top 10 by votes, ties to the earlier one");
+        }
+    }
+    assert_eq!(
+        costs[0], costs[1],
+        "statements grow with the number of categories: {costs:?}"
+    );
+    // The award, its categories, one statement for every category's nominations and one for
+    // their totals.
+    assert!(
+        costs[1] <= 4,
+        "an award page is a handful of statements: {costs:?}"
+    );
+
+    // The next page starts after the cursor, inside the group of nominations with 10 votes.
+    let data = gql.ok(AWARD_PAGE, json!({ "slug": "award-1" })).await;
+    let cursor = data["award"]["categories"][0]["nominations"]["pageInfo"]["endCursor"].clone();
+    let category = data["award"]["categories"][0]["id"].clone();
+    let next = gql
+        .ok(
+            r#"query($id: ID!, $after: String) { node(id: $id) { ... on AwardCategory {
+                 nominations(first: 10, orderBy: MOST_VOTES, after: $after) { nodes { nomineeName voteCount } } } } }"#,
+            json!({ "id": category, "after": cursor }),
+        )
+        .await;
+    assert_eq!(
+        next["node"]["nominations"]["nodes"],
+        json!([
+            { "nomineeName": "Nominee 8", "voteCount": 10 },
+            { "nomineeName": "Nominee 7", "voteCount": 0 }
+        ])
+    );
+}

@@ -1,0 +1,66 @@
+//! Vote counters: votes append deltas (see the `vote_count_deltas` migration) and this folds them
+//! into `nominations.vote_count` / `award_categories.vote_count`.
+//!
+//! A request that changed a vote calls [`VoteCounts::settle`] after its commit and returns only
+//! once a fold that started after that commit has finished, so it reads its own vote in the
+//! counters. Concurrent requests of one process share folds: while one fold runs, every request
+//! that commits meanwhile waits for the next one, so the counters see one fold per batch of
+//! votes rather than one update per vote. Processes take turns through the database's lock.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use diesel::sql_types::BigInt;
+use diesel_async::AsyncPgConnection;
+use tokio::sync::Mutex;
+
+use crate::{Result, db};
+
+#[derive(diesel::QueryableByName)]
+struct Folded {
+    #[diesel(sql_type = BigInt)]
+    folded: i64,
+}
+
+/// Folds every committed delta into the counters; returns how many deltas it folded.
+pub async fn fold(conn: &mut AsyncPgConnection) -> Result<i64> {
+    // Imported here only: its `load` would shadow the atomics' below.
+    use diesel_async::RunQueryDsl;
+    let row: Folded = diesel::sql_query("SELECT fold_vote_counts() AS folded")
+        .get_result(conn)
+        .await?;
+    Ok(row.folded)
+}
+
+/// One per process; see the module documentation.
+#[derive(Default)]
+pub struct VoteCounts {
+    /// Tickets handed to callers of `settle`, each taken after the caller's commit.
+    issued: AtomicU64,
+    /// Every ticket up to this one is covered by a finished fold.
+    settled: AtomicU64,
+    folding: Mutex<()>,
+}
+
+impl VoteCounts {
+    pub fn new() -> VoteCounts {
+        VoteCounts::default()
+    }
+
+    /// Call after committing a vote change: returns once the counters include it.
+    pub async fn settle(&self, pool: &db::Pool) -> Result<()> {
+        let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        loop {
+            if self.settled.load(Ordering::SeqCst) >= ticket {
+                return Ok(());
+            }
+            let _turn = self.folding.lock().await;
+            if self.settled.load(Ordering::SeqCst) >= ticket {
+                return Ok(());
+            }
+            // Every ticket issued so far belongs to a commit that precedes this fold's snapshot.
+            let covered = self.issued.load(Ordering::SeqCst);
+            fold(&mut *pool.get().await?).await?;
+            self.settled.fetch_max(covered, Ordering::SeqCst);
+        }
+    }
+}
