@@ -18,3 +18,4 @@ mod public_catalog;
 mod public_front_page;
 mod public_news_search;
 mod public_support;
+mod worker_metrics;
