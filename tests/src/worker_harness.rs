@@ -2,6 +2,7 @@
 //! lease and relay intervals so failures and recoveries show within seconds).
 
 use std::process::Stdio;
+use std::time::Duration;
 
 use tokio::process::{Child, Command};
 
@@ -32,6 +33,8 @@ impl WorkerEnv {
             ("QUEUE_POLL_MS", "50"),
             ("DIGEST_SCHEDULE", "0 0 3 1 1 * 2099"),
             ("RUST_LOG", "warn"),
+            // Several workers run side by side: each takes a port of its own.
+            ("WORKER_METRICS_BIND", "127.0.0.1:0"),
             ("LOG_FORMAT", "pretty"),
         ];
         let env = WorkerEnv {
@@ -72,6 +75,30 @@ impl WorkerEnv {
             .expect("spawn birgemiz-worker")
     }
 
+    /// Starts a worker serving /metrics on a free port; returns it and that port's base URL once
+    /// its /readyz answers 200 (PostgreSQL and Redis reached, the consumer about to start).
+    pub async fn spawn_worker_with_metrics(&self) -> (Child, String) {
+        let port = crate::process::free_port();
+        let mut child = self
+            .clone()
+            .set("WORKER_METRICS_BIND", &format!("127.0.0.1:{port}"))
+            .spawn_worker();
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        for _ in 0..300 {
+            if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+                && r.status().is_success()
+            {
+                return (child, base);
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("birgemiz-worker exited with {status} before it was ready");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("birgemiz-worker did not become ready on port {port}");
+    }
+
     /// Runs `birgemiz-worker digest-now`; returns the run id it printed.
     pub async fn digest_now(&self) -> i64 {
         let out = self
@@ -89,4 +116,28 @@ impl WorkerEnv {
             .parse()
             .expect("digest-now prints the run id")
     }
+}
+
+/// The Prometheus text of a worker's (or api's) `/metrics`.
+pub async fn scrape(base: &str) -> String {
+    let resp = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("GET /metrics");
+    assert!(resp.status().is_success(), "/metrics: {}", resp.status());
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    resp.text().await.expect("metrics text")
+}
+
+/// The value of one series, named exactly as exposed (`name{label="value"}`), if present.
+pub fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.trim().parse().expect("a number"))
 }

@@ -24,6 +24,7 @@ use lettre::message::Mailbox;
 use rand::Rng;
 
 use crate::mailer::{self, Envelope, Transport};
+use crate::metrics::Metrics;
 use crate::render::{self, RenderEnv};
 use crate::settings::Settings;
 
@@ -36,6 +37,7 @@ pub struct Deliverer {
     pub settings: Settings,
     /// Unique per process: whose lease a row holds.
     pub worker_name: String,
+    pub metrics: Arc<Metrics>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -64,6 +66,12 @@ fn without_token() -> diesel::expression::SqlLiteral<Jsonb> {
 
 impl Deliverer {
     pub async fn deliver(self: &Arc<Self>, id: i64) -> Result<Outcome> {
+        let outcome = self.attempt(id).await;
+        self.metrics.record(&outcome);
+        outcome
+    }
+
+    async fn attempt(self: &Arc<Self>, id: i64) -> Result<Outcome> {
         let Some(row) = self.claim(id).await? else {
             return Ok(Outcome::Skipped);
         };

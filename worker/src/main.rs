@@ -2,6 +2,7 @@
 
 mod delivery;
 mod mailer;
+mod metrics;
 mod render;
 mod schedules;
 mod settings;
@@ -106,6 +107,14 @@ async fn run() -> Result<(), String> {
         .parse()
         .map_err(|e| format!("MAIL_FROM {:?} is not a mailbox: {e}", config.mail_from))?;
     let worker_name = unique_worker_name();
+    let metrics = Arc::new(metrics::Metrics::default());
+    metrics::start(
+        settings.metrics_bind.as_deref(),
+        metrics.clone(),
+        pool.clone(),
+        redis.clone(),
+    )
+    .await?;
     let deliverer = Arc::new(Deliverer {
         pool: pool.clone(),
         transport,
@@ -117,6 +126,7 @@ async fn run() -> Result<(), String> {
         },
         settings: settings.clone(),
         worker_name: worker_name.clone(),
+        metrics,
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -20,6 +20,8 @@ pub struct Settings {
     pub reminder_interval: Duration,
     /// How often an idle consumer asks Redis for jobs (`QUEUE_POLL_MS`).
     pub poll_interval: Duration,
+    /// Where `/metrics`, `/healthz` and `/readyz` listen (`WORKER_METRICS_BIND`); None: nowhere.
+    pub metrics_bind: Option<String>,
 }
 
 fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
@@ -62,6 +64,17 @@ impl Settings {
                 1..=86_400,
             )?),
             poll_interval: Duration::from_millis(env_u64("QUEUE_POLL_MS", 100, 10..=60_000)?),
+            metrics_bind: metrics_bind(std::env::var("WORKER_METRICS_BIND").ok()),
         })
+    }
+}
+
+/// Loopback by default, like the api's BIND: metrics are for a scraper on the same host or
+/// network, not for the public. `off` (or empty) serves no port.
+fn metrics_bind(value: Option<String>) -> Option<String> {
+    match value.as_deref().map(str::trim) {
+        None => Some("127.0.0.1:8081".into()),
+        Some("" | "off") => None,
+        Some(bind) => Some(bind.into()),
     }
 }

@@ -35,7 +35,7 @@ async fn rows(conn: &mut AsyncPgConnection) -> Vec<Row> {
 }
 
 /// Writes a sign-in link email with `token` and pushes it after commit, as the api does.
-async fn queue_sign_in_link(
+pub(crate) async fn queue_sign_in_link(
     conn: &mut AsyncPgConnection,
     redis_url: &str,
     ns: &str,
@@ -63,7 +63,7 @@ async fn queue_sign_in_link(
     id
 }
 
-async fn redis_manager(url: &str) -> redis::aio::ConnectionManager {
+pub(crate) async fn redis_manager(url: &str) -> redis::aio::ConnectionManager {
     birgemiz_schema::redis_conn::connect(url, Duration::from_secs(5))
         .await
         .expect("redis")

@@ -18,3 +18,5 @@ mod public_catalog;
 mod public_front_page;
 mod public_news_search;
 mod public_support;
+mod scale_out;
+mod worker_metrics;
