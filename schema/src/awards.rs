@@ -821,39 +821,9 @@ struct CastRow {
     live_counts: bool,
 }
 
-/// One statement: the phase and status checks, the upsert that holds "one vote per category",
-/// and the event, so a vote never exists without its event and racing requests of one voter
-/// serialize on the vote row. `previous_nomination_id` is written by the upsert itself because
-/// PostgreSQL 15 can't return the old row from ON CONFLICT DO UPDATE.
-const CAST: &str = "
-    WITH target AS (
-        SELECT n.id, n.category_id, a.live_counts
-        FROM nominations n
-        JOIN award_categories c ON c.id = n.category_id
-        JOIN awards a ON a.id = c.award_id
-        WHERE n.id = $2 AND n.status = 'APPROVED'
-          AND a.voting_opens_at <= $4 AND a.voting_closes_at > $4
-    ), v AS (
-        INSERT INTO votes AS vt (user_id, category_id, nomination_id)
-        SELECT $1, t.category_id, t.id FROM target t
-        ON CONFLICT ON CONSTRAINT votes_one_per_category DO UPDATE
-            SET nomination_id = EXCLUDED.nomination_id,
-                previous_nomination_id = vt.nomination_id
-            WHERE vt.nomination_id <> EXCLUDED.nomination_id
-        RETURNING vt.id, vt.category_id, vt.nomination_id, vt.previous_nomination_id,
-                  vt.created_at, (vt.xmax = 0) AS inserted
-    ), e AS (
-        INSERT INTO vote_events (vote_id, user_id, category_id, kind, from_nomination_id, to_nomination_id, ip)
-        SELECT v.id, $1, v.category_id,
-               CASE WHEN v.inserted THEN 'CAST' ELSE 'MOVE' END,
-               CASE WHEN v.inserted THEN NULL ELSE v.previous_nomination_id END,
-               v.nomination_id, $3
-        FROM v
-    )
-    SELECT v.id, v.category_id, v.nomination_id,
-           CASE WHEN v.inserted THEN NULL ELSE v.previous_nomination_id END AS from_id,
-           v.created_at, t.live_counts
-    FROM v, target t";
+/// The phase and status checks, the upsert and the event in one statement, kept in the database
+/// (see the `cast_vote_function` migration) so that its plan is cached.
+const CAST: &str = "SELECT * FROM cast_vote($1, $2, $3, $4)";
 
 /// What a castVote changed, for the response and the live counts.
 #[derive(Clone, Debug)]
@@ -1003,31 +973,28 @@ pub async fn retract_vote(
     Ok((c, a, change))
 }
 
-/// Current counts of some nominations of a category and of the category, read together.
-#[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
+/// Current counts of some nominations and of their categories, read together.
+#[derive(Queryable, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CountRow {
-    #[diesel(sql_type = BigInt)]
+    pub category_id: i64,
     pub nomination_id: i64,
-    #[diesel(sql_type = Integer)]
     pub vote_count: i32,
-    #[diesel(sql_type = Integer)]
     pub category_vote_count: i32,
 }
 
-pub async fn counts(
-    conn: &mut AsyncPgConnection,
-    category_id: i64,
-    nomination_ids: &[i64],
-) -> Result<Vec<CountRow>> {
-    Ok(diesel::sql_query(
-        "SELECT n.id AS nomination_id, n.vote_count, c.vote_count AS category_vote_count
-         FROM nominations n JOIN award_categories c ON c.id = n.category_id
-         WHERE c.id = $1 AND n.id = ANY($2)",
-    )
-    .bind::<BigInt, _>(category_id)
-    .bind::<diesel::sql_types::Array<BigInt>, _>(nomination_ids)
-    .load(conn)
-    .await?)
+/// Built with the query builder rather than as text so that its prepared statement is cached.
+pub async fn counts(conn: &mut AsyncPgConnection, nomination_ids: &[i64]) -> Result<Vec<CountRow>> {
+    Ok(nominations::table
+        .inner_join(award_categories::table)
+        .filter(nominations::id.eq_any(nomination_ids))
+        .select((
+            award_categories::id,
+            nominations::id,
+            nominations::vote_count,
+            award_categories::vote_count,
+        ))
+        .load(conn)
+        .await?)
 }
 
 #[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]

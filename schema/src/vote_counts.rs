@@ -6,6 +6,8 @@
 //! counters. Concurrent requests of one process share folds: while one fold runs, every request
 //! that commits meanwhile waits for the next one, so the counters see one fold per batch of
 //! votes rather than one update per vote. Processes take turns through the database's lock.
+//! The caller that folded also gets the batch's changes, so live counts are read and published
+//! once per batch, not once per vote.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,6 +15,7 @@ use diesel::sql_types::BigInt;
 use diesel_async::AsyncPgConnection;
 use tokio::sync::Mutex;
 
+use crate::awards::VoteChange;
 use crate::{Result, db};
 
 #[derive(diesel::QueryableByName)]
@@ -39,6 +42,8 @@ pub struct VoteCounts {
     /// Every ticket up to this one is covered by a finished fold.
     settled: AtomicU64,
     folding: Mutex<()>,
+    /// Changes to announce once folded, handed to the caller that folds them.
+    unannounced: std::sync::Mutex<Vec<VoteChange>>,
 }
 
 impl VoteCounts {
@@ -46,21 +51,44 @@ impl VoteCounts {
         VoteCounts::default()
     }
 
-    /// Call after committing a vote change: returns once the counters include it.
-    pub async fn settle(&self, pool: &db::Pool) -> Result<()> {
-        let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
-        loop {
-            if self.settled.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
-            }
-            let _turn = self.folding.lock().await;
-            if self.settled.load(Ordering::SeqCst) >= ticket {
-                return Ok(());
-            }
-            // Every ticket issued so far belongs to a commit that precedes this fold's snapshot.
-            let covered = self.issued.load(Ordering::SeqCst);
-            fold(&mut *pool.get().await?).await?;
-            self.settled.fetch_max(covered, Ordering::SeqCst);
+    /// Call after committing a vote change: returns once the counters include it. `announce`
+    /// is a change whose new counts should be published; the caller whose fold covered it gets
+    /// it back, with every other change that fold covered, to publish them all at once.
+    pub async fn settle(
+        &self,
+        pool: &db::Pool,
+        announce: Option<VoteChange>,
+    ) -> Result<Vec<VoteChange>> {
+        if let Some(change) = announce {
+            self.unannounced().push(change);
         }
+        let ticket = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.settled.load(Ordering::SeqCst) >= ticket {
+            return Ok(Vec::new());
+        }
+        let _turn = self.folding.lock().await;
+        // A fold that started after this commit may have finished while this caller waited.
+        if self.settled.load(Ordering::SeqCst) >= ticket {
+            return Ok(Vec::new());
+        }
+        // Every ticket issued so far belongs to a commit that precedes this fold's snapshot,
+        // and every change announced with such a ticket is queued by now.
+        let covered = self.issued.load(Ordering::SeqCst);
+        let changes = std::mem::take(&mut *self.unannounced());
+        let folded = match pool.get().await {
+            Ok(mut conn) => fold(&mut conn).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = folded {
+            // The next fold announces them.
+            self.unannounced().extend(changes);
+            return Err(e);
+        }
+        self.settled.fetch_max(covered, Ordering::SeqCst);
+        Ok(changes)
+    }
+
+    fn unannounced(&self) -> std::sync::MutexGuard<'_, Vec<VoteChange>> {
+        self.unannounced.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

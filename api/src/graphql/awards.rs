@@ -1158,25 +1158,24 @@ impl AwardsMutation {
 }
 
 /// After a committed vote change: waits until the counters include it (so the answer and the live
-/// counts show it), then publishes. The vote stands whatever happens here; a failed fold is
-/// logged and the next vote's fold folds this one's delta too.
+/// counts show it); the request whose fold covered a batch of changes publishes them all. The
+/// vote stands whatever happens here; a failed fold is logged and the next vote's fold folds this
+/// one's delta too.
 async fn counts_changed(ctx: &Context<'_>, change: domain::VoteChange, live: bool) {
-    if let Err(e) = ctx
+    let folded = ctx
         .data_unchecked::<Arc<VoteCounts>>()
-        .settle(ctx.pool())
-        .await
-    {
-        tracing::warn!(error = %e, "vote counters: fold failed");
-        return;
+        .settle(ctx.pool(), live.then_some(change))
+        .await;
+    match folded {
+        Ok(changes) => {
+            let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
+            hub.publish(
+                ctx.pool(),
+                ctx.data_unchecked::<ConnectionManager>(),
+                &changes,
+            )
+            .await;
+        }
+        Err(e) => tracing::warn!(error = %e, "vote counters: fold failed"),
     }
-    if !live {
-        return;
-    }
-    let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
-    hub.publish(
-        ctx.pool(),
-        ctx.data_unchecked::<ConnectionManager>(),
-        change,
-    )
-    .await;
 }

@@ -2,7 +2,7 @@
 //! holds one pattern subscription and fans messages out to its own WebSocket subscribers through
 //! a broadcast channel per category, so Redis sees one subscriber per process, not per client.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -104,10 +104,19 @@ impl LiveCounts {
             .subscribe()
     }
 
-    /// After commit: reads the counts the change touched and publishes them. Failures are logged,
-    /// not returned: the vote stands, and the next change republishes absolute counts.
-    pub async fn publish(&self, pool: &db::Pool, redis: &ConnectionManager, change: VoteChange) {
-        if let Err(e) = self.try_publish(pool, redis, change).await {
+    /// After the counters include `changes`: reads the counts they touched and publishes them,
+    /// each nomination once however many of the changes touched it. Failures are logged, not
+    /// returned: the votes stand, and the next change republishes absolute counts.
+    pub async fn publish(
+        &self,
+        pool: &db::Pool,
+        redis: &ConnectionManager,
+        changes: &[VoteChange],
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        if let Err(e) = self.try_publish(pool, redis, changes).await {
             tracing::warn!(error = %e, "live counts: publish failed");
         }
     }
@@ -116,15 +125,19 @@ impl LiveCounts {
         &self,
         pool: &db::Pool,
         redis: &ConnectionManager,
-        change: VoteChange,
+        changes: &[VoteChange],
     ) -> birgemiz_schema::Result<()> {
-        let ids: Vec<i64> = change.from.into_iter().chain(change.to).collect();
+        let ids: BTreeSet<i64> = changes
+            .iter()
+            .flat_map(|c| c.from.into_iter().chain(c.to))
+            .collect();
+        let ids: Vec<i64> = ids.into_iter().collect();
         let read_at = Utc::now();
-        let rows = awards::counts(&mut *pool.get().await?, change.category_id, &ids).await?;
+        let rows = awards::counts(&mut *pool.get().await?, &ids).await?;
         let mut pipe = redis::pipe();
         for r in rows {
             let m = CountMessage {
-                category_id: change.category_id,
+                category_id: r.category_id,
                 nomination_id: r.nomination_id,
                 vote_count: r.vote_count,
                 category_vote_count: r.category_vote_count,
@@ -133,7 +146,7 @@ impl LiveCounts {
             let payload = serde_json::to_string(&m)
                 .map_err(|e| birgemiz_schema::Error::Internal(e.to_string()))?;
             pipe.cmd("PUBLISH")
-                .arg(channel(&self.namespace, change.category_id))
+                .arg(channel(&self.namespace, r.category_id))
                 .arg(payload)
                 .ignore();
         }

@@ -1,0 +1,1 @@
+DROP FUNCTION cast_vote(bigint, bigint, text, timestamptz);
