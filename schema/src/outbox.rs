@@ -276,6 +276,17 @@ pub fn job_storage(redis: ConnectionManager, namespace: &str) -> RedisStorage<Ou
     RedisStorage::new(redis).with_config(QueueConfig::default().queue(queue_name(namespace)))
 }
 
+/// Jobs waiting in `namespace`'s queue (due or scheduled), not yet fetched by any consumer.
+pub async fn queued_jobs(mut redis: ConnectionManager, namespace: &str) -> Result<u64> {
+    let config = QueueConfig::default().queue(queue_name(namespace));
+    let (active, scheduled): (u64, u64) = redis::pipe()
+        .llen(config.active_jobs_list())
+        .zcard(config.scheduled_jobs_set())
+        .query_async(&mut redis)
+        .await?;
+    Ok(active + scheduled)
+}
+
 /// The fast path, called after the transaction that enqueued `ids` committed. An error means only
 /// that the email waits for the relay sweep (a few seconds); log it, don't fail the request.
 pub async fn push_after_commit(

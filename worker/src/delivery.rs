@@ -21,8 +21,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Jsonb;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt;
+use lettre::Message;
 use lettre::message::Mailbox;
-use lettre::{AsyncTransport, Message};
 use rand::Rng;
 use tokio::sync::Semaphore;
 

@@ -6,6 +6,7 @@ mod mailer;
 mod render;
 mod schedules;
 mod settings;
+mod smtp;
 mod template;
 
 use std::process::ExitCode;
