@@ -242,11 +242,29 @@ pub async fn enqueue_many(conn: &mut AsyncPgConnection, emails: &[NewEmail]) -> 
     Ok(ids)
 }
 
-/// The apalis job: only the outbox id; everything else is read from the row when it runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The apalis job: outbox ids only; everything else is read from the rows when it runs. Bulk
+/// pushes (digests, the relay sweep) carry up to [`JOB_IDS`] ids per job, so Redis, the apalis
+/// bookkeeping and the claim cost one round trip per batch rather than per email.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxJob {
-    pub id: i64,
+    #[serde(default)]
+    pub ids: Vec<i64>,
+    /// Jobs pushed before ids were batched carried a single `id`; still read so that an upgrade
+    /// does not leave queued jobs to the relay.
+    #[serde(default, skip_serializing)]
+    pub id: Option<i64>,
 }
+
+impl OutboxJob {
+    /// Every id the job names.
+    pub fn all_ids(&self) -> Vec<i64> {
+        self.ids.iter().copied().chain(self.id).collect()
+    }
+}
+
+/// Ids per job. A job's rows are claimed together, so this also bounds how far claims run ahead
+/// of sending.
+pub const JOB_IDS: usize = 50;
 
 /// The queue both the api (producer) and the worker (consumer) use, under the Redis namespace.
 pub fn queue_name(namespace: &str) -> String {
@@ -256,6 +274,17 @@ pub fn queue_name(namespace: &str) -> String {
 /// The apalis storage for outbox jobs on `namespace`'s queue.
 pub fn job_storage(redis: ConnectionManager, namespace: &str) -> RedisStorage<OutboxJob> {
     RedisStorage::new(redis).with_config(QueueConfig::default().queue(queue_name(namespace)))
+}
+
+/// Jobs waiting in `namespace`'s queue (due or scheduled), not yet fetched by any consumer.
+pub async fn queued_jobs(mut redis: ConnectionManager, namespace: &str) -> Result<u64> {
+    let config = QueueConfig::default().queue(queue_name(namespace));
+    let (active, scheduled): (u64, u64) = redis::pipe()
+        .llen(config.active_jobs_list())
+        .zcard(config.scheduled_jobs_set())
+        .query_async(&mut redis)
+        .await?;
+    Ok(active + scheduled)
 }
 
 /// The fast path, called after the transaction that enqueued `ids` committed. An error means only
@@ -270,7 +299,14 @@ pub async fn push_after_commit(
     }
     let mut storage = job_storage(redis, namespace);
     storage
-        .push_bulk(ids.iter().map(|&id| OutboxJob { id }).collect())
+        .push_bulk(
+            ids.chunks(JOB_IDS)
+                .map(|chunk| OutboxJob {
+                    ids: chunk.to_vec(),
+                    id: None,
+                })
+                .collect(),
+        )
         .await
         .map_err(|e| Error::Internal(format!("pushing outbox jobs: {e}")))
 }
@@ -289,5 +325,18 @@ mod tests {
         assert_eq!(p["kind"], "NOMINATION_RECEIPT");
         assert_eq!(Email::from_payload(&p).unwrap(), e);
         assert_eq!(p["kind"], e.kind().as_str());
+    }
+
+    #[test]
+    fn jobs_of_one_id_from_before_batching_still_decode() {
+        let old: OutboxJob = serde_json::from_str(r#"{"id": 7}"#).unwrap();
+        assert_eq!(old.all_ids(), [7]);
+        let new = OutboxJob {
+            ids: vec![1, 2],
+            id: None,
+        };
+        let wire = serde_json::to_string(&new).unwrap();
+        assert_eq!(wire, r#"{"ids":[1,2]}"#);
+        assert_eq!(serde_json::from_str::<OutboxJob>(&wire).unwrap(), new);
     }
 }

@@ -2,6 +2,7 @@
 //! (EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every accepted message raw, and answers
 //! RCPT per recipient through a rule, e.g. `451` for the first tries of some addresses or `550`.
 
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -24,8 +25,11 @@ pub struct Captured {
 #[derive(Default)]
 struct State {
     messages: Vec<Captured>,
-    /// Every RCPT seen, accepted or not: (address, when).
-    rcpts: Vec<(String, Instant)>,
+    /// When each address was named in a RCPT, accepted or not. A map, not a list: the digest
+    /// tests send tens of thousands of messages and count each address's earlier RCPTs.
+    rcpts: HashMap<String, Vec<Instant>>,
+    /// Addresses with at least one accepted message.
+    delivered_to: HashSet<String>,
 }
 
 pub struct SmtpServer {
@@ -86,10 +90,16 @@ impl SmtpServer {
         let mut state = self.state.lock().unwrap();
         state.messages.clear();
         state.rcpts.clear();
+        state.delivered_to.clear();
     }
 
     pub fn count(&self) -> usize {
         self.state.lock().unwrap().messages.len()
+    }
+
+    /// How many distinct addresses received at least one message.
+    pub fn recipient_count(&self) -> usize {
+        self.state.lock().unwrap().delivered_to.len()
     }
 
     /// When each RCPT for `address` arrived.
@@ -98,10 +108,21 @@ impl SmtpServer {
             .lock()
             .unwrap()
             .rcpts
-            .iter()
-            .filter(|(a, _)| a == address)
-            .map(|(_, t)| *t)
-            .collect()
+            .get(address)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Waits until `n` distinct addresses received a message or `timeout` passes.
+    pub async fn wait_for_recipients(&self, timeout: std::time::Duration, n: usize) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.recipient_count() < n {
+            if Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
     }
 
     /// Waits until `pred` holds over the captured messages or `timeout` passes.
@@ -137,6 +158,7 @@ async fn session(
     state: Arc<Mutex<State>>,
     rule: Arc<Mutex<Option<Rule>>>,
 ) -> std::io::Result<()> {
+    stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write.write_all(b"220 birgemiz-test ESMTP\r\n").await?;
@@ -162,9 +184,9 @@ async fn session(
             let addr = address_of(&cmd[8..]);
             let prior = {
                 let mut st = state.lock().unwrap();
-                let prior = st.rcpts.iter().filter(|(a, _)| *a == addr).count();
-                st.rcpts.push((addr.clone(), Instant::now()));
-                prior
+                let times = st.rcpts.entry(addr.clone()).or_default();
+                times.push(Instant::now());
+                times.len() - 1
             };
             let decided = rule.lock().unwrap().clone().and_then(|r| r(&addr, prior));
             match decided {
@@ -199,6 +221,7 @@ async fn session(
                 }
                 let n = {
                     let mut st = state.lock().unwrap();
+                    st.delivered_to.extend(rcpts.iter().cloned());
                     st.messages.push(Captured {
                         mail_from: from.clone(),
                         rcpt_to: std::mem::take(&mut rcpts),
@@ -220,7 +243,8 @@ async fn session(
         } else {
             "502 5.5.2 Command not recognized".into()
         };
-        write.write_all(reply.as_bytes()).await?;
-        write.write_all(b"\r\n").await?;
+        // One write per reply: with a separate write for the line ending, Nagle's algorithm
+        // holds the CRLF until the client's delayed ACK (40 ms), once per SMTP command.
+        write.write_all(format!("{reply}\r\n").as_bytes()).await?;
     }
 }

@@ -1,31 +1,35 @@
-//! Delivering one outbox row: claim it with a lease, render, send, record the SMTP answer.
+//! Delivering outbox rows: claim them with a lease, render, send, record the SMTP answer.
 //!
 //! The lease (`lease_until`) is what stops two workers sending one row at once: the claim is a
 //! single conditional UPDATE. A worker that dies holding a lease simply lets it expire; the relay
 //! then pushes the row again. Attempts are counted at the claim, so a row that crashes its worker
 //! is not retried forever.
 
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::OutboxRow;
 use birgemiz_schema::outbox::Email;
 use birgemiz_schema::schema::{outbox, suppressions};
-use birgemiz_schema::{Result, subscriptions};
+use birgemiz_schema::{Error, Result, subscriptions};
 use chrono::Utc;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::Jsonb;
-use diesel_async::RunQueryDsl;
-use lettre::AsyncTransport;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt;
+use lettre::Message;
 use lettre::message::Mailbox;
 use rand::Rng;
+use tokio::sync::Semaphore;
 
+use crate::finisher::Finisher;
 use crate::mailer::{self, Envelope, Transport};
 use crate::metrics::Metrics;
-use crate::render::{self, RenderEnv};
+use crate::render::{self, DigestCache, RenderEnv};
 use crate::settings::Settings;
 
 /// What a delivery needs, shared by every job of the process.
@@ -38,6 +42,10 @@ pub struct Deliverer {
     /// Unique per process: whose lease a row holds.
     pub worker_name: String,
     pub metrics: Arc<Metrics>,
+    /// `WORKER_CONCURRENCY`: parallel sends across all jobs of the process.
+    pub concurrency: usize,
+    pub sending: Semaphore,
+    pub finisher: Finisher,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -65,81 +73,173 @@ fn without_token() -> diesel::expression::SqlLiteral<Jsonb> {
 }
 
 impl Deliverer {
-    pub async fn deliver(self: &Arc<Self>, id: i64) -> Result<Outcome> {
-        let outcome = self.attempt(id).await;
-        self.metrics.record(&outcome);
-        outcome
+    /// Delivers the rows of one job: one claim for all of them, one suppression lookup, digest
+    /// content loaded once per window, then the sends in parallel (bounded by the process-wide
+    /// sending slots) with their answers recorded in groups. Returns each id's outcome.
+    pub async fn deliver(self: &Arc<Self>, ids: &[i64]) -> Vec<(i64, Result<Outcome>)> {
+        let claimed_at = Instant::now();
+        let rows = match self.claim(ids).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                let reason = e.to_string();
+                return ids
+                    .iter()
+                    .map(|&id| (id, Err(Error::Internal(reason.clone()))))
+                    .collect();
+            }
+        };
+        let mut outcomes: Vec<(i64, Result<Outcome>)> = ids
+            .iter()
+            .filter(|id| !rows.iter().any(|r| r.id == **id))
+            .map(|&id| (id, Ok(Outcome::Skipped)))
+            .collect();
+        let ready = match self.prepare(rows, &mut outcomes).await {
+            Ok(ready) => ready,
+            Err((ids, e)) => {
+                let reason = e.to_string();
+                outcomes.extend(
+                    ids.into_iter()
+                        .map(|id| (id, Err(Error::Internal(reason.clone())))),
+                );
+                return outcomes;
+            }
+        };
+        let sent: Vec<(i64, Result<Outcome>)> = futures_util::stream::iter(ready)
+            .map(|(row, message)| async move {
+                let outcome = self.send(&row, message, claimed_at).await;
+                (row.id, outcome)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        outcomes.extend(sent);
+        for (_, outcome) in &outcomes {
+            self.metrics.record(outcome);
+        }
+        outcomes
     }
 
-    async fn attempt(self: &Arc<Self>, id: i64) -> Result<Outcome> {
-        let Some(row) = self.claim(id).await? else {
-            return Ok(Outcome::Skipped);
+    /// Renders the claimed rows; rows that can't be sent (suppressed, unbuildable) are finished
+    /// here. An Err carries the ids left claimed (their leases expire and the relay retries).
+    async fn prepare(
+        &self,
+        rows: Vec<OutboxRow>,
+        outcomes: &mut Vec<(i64, Result<Outcome>)>,
+    ) -> std::result::Result<Vec<(OutboxRow, Message)>, (Vec<i64>, Error)> {
+        let ids = || rows.iter().map(|r| r.id).collect::<Vec<_>>();
+        let mut conn = match self.pool.get().await {
+            Ok(conn) => conn,
+            Err(e) => return Err((ids(), e.into())),
         };
-        let mut conn = self.pool.get().await?;
-        if row.bulk {
-            let suppressed: bool = diesel::select(diesel::dsl::exists(
-                suppressions::table.filter(suppressions::email.eq(&row.recipient)),
-            ))
-            .get_result(&mut conn)
-            .await?;
-            if suppressed {
-                self.finish(
-                    &mut conn,
-                    row.id,
-                    "SUPPRESSED",
-                    None,
-                    Some("address is on the suppression list"),
-                )
-                .await?;
-                return Ok(Outcome::Suppressed);
+        let bulk: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.bulk)
+            .map(|r| r.recipient.as_str())
+            .collect();
+        let suppressed: HashSet<String> = if bulk.is_empty() {
+            HashSet::new()
+        } else {
+            match suppressions::table
+                .filter(suppressions::email.eq_any(&bulk))
+                .select(suppressions::email)
+                .load::<String>(&mut conn)
+                .await
+            {
+                Ok(emails) => emails.into_iter().collect(),
+                Err(e) => return Err((ids(), e.into())),
+            }
+        };
+        let mut digests = DigestCache::default();
+        let mut ready = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.bulk && suppressed.contains(&row.recipient) {
+                let done = self
+                    .finish(
+                        &mut conn,
+                        row.id,
+                        "SUPPRESSED",
+                        None,
+                        Some("address is on the suppression list"),
+                    )
+                    .await
+                    .map(|()| Outcome::Suppressed);
+                outcomes.push((row.id, done));
+                continue;
+            }
+            match self.build(&mut conn, &mut digests, &row).await {
+                Ok(message) => ready.push((row, message)),
+                Err(reason) => {
+                    tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
+                    let done = self
+                        .finish(&mut conn, row.id, "FAILED", None, Some(&reason))
+                        .await
+                        .map(|()| Outcome::Failed);
+                    outcomes.push((row.id, done));
+                }
             }
         }
+        Ok(ready)
+    }
+
+    async fn build(
+        &self,
+        conn: &mut AsyncPgConnection,
+        digests: &mut DigestCache,
+        row: &OutboxRow,
+    ) -> std::result::Result<Message, String> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
-        let prepared = match Email::from_payload(&row.payload) {
-            Ok(email) => render::render(
-                &mut conn,
-                &self.render_env,
-                &email,
+        let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
+        let content = render::render(
+            conn,
+            digests,
+            &self.render_env,
+            &email,
+            &row.recipient,
+            locale,
+            row.bulk,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let unsubscribe_url = row.bulk.then(|| {
+            subscriptions::unsubscribe_url(
+                &self.render_env.public_url,
+                &self.render_env.app_secret,
                 &row.recipient,
-                locale,
-                row.bulk,
             )
+        });
+        let envelope = Envelope {
+            outbox_id: row.id,
+            created_at: row.created_at,
+            from: &self.from,
+            to: &row.recipient,
+            unsubscribe_url,
+        };
+        mailer::build(&envelope, &content)
+    }
+
+    /// Sends one claimed row and records the answer, holding a sending slot until it is recorded.
+    async fn send(
+        &self,
+        row: &OutboxRow,
+        message: Message,
+        claimed_at: Instant,
+    ) -> Result<Outcome> {
+        let _slot = self
+            .sending
+            .acquire()
             .await
-            .map_err(|e| e.to_string())
-            .and_then(|content| {
-                let unsubscribe_url = row.bulk.then(|| {
-                    subscriptions::unsubscribe_url(
-                        &self.render_env.public_url,
-                        &self.render_env.app_secret,
-                        &row.recipient,
-                    )
-                });
-                let envelope = Envelope {
-                    outbox_id: row.id,
-                    created_at: row.created_at,
-                    from: &self.from,
-                    to: &row.recipient,
-                    unsubscribe_url,
-                };
-                mailer::build(&envelope, &content)
-            }),
-            Err(e) => Err(e.to_string()),
-        };
-        // The connection goes back to the pool while SMTP talks: sending is the slow part.
-        drop(conn);
-        let message = match prepared {
-            Ok(m) => m,
-            Err(reason) => {
-                tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
-                let mut conn = self.pool.get().await?;
-                self.finish(&mut conn, row.id, "FAILED", None, Some(&reason))
-                    .await?;
-                return Ok(Outcome::Failed);
-            }
-        };
+            .map_err(|e| Error::Internal(format!("sending slots: {e}")))?;
+        // A row that waited for a slot past half its lease is left alone: its lease may run out
+        // mid-send and another claim would send it again. It goes out after the lease expires.
+        if claimed_at.elapsed() > self.settings.lease / 2 {
+            tracing::debug!(
+                outbox_id = row.id,
+                "lease half spent before sending; left for the relay"
+            );
+            return Ok(Outcome::Skipped);
+        }
         let sent =
             tokio::time::timeout(Duration::from_secs(60), self.transport.send(message)).await;
-        let mut conn = self.pool.get().await?;
         match sent {
             Ok(Ok(response)) => {
                 let answer = format!(
@@ -147,12 +247,12 @@ impl Deliverer {
                     response.code(),
                     response.message().collect::<Vec<_>>().join(" ")
                 );
-                self.finish(&mut conn, row.id, "SENT", Some(&answer), None)
-                    .await?;
+                self.finisher.sent(row.id, answer).await?;
                 tracing::debug!(outbox_id = row.id, kind = %row.kind, "sent");
                 Ok(Outcome::Sent)
             }
             Ok(Err(e)) if e.is_permanent() => {
+                let mut conn = self.pool.get().await?;
                 let answer = e.to_string();
                 self.finish(&mut conn, row.id, "FAILED", Some(&answer), Some(&answer))
                     .await?;
@@ -174,19 +274,21 @@ impl Deliverer {
                     Ok(Err(e)) => e.to_string(),
                     _ => "SMTP send timed out".to_owned(),
                 };
-                self.retry_later(&mut conn, &row, &error).await
+                let mut conn = self.pool.get().await?;
+                self.retry_later(&mut conn, row, &error).await
             }
         }
     }
 
-    async fn claim(&self, id: i64) -> Result<Option<OutboxRow>> {
+    /// Takes the lease of every claimable row among `ids` in one statement.
+    async fn claim(&self, ids: &[i64]) -> Result<Vec<OutboxRow>> {
         let mut conn = self.pool.get().await?;
         let now = Utc::now();
         let lease =
             chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::minutes(2));
-        Ok(diesel::update(
+        let mut rows = diesel::update(
             outbox::table
-                .find(id)
+                .filter(outbox::id.eq_any(ids))
                 .filter(outbox::status.eq("PENDING"))
                 .filter(outbox::next_attempt_at.le(now))
                 .filter(
@@ -201,14 +303,15 @@ impl Deliverer {
             outbox::attempts.eq(outbox::attempts + 1),
         ))
         .returning(OutboxRow::as_returning())
-        .get_result(&mut conn)
-        .await
-        .optional()?)
+        .get_results(&mut conn)
+        .await?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
     }
 
     async fn finish(
         &self,
-        conn: &mut diesel_async::AsyncPgConnection,
+        conn: &mut AsyncPgConnection,
         id: i64,
         status: &str,
         smtp_response: Option<&str>,
@@ -230,7 +333,7 @@ impl Deliverer {
 
     async fn retry_later(
         &self,
-        conn: &mut diesel_async::AsyncPgConnection,
+        conn: &mut AsyncPgConnection,
         row: &OutboxRow,
         error: &str,
     ) -> Result<Outcome> {

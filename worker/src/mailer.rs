@@ -1,37 +1,22 @@
-//! SMTP: the pooled lettre transport and the MIME message. A message is a pure function of its
+//! SMTP: the transport (see `smtp.rs`) and the MIME message. A message is a pure function of its
 //! outbox row (Message-ID, Date and MIME boundary derive from the row), so the rare re-send after a
 //! crash between the server's `250` and our commit is a byte-identical copy.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
+use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, Message, Tokio1Executor};
 
 use crate::template::Rendered;
 
-pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
+pub use crate::smtp::Transport;
 
-/// `smtp://host:port` (plain), `smtp://host:port?tls=starttls` (STARTTLS required),
-/// `smtps://user:pass@host:465` (implicit TLS); credentials in the URL are used for AUTH.
+/// The connections to `smtp_url` (see [`Transport::from_url`]), at most `pool_size` kept open.
 pub fn transport(smtp_url: &str, pool_size: u32) -> Result<Transport, String> {
     let url = smtp_url.replace("tls=starttls", "tls=required");
-    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|e| {
-        format!(
-            "SMTP_URL {:?} is not usable: {e}",
-            birgemiz_schema::db::redact_url(smtp_url)
-        )
-    })?;
-    Ok(builder
-        .timeout(Some(Duration::from_secs(30)))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(pool_size)
-                .idle_timeout(Duration::from_secs(60)),
-        )
-        .build())
+    Transport::from_url(&url, pool_size as usize)
 }
 
 /// Everything about one message that is not its rendered content.

@@ -1,11 +1,13 @@
 //! `birgemiz-worker`: delivers the outbox and runs the schedules (relay, digests, reminders).
 
 mod delivery;
+mod finisher;
 mod mailer;
 mod metrics;
 mod render;
 mod schedules;
 mod settings;
+mod smtp;
 mod template;
 
 use std::process::ExitCode;
@@ -127,6 +129,9 @@ async fn run() -> Result<(), String> {
         settings: settings.clone(),
         worker_name: worker_name.clone(),
         metrics,
+        concurrency,
+        sending: tokio::sync::Semaphore::new(concurrency),
+        finisher: finisher::Finisher::start(pool.clone()),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -158,12 +163,15 @@ async fn run() -> Result<(), String> {
         )),
     ];
 
+    // A job carries up to JOB_IDS rows sent in parallel, so a few jobs at a time fill the
+    // sending slots; fetching more would only claim rows far ahead of sending them.
+    let jobs = concurrency.div_ceil(outbox::JOB_IDS) + 2;
     // A new consumer can fetch only once its first heartbeat registered it, and apalis beats
     // every 30 s by default: a fresh (or restarted) worker would sit idle that long. PostgreSQL
     // keeps every result, so Redis keeps none.
     let queue_config = QueueConfig::default()
         .queue(outbox::queue_name(&config.redis_namespace))
-        .batch_size(concurrency.max(10))
+        .batch_size(jobs)
         .heartbeat_interval(Duration::from_secs(2))
         .persist_results(false);
     let storage =
@@ -197,7 +205,7 @@ async fn run() -> Result<(), String> {
             .register(move |_| {
                 WorkerBuilder::new(name.clone())
                     .backend(storage.clone().poll_with_interval(poll))
-                    .concurrency(concurrency)
+                    .concurrency(jobs)
                     .data(deliverer.clone())
                     .build(handle)
             })
@@ -234,18 +242,22 @@ async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), B
     // died with Redis), the send still finishes and records its answer instead of being cut
     // between the SMTP server's 250 and our commit, which would send it twice.
     let deliverer = Arc::clone(&deliverer);
-    let delivery = tokio::spawn(async move { deliverer.deliver(job.id).await });
-    let result = match delivery.await {
-        Ok(result) => result,
-        Err(e) => Err(birgemiz_schema::Error::Internal(format!(
-            "delivery task: {e}"
-        ))),
-    };
-    match result {
-        Ok(Outcome::Skipped) => tracing::trace!(outbox_id = job.id, "not claimable; skipped"),
-        Ok(outcome) => tracing::debug!(outbox_id = job.id, ?outcome, "delivered"),
+    let ids = job.all_ids();
+    let delivery = tokio::spawn(async move { deliverer.deliver(&ids).await });
+    let outcomes = match delivery.await {
+        Ok(outcomes) => outcomes,
         Err(e) => {
-            tracing::warn!(outbox_id = job.id, error = %e, "delivery interrupted; the relay retries")
+            tracing::warn!(error = %e, "delivery task failed; the relay retries");
+            return Ok(());
+        }
+    };
+    for (id, outcome) in outcomes {
+        match outcome {
+            Ok(Outcome::Skipped) => tracing::trace!(outbox_id = id, "not claimable; skipped"),
+            Ok(outcome) => tracing::debug!(outbox_id = id, ?outcome, "delivered"),
+            Err(e) => {
+                tracing::warn!(outbox_id = id, error = %e, "delivery interrupted; the relay retries")
+            }
         }
     }
     Ok(())

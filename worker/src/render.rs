@@ -3,6 +3,7 @@
 //! a digest's time window, which the row fixes so that a re-send renders the same bytes.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use birgemiz_schema::i18n::{Locale, LocalizedText};
 use birgemiz_schema::outbox::{Email, EmailKind};
@@ -92,9 +93,94 @@ fn text(t: &LocalizedText, locale: Locale) -> String {
     t.resolve(locale).unwrap_or("Birgemiz").to_owned()
 }
 
+/// What a digest of one window lists, in every language.
+struct DigestContent {
+    projects: Vec<(LocalizedText, String)>,
+    posts: Vec<(LocalizedText, String)>,
+    awards: Vec<AwardPhases>,
+}
+
+/// Digest content by window, loaded once for all the rows of a batch that share it (a run's
+/// subscribers mostly do): three queries per batch instead of three per message. Kept only for
+/// one batch, so what is shown is as current as before.
+#[derive(Default)]
+pub struct DigestCache {
+    windows: HashMap<(DateTime<Utc>, DateTime<Utc>), Arc<DigestContent>>,
+}
+
+impl DigestCache {
+    async fn get(
+        &mut self,
+        conn: &mut AsyncPgConnection,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Arc<DigestContent>> {
+        if let Some(content) = self.windows.get(&(since, until)) {
+            return Ok(content.clone());
+        }
+        let content = Arc::new(load_digest(conn, since, until).await?);
+        self.windows.insert((since, until), content.clone());
+        Ok(content)
+    }
+}
+
+async fn load_digest(
+    conn: &mut AsyncPgConnection,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<DigestContent> {
+    let projects = projects::table
+        .filter(projects::status.eq("PUBLISHED"))
+        .filter(projects::published_at.ge(since))
+        .filter(projects::published_at.lt(until))
+        .order((projects::published_at.desc(), projects::id.desc()))
+        .limit(20)
+        .select((projects::title, projects::slug))
+        .load(conn)
+        .await?;
+    let posts = posts::table
+        .filter(posts::published_at.ge(since))
+        .filter(posts::published_at.lt(until))
+        .order((posts::published_at.desc(), posts::id.desc()))
+        .limit(20)
+        .select((posts::title, posts::slug))
+        .load(conn)
+        .await?;
+    let awards = awards::table
+        .order(awards::id)
+        .select((
+            awards::title,
+            awards::slug,
+            awards::nomination_opens_at,
+            awards::nomination_closes_at,
+            awards::voting_opens_at,
+            awards::voting_closes_at,
+            awards::results_published_at,
+        ))
+        .load::<(
+            LocalizedText,
+            String,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            Option<DateTime<Utc>>,
+        )>(conn)
+        .await?
+        .into_iter()
+        .map(|(t, s, a, b, c, d, e)| (t, s, [Some(a), Some(b), Some(c), Some(d), e]))
+        .collect();
+    Ok(DigestContent {
+        projects,
+        posts,
+        awards,
+    })
+}
+
 /// Renders `email` for `recipient` in `locale`; `bulk` adds the unsubscribe footer.
 pub async fn render(
     conn: &mut AsyncPgConnection,
+    digests: &mut DigestCache,
     env: &RenderEnv,
     email: &Email,
     recipient: &str,
@@ -216,48 +302,8 @@ pub async fn render(
             v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
         }
         Email::Digest { since, until } => {
-            let projects: Vec<(LocalizedText, String)> = projects::table
-                .filter(projects::status.eq("PUBLISHED"))
-                .filter(projects::published_at.ge(since))
-                .filter(projects::published_at.lt(until))
-                .order((projects::published_at.desc(), projects::id.desc()))
-                .limit(20)
-                .select((projects::title, projects::slug))
-                .load(conn)
-                .await?;
-            let posts: Vec<(LocalizedText, String)> = posts::table
-                .filter(posts::published_at.ge(since))
-                .filter(posts::published_at.lt(until))
-                .order((posts::published_at.desc(), posts::id.desc()))
-                .limit(20)
-                .select((posts::title, posts::slug))
-                .load(conn)
-                .await?;
+            let content = digests.get(conn, *since, *until).await?;
             let in_window = |t: Option<DateTime<Utc>>| t.is_some_and(|t| t >= *since && t < *until);
-            let award_rows: Vec<AwardPhases> = awards::table
-                .order(awards::id)
-                .select((
-                    awards::title,
-                    awards::slug,
-                    awards::nomination_opens_at,
-                    awards::nomination_closes_at,
-                    awards::voting_opens_at,
-                    awards::voting_closes_at,
-                    awards::results_published_at,
-                ))
-                .load::<(
-                    LocalizedText,
-                    String,
-                    DateTime<Utc>,
-                    DateTime<Utc>,
-                    DateTime<Utc>,
-                    DateTime<Utc>,
-                    Option<DateTime<Utc>>,
-                )>(conn)
-                .await?
-                .into_iter()
-                .map(|(t, s, a, b, c, d, e)| (t, s, [Some(a), Some(b), Some(c), Some(d), e]))
-                .collect();
             let phase_names: [&str; 5] = match locale {
                 Locale::En => [
                     "nominations open",
@@ -282,11 +328,11 @@ pub async fn render(
                 ],
             };
             let mut award_items = Vec::new();
-            for (title, slug, phases) in award_rows {
+            for (title, slug, phases) in &content.awards {
                 for (phase, at) in phases.iter().enumerate() {
                     if in_window(*at) {
                         award_items.push((
-                            format!("{}: {}", text(&title, locale), phase_names[phase]),
+                            format!("{}: {}", text(title, locale), phase_names[phase]),
                             Some(url(&format!("/awards/{slug}"))),
                         ));
                     }
@@ -299,18 +345,20 @@ pub async fn render(
             v.insert(
                 "projects",
                 list(
-                    projects
-                        .into_iter()
-                        .map(|(t, s)| (text(&t, locale), Some(url(&format!("/projects/{s}")))))
+                    content
+                        .projects
+                        .iter()
+                        .map(|(t, s)| (text(t, locale), Some(url(&format!("/projects/{s}")))))
                         .collect(),
                 ),
             );
             v.insert(
                 "posts",
                 list(
-                    posts
-                        .into_iter()
-                        .map(|(t, s)| (text(&t, locale), Some(url(&format!("/news/{s}")))))
+                    content
+                        .posts
+                        .iter()
+                        .map(|(t, s)| (text(t, locale), Some(url(&format!("/news/{s}")))))
                         .collect(),
                 ),
             );

@@ -57,7 +57,33 @@ pub async fn fill_run(pool: &Pool, queue: &Queue, run_id: i64) -> Result<()> {
 type Pushed = HashMap<i64, (RowState, Instant)>;
 type RowState = (DateTime<Utc>, Option<DateTime<Utc>>);
 
-/// Due, unleased, unsent rows: the slow path behind the after-commit push.
+/// How many due rows one sweep reads and pushes at most.
+const SWEEP_LIMIT: i64 = 5000;
+/// The relay forgets a push after this long even if the row is still due.
+const FORGET_AFTER: Duration = Duration::from_secs(3600);
+
+impl Queue {
+    /// Whether the queue holds no job yet to be fetched. While it does, a due row the relay did
+    /// not see change is most likely in it (a digest pushes 100,000 ids at once, and re-pushing
+    /// the head of that backlog every few seconds only made the consumers claim each row
+    /// twice); a lost push (a Redis flush, a killed consumer's fetched jobs) shows once the
+    /// queue has drained, which a flush does at once. A Redis error counts as drained: pushing
+    /// is then the safe side.
+    async fn drained(&self) -> bool {
+        match ob::queued_jobs(self.redis.clone(), &self.namespace).await {
+            Ok(n) => n == 0,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read the queue length");
+                true
+            }
+        }
+    }
+}
+
+/// Due, unleased, unsent rows: the slow path behind the after-commit push. A row is pushed when
+/// it changed since the relay last pushed it (a retry is due, a lease expired: no job for it can
+/// be left), or, once the queue has drained, when the relay never pushed it or pushed it more
+/// than `repush_after` ago.
 async fn sweep(
     pool: &Pool,
     queue: &Queue,
@@ -76,16 +102,25 @@ async fn sweep(
                     .or(outbox::lease_until.lt(now)),
             )
             .order((outbox::next_attempt_at, outbox::id))
-            .limit(5000)
+            .limit(SWEEP_LIMIT)
             .select((outbox::id, outbox::next_attempt_at, outbox::lease_until))
             .load(&mut conn)
             .await?
     };
-    recently.retain(|_, (_, at)| at.elapsed() < repush_after);
+    if (due.len() as i64) < SWEEP_LIMIT {
+        // Every due row is in `due`: what is not was sent, failed or leased again since.
+        let ids: std::collections::HashSet<i64> = due.iter().map(|(id, _, _)| *id).collect();
+        recently.retain(|id, _| ids.contains(id));
+    }
+    recently.retain(|_, (_, at)| at.elapsed() < FORGET_AFTER);
+    let drained = due.is_empty() || queue.drained().await;
     let fresh: Vec<(i64, RowState)> = due
         .into_iter()
         .map(|(id, next, lease)| (id, (next, lease)))
-        .filter(|(id, state)| recently.get(id).is_none_or(|(pushed, _)| pushed != state))
+        .filter(|(id, state)| match recently.get(id) {
+            None => drained,
+            Some((pushed, at)) => pushed != state || (drained && at.elapsed() >= repush_after),
+        })
         .collect();
     let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
     if !ids.is_empty() && queue.push(&ids).await {

@@ -357,18 +357,25 @@ async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress(
     worker.kill().await.unwrap();
 }
 
+/// Subscribers of the fault tests: enough that the faults land while thousands are still queued.
+const FAULT_SUBSCRIBERS: usize = 10_000;
+/// Parallel sends per worker in the fault tests: the bound on duplicates after a SIGKILL.
+const FAULT_CONCURRENCY: usize = 16;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_survives_redis_flushall_midway() {
-    const N: usize = 600;
+    const N: usize = FAULT_SUBSCRIBERS;
     let db = TestDb::new().await;
     let redis = PrivateRedis::start().await;
     let smtp = SmtpServer::start().await;
     let shared = TestRedis::new();
     let ns = shared.namespace.clone();
-    let env = WorkerEnv::new(&db.url, &redis.url, &ns, &smtp.url()).set("WORKER_CONCURRENCY", "8");
+    let env = WorkerEnv::new(&db.url, &redis.url, &ns, &smtp.url())
+        .set("WORKER_CONCURRENCY", &FAULT_CONCURRENCY.to_string());
     let mut conn = db.conn().await;
     seed_digest(&mut conn, N as i64).await;
     let mut worker = env.spawn_worker();
+    let started = Instant::now();
     env.digest_now().await;
     for target in [N / 4, N / 2] {
         assert!(
@@ -378,12 +385,19 @@ async fn digest_survives_redis_flushall_midway() {
             smtp.count()
         );
         redis.flushall().await;
+        let at_flush = smtp.count();
+        eprintln!("FLUSHALL after {at_flush} of {N} delivered");
+        assert!(at_flush < N, "the flush must land before the last delivery");
     }
     assert!(
-        smtp.wait_for(Duration::from_secs(60), |m| m.len() >= N)
+        smtp.wait_for(Duration::from_secs(120), |m| m.len() >= N)
             .await,
         "only {} of {N}",
         smtp.count()
+    );
+    eprintln!(
+        "{N} digests delivered {:?} after digest-now",
+        started.elapsed()
     );
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let messages = smtp.messages();
@@ -391,7 +405,7 @@ async fn digest_survives_redis_flushall_midway() {
     assert_eq!(got.len(), N);
     assert!(got.values().all(|v| v.len() == 1), "exactly once each");
     assert_eq!(smtp.count(), N);
-    let m = &smtp.messages()[0];
+    let m = &messages[0];
     assert_well_formed(&m.raw);
     let parsed = mailparse::parse_mail(&m.raw).unwrap();
     let lu = header(&parsed, "List-Unsubscribe");
@@ -410,30 +424,40 @@ async fn digest_survives_redis_flushall_midway() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_survives_sigkill_and_restart_with_identical_duplicates() {
-    const N: usize = 600;
+    const N: usize = FAULT_SUBSCRIBERS;
     let db = TestDb::new().await;
     let smtp = SmtpServer::start().await;
     let shared = TestRedis::new();
     let ns = shared.namespace.clone();
-    let env = WorkerEnv::new(&db.url, &shared.url, &ns, &smtp.url());
+    let env = WorkerEnv::new(&db.url, &shared.url, &ns, &smtp.url())
+        .set("WORKER_CONCURRENCY", &FAULT_CONCURRENCY.to_string());
     let mut conn = db.conn().await;
     seed_digest(&mut conn, N as i64).await;
     let mut worker = env.spawn_worker();
+    let started = Instant::now();
     env.digest_now().await;
     for target in [N / 5, N / 2, 3 * N / 4] {
         assert!(
-            smtp.wait_for(Duration::from_secs(30), |m| m.len() >= target)
-                .await
+            smtp.wait_for(Duration::from_secs(120), |m| m.len() >= target)
+                .await,
+            "only {} of {target} delivered",
+            smtp.count()
         );
         worker.start_kill().unwrap(); // SIGKILL
         worker.wait().await.unwrap();
+        let at_kill = smtp.recipient_count();
+        eprintln!("SIGKILL after {at_kill} of {N} recipients served");
+        assert!(at_kill < N, "the kill must land before the last delivery");
         worker = env.spawn_worker();
     }
     assert!(
-        smtp.wait_for(Duration::from_secs(60), |m| by_recipient(m).len() >= N)
-            .await,
+        smtp.wait_for_recipients(Duration::from_secs(120), N).await,
         "only {} recipients",
-        by_recipient(&smtp.messages()).len()
+        smtp.recipient_count()
+    );
+    eprintln!(
+        "{N} digests delivered {:?} after digest-now",
+        started.elapsed()
     );
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let messages = smtp.messages();
@@ -449,7 +473,7 @@ async fn digest_survives_sigkill_and_restart_with_identical_duplicates() {
     }
     eprintln!("{duplicates} duplicates after 3 kills");
     assert!(
-        duplicates <= 3 * 16,
+        duplicates <= 3 * FAULT_CONCURRENCY,
         "at most the messages in flight at the kills"
     );
     worker.kill().await.unwrap();
