@@ -91,7 +91,7 @@ async fn sweep(
     repush_after: Duration,
 ) -> Result<usize> {
     let now = Utc::now();
-    let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>)> = {
+    let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>, i32)> = {
         let mut conn = pool.get().await?;
         outbox::table
             .filter(outbox::status.eq("PENDING"))
@@ -103,24 +103,33 @@ async fn sweep(
             )
             .order((outbox::next_attempt_at, outbox::id))
             .limit(SWEEP_LIMIT)
-            .select((outbox::id, outbox::next_attempt_at, outbox::lease_until))
+            .select((
+                outbox::id,
+                outbox::next_attempt_at,
+                outbox::lease_until,
+                outbox::attempts,
+            ))
             .load(&mut conn)
             .await?
     };
     if (due.len() as i64) < SWEEP_LIMIT {
         // Every due row is in `due`: what is not was sent, failed or leased again since.
-        let ids: std::collections::HashSet<i64> = due.iter().map(|(id, _, _)| *id).collect();
+        let ids: std::collections::HashSet<i64> = due.iter().map(|(id, ..)| *id).collect();
         recently.retain(|id, _| ids.contains(id));
     }
     recently.retain(|_, (_, at)| at.elapsed() < FORGET_AFTER);
     let drained = due.is_empty() || queue.drained().await;
+    // A row claimed before (attempts > 0) and due again has no job left anywhere: its retry is
+    // due or its lease ran out. It goes at once even if only the api's push ever named it.
     let fresh: Vec<(i64, RowState)> = due
         .into_iter()
-        .map(|(id, next, lease)| (id, (next, lease)))
-        .filter(|(id, state)| match recently.get(id) {
-            None => drained,
-            Some((pushed, at)) => pushed != state || (drained && at.elapsed() >= repush_after),
+        .filter(|(id, next, lease, attempts)| match recently.get(id) {
+            None => drained || *attempts > 0,
+            Some((pushed, at)) => {
+                *pushed != (*next, *lease) || (drained && at.elapsed() >= repush_after)
+            }
         })
+        .map(|(id, next, lease, _)| (id, (next, lease)))
         .collect();
     let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
     if !ids.is_empty() && queue.push(&ids).await {

@@ -72,6 +72,9 @@ pub async fn get(
         Ok(c) => c,
         Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
     };
+    if let Some(doc) = checked.document {
+        request.set_parsed_query(doc);
+    }
     // Links and scanners fetch with GET: a GET must never change state.
     if matches!(
         checked.operation,
@@ -113,7 +116,7 @@ pub async fn post(
         );
     }
     // One operation per request: batches would multiply every limit by their length.
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
@@ -127,6 +130,9 @@ pub async fn post(
         Ok(c) => c,
         Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
     };
+    if let Some(doc) = checked.document {
+        request.set_parsed_query(doc);
+    }
     execute(state, peer, headers, request, checked.operation_name).await
 }
 

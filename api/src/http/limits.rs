@@ -39,6 +39,8 @@ pub struct Checked {
     pub operation: Option<OperationType>,
     /// The selected operation's name, from the document when the request does not name it.
     pub operation_name: Option<String>,
+    /// Handed to the executor so the query is not parsed twice.
+    pub document: Option<ExecutableDocument>,
 }
 
 pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejection> {
@@ -49,6 +51,7 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
         return Ok(Checked {
             operation: None,
             operation_name: operation_name.map(str::to_owned),
+            document: None,
         });
     };
     if count_aliases(&doc) > MAX_ALIASES {
@@ -67,9 +70,12 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             .find(|(n, _)| n.map(|n| n.as_str()) == Some(name)),
         None => doc.operations.iter().next(),
     };
+    let operation = selected.as_ref().map(|(_, op)| op.node.ty);
+    let operation_name = selected.and_then(|(n, _)| n.map(|n| n.to_string()));
     Ok(Checked {
-        operation: selected.as_ref().map(|(_, op)| op.node.ty),
-        operation_name: selected.and_then(|(n, _)| n.map(|n| n.to_string())),
+        operation,
+        operation_name,
+        document: Some(doc),
     })
 }
 
