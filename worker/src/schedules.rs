@@ -91,7 +91,9 @@ async fn sweep(
     repush_after: Duration,
 ) -> Result<usize> {
     let now = Utc::now();
-    let due: Vec<(i64, DateTime<Utc>, Option<DateTime<Utc>>, i32)> = {
+    // id, retry time, lease, attempts so far
+    type Due = (i64, DateTime<Utc>, Option<DateTime<Utc>>, i32);
+    let due: Vec<Due> = {
         let mut conn = pool.get().await?;
         outbox::table
             .filter(outbox::status.eq("PENDING"))
