@@ -301,10 +301,7 @@ diesel::joinable!(posts -> organizations (organization_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(projects -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
-diesel::joinable!(vote_events -> award_categories (category_id));
 diesel::joinable!(vote_events -> users (user_id));
-diesel::joinable!(votes -> award_categories (category_id));
-diesel::joinable!(votes -> nominations (nomination_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
