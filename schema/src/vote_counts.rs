@@ -24,13 +24,27 @@ struct Folded {
     folded: i64,
 }
 
-/// Folds every committed delta into the counters; returns how many deltas it folded.
+/// Folds every committed delta into the counters, inside the caller's transaction; returns how
+/// many deltas it folded.
 pub async fn fold(conn: &mut AsyncPgConnection) -> Result<i64> {
+    run_fold(conn, "SELECT fold_vote_counts() AS folded").await
+}
+
+/// `fold` as a transaction of its own that does not wait for its WAL flush: a crash that loses
+/// the fold loses its DELETE of the deltas too, so they are folded again, and nothing else is
+/// written. Not for use inside a transaction that writes anything else.
+async fn fold_alone(conn: &mut AsyncPgConnection) -> Result<i64> {
+    run_fold(
+        conn,
+        "SELECT fold_vote_counts() AS folded, set_config('synchronous_commit', 'off', true)",
+    )
+    .await
+}
+
+async fn run_fold(conn: &mut AsyncPgConnection, statement: &'static str) -> Result<i64> {
     // Imported here only: its `load` would shadow the atomics' below.
     use diesel_async::RunQueryDsl;
-    let row: Folded = diesel::sql_query("SELECT fold_vote_counts() AS folded")
-        .get_result(conn)
-        .await?;
+    let row: Folded = diesel::sql_query(statement).get_result(conn).await?;
     Ok(row.folded)
 }
 
@@ -76,7 +90,7 @@ impl VoteCounts {
         let covered = self.issued.load(Ordering::SeqCst);
         let changes = std::mem::take(&mut *self.unannounced());
         let folded = match pool.get().await {
-            Ok(mut conn) => fold(&mut conn).await,
+            Ok(mut conn) => fold_alone(&mut conn).await,
             Err(e) => Err(e.into()),
         };
         if let Err(e) = folded {
