@@ -30,6 +30,49 @@ pub struct Config {
     /// build-dependent default when unset.
     pub dataloader_delay: Option<std::time::Duration>,
     pub rate_limits: RateLimits,
+    /// Load balancers and proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`,
+    /// comma-separated addresses or CIDR ranges); empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<IpRange>,
+}
+
+/// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(s: &str) -> Result<IpRange, String> {
+        let bad = || format!("{s:?} is not an IP address or CIDR range");
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p.parse::<u8>().map_err(|_| bad())?)),
+            None => (s, None),
+        };
+        let network: std::net::IpAddr = addr.parse().map_err(|_| bad())?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        if prefix > max {
+            return Err(bad());
+        }
+        Ok(IpRange { network, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        // An IPv4 client seen through an IPv6 socket arrives as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let (net, ip, bits) = match (self.network, ip) {
+            (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n) as u128, u32::from(i) as u128, 32),
+            (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+            _ => return false,
+        };
+        let shift = bits - u32::from(self.prefix);
+        shift >= bits || (net >> shift) == (ip >> shift)
+    }
 }
 
 /// At most `max` requests per `window_secs`, counted in Redis so every api process shares it.
@@ -162,6 +205,13 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .collect(),
             rate_limits: RateLimits::from_env()?,
+            trusted_proxies: var("TRUSTED_PROXIES", "")
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(IpRange::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("TRUSTED_PROXIES: {e}"))?,
             dataloader_delay: match env::var("DATALOADER_DELAY_MS") {
                 Ok(ms) => Some(std::time::Duration::from_millis(
                     ms.parse()

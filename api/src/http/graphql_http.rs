@@ -15,7 +15,7 @@ use birgemiz_schema::tokens;
 use serde::Deserialize;
 use tracing::Instrument;
 
-use super::limits;
+use super::{client_addr, limits};
 use crate::graphql::RequestContext;
 use crate::state::AppState;
 
@@ -167,7 +167,10 @@ async fn execute(
                     .get(header::ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok()),
             ),
-            client_ip: Some(peer.ip().to_string()),
+            client_ip: Some(
+                client_addr::client_ip(peer.ip(), &headers, &state.config.trusted_proxies)
+                    .to_string(),
+            ),
             request_id: request_id.clone(),
             user_agent: headers
                 .get(header::USER_AGENT)

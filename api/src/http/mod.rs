@@ -1,6 +1,7 @@
 //! HTTP transport: the router, health endpoints and the GraphQL-over-HTTP handler.
 
 mod auth_link;
+mod client_addr;
 mod email_links;
 mod graphql_http;
 mod health;

@@ -1,7 +1,7 @@
 //! Rate limits of the anonymous account actions: per email address named and per client
 //! address, RATE_LIMITED with `extensions.retryAfter` when over.
 
-use birgemiz_schema::config::{RateLimit, RateLimits};
+use birgemiz_schema::config::{IpRange, RateLimit, RateLimits};
 use birgemiz_tests::api::test_config;
 use birgemiz_tests::{TestApi, TestDb, TestRedis};
 use serde_json::{Value, json};
@@ -147,4 +147,66 @@ async fn default_limits_allow_a_few_sign_ins() {
         "RATE_LIMITED",
         "the sixth sign-in to one account within the hour waits"
     );
+}
+
+/// Behind a load balancer the per-address limits key on the client's address from
+/// `X-Forwarded-For`, but only when the balancer is in `TRUSTED_PROXIES`: otherwise the header is
+/// anyone's to forge, and a client changing it on every request must not get a fresh budget.
+#[tokio::test(flavor = "multi_thread")]
+async fn per_address_limits_follow_forwarded_for_from_trusted_proxies_only() {
+    const SUBSCRIBE: &str = "mutation($e: String!) { subscribe(input: { email: $e }) { status } }";
+    for trusted in [false, true] {
+        let (db, redis) = (TestDb::new().await, TestRedis::new());
+        let mut config = test_config(&db, &redis);
+        config.rate_limits.subscribe_per_ip = RateLimit {
+            max: 2,
+            window_secs: 600,
+        };
+        if trusted {
+            config.trusted_proxies = vec![IpRange::parse("127.0.0.0/8").unwrap()];
+        }
+        let api = TestApi::start_with(config).await;
+        let gql = api.client();
+        let mut n = 0;
+        let mut subscribe = async |forwarded_for: &str| -> Value {
+            n += 1;
+            let body: Value = gql
+                .http
+                .post(&gql.endpoint)
+                .header("x-forwarded-for", forwarded_for)
+                .json(&json!({ "query": SUBSCRIBE, "variables": { "e": format!("reader{n}@example.kz") } }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["errors"][0]["extensions"]["code"].clone()
+        };
+        if !trusted {
+            assert_eq!(subscribe("203.0.113.1").await, Value::Null);
+            assert_eq!(subscribe("203.0.113.2").await, Value::Null);
+            assert_eq!(
+                subscribe("203.0.113.3").await,
+                "RATE_LIMITED",
+                "a forged X-Forwarded-For buys no fresh budget"
+            );
+            continue;
+        }
+        assert_eq!(subscribe("203.0.113.1").await, Value::Null);
+        assert_eq!(subscribe("203.0.113.1").await, Value::Null);
+        assert_eq!(subscribe("203.0.113.1").await, "RATE_LIMITED");
+        assert_eq!(
+            subscribe("203.0.113.2").await,
+            Value::Null,
+            "another client behind the same balancer has its own budget"
+        );
+        // The client put 203.0.113.9 in front itself; the balancer appended what it saw.
+        assert_eq!(subscribe("203.0.113.9, 203.0.113.2").await, Value::Null);
+        assert_eq!(
+            subscribe("203.0.113.9, 203.0.113.2").await,
+            "RATE_LIMITED",
+            "the address the balancer saw counts, not the one the client wrote"
+        );
+    }
 }
