@@ -16,3 +16,8 @@ ALTER TABLE votes DROP CONSTRAINT votes_category_id_fkey,
 ALTER TABLE vote_events DROP CONSTRAINT vote_events_category_id_fkey,
                         DROP CONSTRAINT vote_events_from_nomination_id_fkey,
                         DROP CONSTRAINT vote_events_to_nomination_id_fkey;
+
+-- Nothing reads the log by nomination any more (the recount reads a category's events in one
+-- pass), and every vote paid for two more index entries.
+DROP INDEX vote_events_from_idx;
+DROP INDEX vote_events_to_idx;

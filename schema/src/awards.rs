@@ -1016,15 +1016,20 @@ pub struct Recount {
 /// arriving at it, −1 for each leaving it), next to the live votes and the stored counter.
 pub async fn recount(conn: &mut AsyncPgConnection, category_id: i64) -> Result<Vec<Recount>> {
     Ok(diesel::sql_query(
-        "SELECT n.id AS nomination_id,
-                coalesce((SELECT sum(CASE WHEN e.to_nomination_id = n.id THEN 1 ELSE 0 END)
-                               - sum(CASE WHEN e.from_nomination_id = n.id THEN 1 ELSE 0 END)
-                          FROM vote_events e
-                          WHERE e.category_id = n.category_id
-                            AND (e.to_nomination_id = n.id OR e.from_nomination_id = n.id)), 0)::bigint AS from_log,
-                (SELECT count(*) FROM votes v WHERE v.nomination_id = n.id) AS from_votes,
-                n.vote_count AS stored
-         FROM nominations n WHERE n.category_id = $1 ORDER BY n.id",
+        // One pass over the category's events and votes, whatever the number of nominations.
+        "SELECT n.id AS nomination_id, coalesce(l.n, 0)::bigint AS from_log,
+                coalesce(v.n, 0)::bigint AS from_votes, n.vote_count AS stored
+         FROM nominations n
+         LEFT JOIN (SELECT id, sum(d) AS n FROM (
+                        SELECT to_nomination_id AS id, 1 AS d FROM vote_events
+                        WHERE category_id = $1 AND to_nomination_id IS NOT NULL
+                        UNION ALL
+                        SELECT from_nomination_id, -1 FROM vote_events
+                        WHERE category_id = $1 AND from_nomination_id IS NOT NULL) e
+                    GROUP BY id) l ON l.id = n.id
+         LEFT JOIN (SELECT nomination_id, count(*) AS n FROM votes WHERE category_id = $1
+                    GROUP BY nomination_id) v ON v.nomination_id = n.id
+         WHERE n.category_id = $1 ORDER BY n.id",
     )
     .bind::<BigInt, _>(category_id)
     .load(conn)
