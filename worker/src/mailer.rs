@@ -7,7 +7,8 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 use lettre::Message;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::ContentTransferEncoding;
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use crate::template::Rendered;
 
@@ -38,6 +39,19 @@ pub fn message_id(outbox_id: i64, domain: &str) -> String {
     format!("<outbox.{outbox_id}@{domain}>")
 }
 
+/// A part's body with its transfer encoding chosen up front: Kazakh and Russian text goes as
+/// base64 (quoted-printable triples Cyrillic, and lettre's own choice encodes it both ways to
+/// compare), plain ASCII as quoted-printable, which stays readable.
+fn encoded(text: &str) -> Body {
+    let encoding = if text.is_ascii() {
+        ContentTransferEncoding::QuotedPrintable
+    } else {
+        ContentTransferEncoding::Base64
+    };
+    Body::new_with_encoding(text.to_owned(), encoding)
+        .unwrap_or_else(|_| Body::new(text.to_owned()))
+}
+
 /// Builds the message; an error means the row can never be sent as is (a bad address).
 pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message, String> {
     let to: Mailbox = env
@@ -52,12 +66,12 @@ pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message, String> 
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_PLAIN)
-                .body(content.text.clone()),
+                .body(encoded(&content.text)),
         )
         .singlepart(
             SinglePart::builder()
                 .header(ContentType::TEXT_HTML)
-                .body(content.html.clone()),
+                .body(encoded(&content.html)),
         );
     let mut message = Message::builder()
         .from(env.from.clone())
