@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use lettre::Message;
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::header::ContentTransferEncoding;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use crate::template::Rendered;

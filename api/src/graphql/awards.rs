@@ -1160,22 +1160,20 @@ impl AwardsMutation {
 /// After a committed vote change: waits until the counters include it (so the answer and the live
 /// counts show it); the request whose fold covered a batch of changes publishes them all. The
 /// vote stands whatever happens here; a failed fold is logged and the next vote's fold folds this
-/// one's delta too.
+/// one's delta too. It runs as a task of its own so that a client hanging up mid-fold does not
+/// drop the batch's announcement with its request.
 async fn counts_changed(ctx: &Context<'_>, change: domain::VoteChange, live: bool) {
-    let folded = ctx
-        .data_unchecked::<Arc<VoteCounts>>()
-        .settle(ctx.pool(), live.then_some(change))
-        .await;
-    match folded {
-        Ok(changes) => {
-            let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
-            hub.publish(
-                ctx.pool(),
-                ctx.data_unchecked::<ConnectionManager>(),
-                &changes,
-            )
-            .await;
+    let counts = ctx.data_unchecked::<Arc<VoteCounts>>().clone();
+    let hub = ctx.data_unchecked::<Arc<LiveCounts>>().clone();
+    let pool = ctx.pool().clone();
+    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
+    let task = tokio::spawn(async move {
+        match counts.settle(&pool, live.then_some(change)).await {
+            Ok(changes) => hub.publish(&pool, &redis, &changes).await,
+            Err(e) => tracing::warn!(error = %e, "vote counters: fold failed"),
         }
-        Err(e) => tracing::warn!(error = %e, "vote counters: fold failed"),
+    });
+    if let Err(e) = task.await {
+        tracing::error!(error = %e, "vote counters: fold task failed");
     }
 }
