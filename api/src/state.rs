@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use birgemiz_schema::config::Config;
+use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{db, redis_conn};
 use redis::aio::ConnectionManager;
 
+use crate::graphql::live_counts::LiveCounts;
 use crate::graphql::{self, BirgemizSchema};
 use crate::http::metrics::Metrics;
 
@@ -18,6 +20,8 @@ pub struct AppState {
     pub redis: ConnectionManager,
     pub schema: BirgemizSchema,
     pub metrics: Arc<Metrics>,
+    pub vote_counts: Arc<VoteCounts>,
+    pub live_counts: Arc<LiveCounts>,
 }
 
 impl AppState {
@@ -32,13 +36,37 @@ impl AppState {
             .await
             .context("redis")?;
         let config = Arc::new(config);
-        let schema = graphql::build_schema(config.clone(), pool.clone(), redis.clone());
+        let vote_counts = Arc::new(VoteCounts::new());
+        let live_counts = LiveCounts::start(&config.redis_url, &config.redis_namespace);
+        let schema = graphql::build_schema(
+            config.clone(),
+            pool.clone(),
+            redis.clone(),
+            vote_counts.clone(),
+            live_counts.clone(),
+        );
         Ok(AppState {
             config,
             pool,
             redis,
             schema,
             metrics: Arc::default(),
+            vote_counts,
+            live_counts,
         })
+    }
+
+    /// At shutdown: folds (and announces) the votes acknowledged since the last fold, rather
+    /// than leave them to the next process that folds.
+    pub async fn fold_votes(&self) {
+        if self.vote_counts.has_pending() {
+            graphql::vote_folds::fold_once(
+                &self.vote_counts,
+                &self.pool,
+                &self.redis,
+                &self.live_counts,
+            )
+            .await;
+        }
     }
 }

@@ -33,6 +33,9 @@ pub struct Config {
     /// Load balancers and proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`,
     /// comma-separated addresses or CIDR ranges); empty: the TCP peer is the client.
     pub trusted_proxies: Vec<IpRange>,
+    /// The least time between two folds of vote counters in one api process
+    /// (`VOTE_FOLD_INTERVAL_MS`): how stale `voteCount` and live counts may be, for fewer folds.
+    pub vote_fold_interval: std::time::Duration,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -219,6 +222,11 @@ impl Config {
                 )),
                 Err(_) => None,
             },
+            vote_fold_interval: std::time::Duration::from_millis(
+                var("VOTE_FOLD_INTERVAL_MS", "5")
+                    .parse()
+                    .map_err(|_| "VOTE_FOLD_INTERVAL_MS must be a number of milliseconds")?,
+            ),
         })
     }
 

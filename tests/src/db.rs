@@ -92,6 +92,26 @@ impl TestDb {
             .expect("connect to test database")
     }
 
+    /// Waits until the api processes have folded every committed vote into the counters (they
+    /// fold within milliseconds of a vote, not inside it); how long that took.
+    pub async fn folded(&self) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        let mut conn = self.conn().await;
+        loop {
+            let left = birgemiz_schema::vote_counts::unfolded(&mut conn)
+                .await
+                .expect("count unfolded deltas");
+            if left == 0 {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "{left} vote deltas still unfolded after 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     pub async fn pool(&self) -> birgemiz_schema::db::Pool {
         birgemiz_schema::db::connect(&self.url, 4)
             .await

@@ -22,7 +22,6 @@ use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args,
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
-use super::live_counts::LiveCounts;
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
 use super::pagination::{Connection, decode_cursor, page_size};
@@ -1108,8 +1107,11 @@ impl AwardsMutation {
             let mut conn = ctx.conn().await?;
             domain::cast_vote(&mut conn, v.user_id, nomination_id, ip, t).await?
         };
-        if let Some(change) = out.change {
-            counts_changed(ctx, change, out.live_counts).await;
+        if out.change.is_some() {
+            // The vote's nomination or category can show counts, which must include this vote.
+            let look = ctx.look_ahead();
+            let shows_counts = look.field("nomination").exists() || look.field("category").exists();
+            counts_changed(ctx, out.change, out.live_counts, shows_counts).await;
         }
         Ok(Vote(models::Vote {
             id: out.vote_id,
@@ -1140,7 +1142,7 @@ impl AwardsMutation {
         let Some(change) = change else {
             return Ok(AwardCategory(c));
         };
-        counts_changed(ctx, change, a.live_counts).await;
+        counts_changed(ctx, Some(change), a.live_counts, true).await;
         // Read again: the counters include the retraction only now.
         let c = domain::category(&mut *ctx.conn().await?, c.id).await?;
         Ok(AwardCategory(c))
@@ -1157,23 +1159,17 @@ impl AwardsMutation {
     }
 }
 
-/// After a committed vote change: waits until the counters include it (so the answer and the live
-/// counts show it); the request whose fold covered a batch of changes publishes them all. The
-/// vote stands whatever happens here; a failed fold is logged and the next vote's fold folds this
-/// one's delta too. It runs as a task of its own so that a client hanging up mid-fold does not
-/// drop the batch's announcement with its request.
-async fn counts_changed(ctx: &Context<'_>, change: domain::VoteChange, live: bool) {
-    let counts = ctx.data_unchecked::<Arc<VoteCounts>>().clone();
-    let hub = ctx.data_unchecked::<Arc<LiveCounts>>().clone();
-    let pool = ctx.pool().clone();
-    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
-    let task = tokio::spawn(async move {
-        match counts.settle(&pool, live.then_some(change)).await {
-            Ok(changes) => hub.publish(&pool, &redis, &changes).await,
-            Err(e) => tracing::warn!(error = %e, "vote counters: fold failed"),
-        }
-    });
-    if let Err(e) = task.await {
-        tracing::error!(error = %e, "vote counters: fold task failed");
+/// After a committed vote change: hands it to the process's fold loop, which folds it and
+/// publishes its live counts; waits for that fold only when `wait` (the answer shows counts).
+async fn counts_changed(
+    ctx: &Context<'_>,
+    change: Option<domain::VoteChange>,
+    live: bool,
+    wait: bool,
+) {
+    let counts = ctx.data_unchecked::<Arc<VoteCounts>>();
+    let ticket = counts.committed(change.filter(|_| live));
+    if wait {
+        counts.wait(ticket).await;
     }
 }

@@ -21,6 +21,7 @@ mod rate_limit;
 mod search;
 mod stats;
 mod viewer;
+pub mod vote_folds;
 
 use std::sync::Arc;
 
@@ -80,6 +81,8 @@ pub fn build_schema(
     config: Arc<Config>,
     pool: db::Pool,
     redis: ConnectionManager,
+    vote_counts: Arc<VoteCounts>,
+    live_counts: Arc<live_counts::LiveCounts>,
 ) -> BirgemizSchema {
     let mut b = builder();
     if config.is_production() {
@@ -87,13 +90,19 @@ pub fn build_schema(
     }
     // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
     let loader = loaders::uncached(pool.clone(), config.dataloader_delay);
-    let live_counts = live_counts::LiveCounts::start(&config.redis_url, &config.redis_namespace);
+    vote_folds::start(
+        vote_counts.clone(),
+        pool.clone(),
+        redis.clone(),
+        live_counts.clone(),
+        config.vote_fold_interval,
+    );
     b.data(award_loaders::uncached(
         pool.clone(),
         config.dataloader_delay,
     ))
     .data(live_counts)
-    .data(Arc::new(VoteCounts::new()))
+    .data(vote_counts)
     .data(loader)
     .data(config)
     .data(pool)

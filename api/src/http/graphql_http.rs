@@ -89,7 +89,15 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(state, peer, headers, request, checked.operation_name).await
+    execute(
+        state,
+        peer,
+        headers,
+        request,
+        checked.operation,
+        checked.operation_name,
+    )
+    .await
 }
 
 pub async fn post(
@@ -133,7 +141,15 @@ pub async fn post(
     if let Some(doc) = checked.document {
         request.set_parsed_query(doc);
     }
-    execute(state, peer, headers, request, checked.operation_name).await
+    execute(
+        state,
+        peer,
+        headers,
+        request,
+        checked.operation,
+        checked.operation_name,
+    )
+    .await
 }
 
 async fn execute(
@@ -141,6 +157,7 @@ async fn execute(
     peer: SocketAddr,
     headers: HeaderMap,
     request: async_graphql::Request,
+    kind: Option<OperationType>,
     operation: Option<String>,
 ) -> Response {
     let request_id = request_id(&headers);
@@ -179,6 +196,11 @@ async fn execute(
             signed_in: Default::default(),
         };
         let started = std::time::Instant::now();
+        // Votes this process acknowledged are in the counters a query reads (read-your-writes
+        // for a client on this process; at once when no fold is pending).
+        if kind == Some(OperationType::Query) {
+            state.vote_counts.caught_up().await;
+        }
         let delay = state.config.dataloader_delay;
         let loader = crate::graphql::loaders::for_request(state.pool.clone(), delay);
         let award_loader = crate::graphql::award_loaders::for_request(state.pool.clone(), delay);

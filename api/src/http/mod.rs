@@ -107,11 +107,13 @@ pub async fn serve_on(listener: TcpListener, state: AppState) -> anyhow::Result<
     tracing::info!("listening on http://{addr}/graphql{graphiql}");
     axum::serve(
         listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
-    .context("http server")
+    .context("http server")?;
+    state.fold_votes().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

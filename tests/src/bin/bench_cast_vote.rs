@@ -192,7 +192,12 @@ async fn main() -> anyhow::Result<()> {
         pct(1.0)
     );
 
-    // The counters must still equal the recount from the event log.
+    // Once the last votes are folded, the counters must equal the recount from the event log.
+    let lag = db.folded().await;
+    println!(
+        "counters caught up {:.1} ms after the last answer",
+        lag.as_secs_f64() * 1e3
+    );
     let category_id = decode_id(&category)?;
     let rows = birgemiz_schema::awards::recount(&mut conn, category_id).await?;
     let consistent = rows

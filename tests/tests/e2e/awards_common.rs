@@ -123,6 +123,7 @@ pub fn raw_id(global: &str) -> i64 {
 /// and the stored counter, which must all agree; returns the category total.
 pub async fn assert_recount_matches(db: &TestDb, category_global: &str) -> i64 {
     let category = raw_id(category_global);
+    db.folded().await;
     let mut conn = db.conn().await;
     let rows = birgemiz_schema::awards::recount(&mut conn, category)
         .await
@@ -230,6 +231,20 @@ impl ApiProcess {
 
     pub fn ws_url(&self) -> String {
         format!("{}/graphql/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    /// SIGTERM, as an orchestrator stops it; returns once it exited, with how.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid}");
+        tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+            .await
+            .expect("birgemiz-api exits within 10 s of SIGTERM")
+            .expect("wait for birgemiz-api")
     }
 }
 

@@ -99,3 +99,109 @@ async fn subscribing_while_counts_are_hidden_is_forbidden() {
     );
     assert_eq!(sub.next_json().await["type"], "complete");
 }
+
+const CAST_ID: &str = "mutation($n: ID!) { castVote(nominationId: $n) { id } }";
+const CATEGORY_COUNT: &str =
+    "query($c: ID!) { node(id: $c) { ... on AwardCategory { voteCount } } }";
+
+/// Votes are folded into the counters by the process's fold loop, after the answer; a query on
+/// the same process still sees every vote that process acknowledged. The long fold interval
+/// leaves the votes unfolded when the query arrives, so only the query's wait can make it pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vote_shows_in_the_counts_at_once_on_the_process_that_took_it() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let p = ApiProcess::spawn(&db, &redis, &[("VOTE_FOLD_INTERVAL_MS", "300")]).await;
+    let admin = p.client().with_token(
+        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
+            .await
+            .token,
+    );
+    let nominator = p.client().with_token(
+        &fixtures::user(&db, "n@example.kz", Kind::Verified)
+            .await
+            .token,
+    );
+    let (_award, category, noms) = voting_award(&admin, &nominator, 2, true).await;
+    for i in 0..4 {
+        let voter = fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified).await;
+        let voter = p.client().with_token(&voter.token);
+        voter.ok(CAST_ID, json!({ "n": noms[0] })).await;
+        let d = voter.ok(CATEGORY_COUNT, json!({ "c": category })).await;
+        assert_eq!(d["node"]["voteCount"], i + 1, "after vote {}", i + 1);
+    }
+    // An answer that shows counts waits for its own vote's fold.
+    let voter = fixtures::user(&db, "last@example.kz", Kind::Verified).await;
+    let d = p
+        .client()
+        .with_token(&voter.token)
+        .ok(
+            "mutation($n: ID!) { castVote(nominationId: $n) {
+                nomination { voteCount } category { voteCount } } }",
+            json!({ "n": noms[1] }),
+        )
+        .await;
+    assert_eq!(d["castVote"]["nomination"]["voteCount"], 1);
+    assert_eq!(d["castVote"]["category"]["voteCount"], 5);
+    assert_eq!(assert_recount_matches(&db, &category).await, 5);
+}
+
+/// A process that stops with votes not yet folded folds them on SIGTERM; one killed outright
+/// leaves them in the table, and the next process folds them when it starts.
+#[tokio::test(flavor = "multi_thread")]
+async fn unfolded_votes_are_folded_at_shutdown_or_by_the_next_process() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    // Folds at start, then not for an hour: every vote below stays unfolded until the process
+    // stops or another one starts.
+    let slow = [("VOTE_FOLD_INTERVAL_MS", "3600000")];
+    let mut p1 = ApiProcess::spawn(&db, &redis, &slow).await;
+    let admin = fixtures::user(&db, "admin@example.kz", Kind::Admin)
+        .await
+        .token;
+    let nominator = fixtures::user(&db, "n@example.kz", Kind::Verified)
+        .await
+        .token;
+    let (_award, category, noms) = voting_award(
+        &p1.client().with_token(&admin),
+        &p1.client().with_token(&nominator),
+        2,
+        true,
+    )
+    .await;
+    let mut voters = Vec::new();
+    for i in 0..4 {
+        voters.push(
+            fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified)
+                .await
+                .token,
+        );
+    }
+    let unfolded = || async {
+        birgemiz_schema::vote_counts::unfolded(&mut db.conn().await)
+            .await
+            .unwrap()
+    };
+    for v in &voters[..2] {
+        p1.client()
+            .with_token(v)
+            .ok(CAST_ID, json!({ "n": noms[0] }))
+            .await;
+    }
+    assert_eq!(unfolded().await, 2, "votes wait for the next fold");
+    assert!(p1.terminate().await.success());
+    assert_eq!(unfolded().await, 0, "folded at shutdown");
+    assert_eq!(assert_recount_matches(&db, &category).await, 2);
+
+    let p2 = ApiProcess::spawn(&db, &redis, &slow).await;
+    for v in &voters[2..] {
+        p2.client()
+            .with_token(v)
+            .ok(CAST_ID, json!({ "n": noms[1] }))
+            .await;
+    }
+    assert_eq!(unfolded().await, 2);
+    drop(p2); // SIGKILL
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(unfolded().await, 2, "a killed process folds nothing");
+    let _p3 = ApiProcess::spawn(&db, &redis, &[]).await;
+    assert_eq!(assert_recount_matches(&db, &category).await, 4);
+}
