@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use diesel::sql_types::BigInt;
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::bb8::{Pool as Bb8Pool, PooledConnection};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -42,14 +44,28 @@ pub fn redact_url(url: &str) -> String {
 
 /// Builds the pool and checks one connection, so a wrong URL fails at start, not at first use.
 pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+    // The default check on checkout is a `SELECT 1` round trip: a third of a front page's
+    // statements once. This one asks only whether the connection's socket is still open, so a
+    // connection the server closed (a restart, a terminated backend) is replaced at checkout
+    // instead of failing the request that drew it.
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        Box::pin(async move {
+            if conn.is_broken() {
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ClosedConnection,
+                    Box::new("connection closed by the server".to_owned()),
+                ))
+            } else {
+                Ok(())
+            }
+        })
+    }));
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     let pool = Bb8Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(5))
-        // The default health check is a `SELECT 1` round trip on every checkout: a third of a
-        // front page's statements. A connection that died is found by its first real query and
-        // then dropped by the manager's `has_broken`.
-        .test_on_check_out(false)
+        .test_on_check_out(true)
         .build(manager)
         .await
         .map_err(|e| Error::Internal(unreachable_hint(url, &e)))?;

@@ -149,8 +149,12 @@ impl LocalizedText {
 
 impl FromSql<Jsonb, Pg> for LocalizedText {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let json = <serde_json::Value as FromSql<Jsonb, Pg>>::from_sql(value)?;
-        Ok(serde_json::from_value(json)?)
+        // Straight from the wire format (a version byte, then JSON text) into the struct: going
+        // through a `serde_json::Value` first allocated a map per column per row.
+        match value.as_bytes().split_first() {
+            Some((1, json)) => Ok(serde_json::from_slice(json)?),
+            _ => Err("unsupported JSONB encoding version".into()),
+        }
     }
 }
 

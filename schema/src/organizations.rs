@@ -139,16 +139,14 @@ pub async fn networks_of(
     conn: &mut AsyncPgConnection,
     member_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Organization>>> {
-    let mut q = Sql::new(
-        "SELECT t.*, NULL::text AS sort_key, nm.member_id AS parent_id FROM network_memberships nm \
+    let mut q = Sql::new(&format!(
+        "SELECT {}, NULL::text AS sort_key, nm.member_id AS parent_id FROM network_memberships nm \
          JOIN organizations t ON t.id = nm.network_id WHERE nm.member_id = ANY(",
-    );
+        page::columns::<Organization>()
+    ));
     q.bind(Bind::I64s(member_ids.to_vec()))
         .push(") ORDER BY nm.member_id, t.id");
-    let rows = q
-        .into_query()
-        .load::<page::Listed<Organization>>(conn)
-        .await?;
+    let rows = q.load::<page::Listed<Organization>>(conn).await?;
     let mut out: HashMap<i64, Vec<Organization>> = HashMap::new();
     for r in rows {
         if let Some(p) = r.parent_id {

@@ -5,11 +5,14 @@
 //! comparison on the next page is exact whatever the type (text collation, timestamps, floats),
 //! and the cursor of a row deleted meanwhile still marks a valid position.
 
+use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
-use diesel::QueryableByName;
-use diesel::pg::Pg;
+use diesel::pg::{Pg, PgQueryBuilder};
+use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{QueryableByName, Selectable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +152,32 @@ struct ParentCount {
     n: i64,
 }
 
+/// `T`'s columns as its `Selectable` names them, qualified with `t.`. The statements are prepared
+/// once per connection, and one with `t.*` fails ("cached plan must not change result type") as
+/// soon as a migration adds a column while the api runs.
+pub(crate) fn columns<T>() -> &'static str
+where
+    T: Selectable<Pg> + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
+{
+    static RENDERED: LazyLock<Mutex<HashMap<TypeId, &'static str>>> =
+        LazyLock::new(Default::default);
+    let mut rendered = RENDERED.lock().unwrap_or_else(|e| e.into_inner());
+    rendered.entry(TypeId::of::<T>()).or_insert_with(|| {
+        let mut qb = PgQueryBuilder::default();
+        T::construct_selection()
+            .to_sql(&mut qb, &Pg)
+            .expect("a model's columns render as SQL");
+        let list = qb
+            .finish()
+            .split(", ")
+            .map(|c| format!("t.{}", c.rsplit('.').next().unwrap_or(c)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Box::leak(list.into_boxed_str())
+    })
+}
+
 /// A top-level list. `from` names the table as `t` (joins allowed); `filter` appends
 /// ` AND …` conditions and is called once per statement.
 pub async fn list<T>(
@@ -159,26 +188,28 @@ pub async fn list<T>(
     args: &PageArgs,
 ) -> Result<Page<T>>
 where
-    T: QueryableByName<Pg> + Send + 'static,
+    T: QueryableByName<Pg> + Selectable<Pg> + Send + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
 {
     let mut total = 0;
     if args.with_total {
         let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
         filter(&mut count);
-        total = count.into_query().get_result::<Count>(conn).await?.n;
+        total = count.get_result::<Count>(conn).await?.n;
         if total == 0 {
             return Ok(Page::default());
         }
     }
     let mut q = Sql::new(&format!(
-        "SELECT t.*, ({})::text AS sort_key, NULL::int8 AS parent_id FROM {from} WHERE true",
+        "SELECT {}, ({})::text AS sort_key, NULL::int8 AS parent_id FROM {from} WHERE true",
+        columns::<T>(),
         order.expr
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
     q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
     q.bind(Bind::I64(args.first + 1));
-    let rows = q.into_query().load::<Listed<T>>(conn).await?;
+    let rows = q.load::<Listed<T>>(conn).await?;
     Ok(Page { rows, total })
 }
 
@@ -194,7 +225,8 @@ pub async fn list_per_parent<T>(
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<T>>>
 where
-    T: QueryableByName<Pg> + Send + 'static,
+    T: QueryableByName<Pg> + Selectable<Pg> + Send + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
 {
     let mut out: HashMap<i64, Page<T>> = HashMap::new();
     if parents.is_empty() {
@@ -208,7 +240,7 @@ where
         count.bind(Bind::I64s(parents.to_vec())).push(")");
         filter(&mut count);
         count.push(" GROUP BY 1");
-        let totals = count.into_query().load::<ParentCount>(conn).await?;
+        let totals = count.load::<ParentCount>(conn).await?;
         with_rows = totals.iter().map(|t| t.parent_id).collect();
         for t in totals {
             out.entry(t.parent_id).or_default().total = t.n;
@@ -224,8 +256,9 @@ where
     // The numbering is taken over the already ordered and limited rows of each parent.
     q.push(&format!(
         "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT l__.*, row_number() OVER () AS rn__ \
-         FROM (SELECT t.*, ({})::text AS sort_key, {parent_expr} AS parent_id FROM {from} \
+         FROM (SELECT {}, ({})::text AS sort_key, {parent_expr} AS parent_id FROM {from} \
          WHERE {parent_expr} = parent__.id",
+        columns::<T>(),
         order.expr
     ));
     filter(&mut q);
@@ -234,7 +267,7 @@ where
     q.bind(Bind::I64(args.first + 1));
     q.push(") l__) s");
     q.push(" ORDER BY parent_id, rn__");
-    let rows = q.into_query().load::<Listed<T>>(conn).await?;
+    let rows = q.load::<Listed<T>>(conn).await?;
     for r in rows {
         if let Some(p) = r.parent_id {
             out.entry(p).or_default().rows.push(r);

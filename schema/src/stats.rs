@@ -1,10 +1,11 @@
 //! Platform-wide counters for the front page.
 
+use diesel::QueryableByName;
 use diesel::sql_types::Integer;
-use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::Result;
+use crate::sql::Sql;
 
 #[derive(QueryableByName, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlatformStats {
@@ -19,13 +20,17 @@ pub struct PlatformStats {
     pub applications: i32,
 }
 
+/// The front page's numbers in one statement, prepared once per connection. Published projects
+/// are the sum of the organizations' trigger-kept counters (every project has an organization):
+/// 200 rows read instead of every project.
+pub const PLATFORM_SQL: &str =
+    "SELECT o.organizations, o.published_projects,
+            (SELECT count(DISTINCT volunteer_id) FROM applications WHERE status = 'ACCEPTED')::int AS volunteers,
+            (SELECT count(*) FROM applications WHERE status <> 'WITHDRAWN')::int AS applications
+     FROM (SELECT count(*)::int AS organizations,
+                  coalesce(sum(published_project_count), 0)::int AS published_projects
+           FROM organizations) o";
+
 pub async fn platform(conn: &mut AsyncPgConnection) -> Result<PlatformStats> {
-    Ok(sql_query(
-        "SELECT (SELECT count(*) FROM organizations)::int AS organizations,
-                (SELECT count(*) FROM projects WHERE status = 'PUBLISHED')::int AS published_projects,
-                (SELECT count(DISTINCT volunteer_id) FROM applications WHERE status = 'ACCEPTED')::int AS volunteers,
-                (SELECT count(*) FROM applications WHERE status <> 'WITHDRAWN')::int AS applications",
-    )
-    .get_result(conn)
-    .await?)
+    Ok(Sql::new(PLATFORM_SQL).get_result(conn).await?)
 }

@@ -2,6 +2,7 @@
 //! A single loader answers every key type below; each key type is one batched query.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -100,31 +101,39 @@ fn grouped<K: std::hash::Hash + Eq, V>(
     out
 }
 
+// Shared, not cloned: every nomination's `voteCount` looks up its category and award.
 impl Loader<AwardId> for AwardData {
-    type Value = Award;
+    type Value = Arc<Award>;
     type Error = ApiError;
-    async fn load(&self, keys: &[AwardId]) -> ApiResult<HashMap<AwardId, Award>> {
+    async fn load(&self, keys: &[AwardId]) -> ApiResult<HashMap<AwardId, Arc<Award>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let rows = awards::table
             .filter(awards::id.eq_any(ids))
             .select(Award::as_select())
             .load(&mut *self.conn().await?)
             .await?;
-        Ok(by_key(rows, |a| AwardId(a.id)))
+        Ok(by_key(rows.into_iter().map(Arc::new).collect(), |a| {
+            AwardId(a.id)
+        }))
     }
 }
 
 impl Loader<CategoryId> for AwardData {
-    type Value = AwardCategory;
+    type Value = Arc<AwardCategory>;
     type Error = ApiError;
-    async fn load(&self, keys: &[CategoryId]) -> ApiResult<HashMap<CategoryId, AwardCategory>> {
+    async fn load(
+        &self,
+        keys: &[CategoryId],
+    ) -> ApiResult<HashMap<CategoryId, Arc<AwardCategory>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
         let rows = award_categories::table
             .filter(award_categories::id.eq_any(ids))
             .select(AwardCategory::as_select())
             .load(&mut *self.conn().await?)
             .await?;
-        Ok(by_key(rows, |c| CategoryId(c.id)))
+        Ok(by_key(rows.into_iter().map(Arc::new).collect(), |c| {
+            CategoryId(c.id)
+        }))
     }
 }
 

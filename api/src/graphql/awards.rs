@@ -122,18 +122,21 @@ fn require_admin<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a Viewer> {
     Ok(v)
 }
 
-async fn load_award(ctx: &Context<'_>, id: i64) -> ApiResult<Option<models::Award>> {
+async fn load_award(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Arc<models::Award>>> {
     loaders::get(ctx).load_one(AwardId(id)).await
 }
 
-async fn load_category(ctx: &Context<'_>, id: i64) -> ApiResult<Option<models::AwardCategory>> {
+async fn load_category(
+    ctx: &Context<'_>,
+    id: i64,
+) -> ApiResult<Option<Arc<models::AwardCategory>>> {
     loaders::get(ctx).load_one(CategoryId(id)).await
 }
 
 pub(super) async fn award_of_category(
     ctx: &Context<'_>,
     category_id: i64,
-) -> ApiResult<models::Award> {
+) -> ApiResult<Arc<models::Award>> {
     let c = load_category(ctx, category_id)
         .await?
         .ok_or(Error::NotFound("award category"))?;
@@ -153,7 +156,7 @@ async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
 // ───────────── Award ─────────────
 
 #[derive(Clone)]
-pub struct Award(pub models::Award);
+pub struct Award(pub Arc<models::Award>);
 
 impl Award {
     /// For `node(id:)`: awards are public.
@@ -229,10 +232,13 @@ impl Award {
     }
     async fn categories(&self, ctx: &Context<'_>) -> ApiResult<Vec<AwardCategory>> {
         let loader = loaders::get(ctx);
-        let categories = loader
+        let categories: Vec<Arc<models::AwardCategory>> = loader
             .load_one(CategoriesOf(self.0.id))
             .await?
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         // Their nominations' counts ask for the category and award again: answer from the cache.
         loader.feed_one(AwardId(self.0.id), self.0.clone()).await;
         loader
@@ -267,7 +273,7 @@ impl Award {
 // ───────────── AwardCategory ─────────────
 
 #[derive(Clone)]
-pub struct AwardCategory(pub models::AwardCategory);
+pub struct AwardCategory(pub Arc<models::AwardCategory>);
 
 impl AwardCategory {
     pub async fn load(ctx: &Context<'_>, id: i64) -> ApiResult<Option<AwardCategory>> {
@@ -824,7 +830,7 @@ impl AwardsQuery {
             after.is_some(),
             total,
             |a| (a.year, a.id),
-            Award,
+            |a| Award(Arc::new(a)),
         ))
     }
 
@@ -835,7 +841,7 @@ impl AwardsQuery {
             .first(&mut *ctx.conn().await?)
             .await
             .optional()?;
-        Ok(a.map(Award))
+        Ok(a.map(|a| Award(Arc::new(a))))
     }
 }
 
@@ -925,7 +931,7 @@ impl AwardsMutation {
             },
         )
         .await?;
-        Ok(Award(a))
+        Ok(Award(Arc::new(a)))
     }
 
     async fn update_award(
@@ -952,7 +958,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        Ok(Award(a))
+        Ok(Award(Arc::new(a)))
     }
 
     async fn create_award_category(
@@ -970,7 +976,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        Ok(AwardCategory(c))
+        Ok(AwardCategory(Arc::new(c)))
     }
 
     async fn update_award_category(
@@ -989,7 +995,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        Ok(AwardCategory(c))
+        Ok(AwardCategory(Arc::new(c)))
     }
 
     /// Only while the category has no nominations.
@@ -997,7 +1003,7 @@ impl AwardsMutation {
         require_admin(ctx)?;
         let id = ids::decode(NodeType::AwardCategory, &id, "id")?;
         let a = domain::delete_category(&mut *ctx.conn().await?, id, now()).await?;
-        Ok(Award(a))
+        Ok(Award(Arc::new(a)))
     }
 
     /// NOMINATION phase only. Emails the submitter a receipt.
@@ -1140,12 +1146,12 @@ impl AwardsMutation {
             .await?
         };
         let Some(change) = change else {
-            return Ok(AwardCategory(c));
+            return Ok(AwardCategory(Arc::new(c)));
         };
         counts_changed(ctx, Some(change), a.live_counts, true).await;
         // Read again: the counters include the retraction only now.
         let c = domain::category(&mut *ctx.conn().await?, c.id).await?;
-        Ok(AwardCategory(c))
+        Ok(AwardCategory(Arc::new(c)))
     }
 
     /// Admins; after voting closes. Emails the AWARD_UPDATES subscribers.
@@ -1155,7 +1161,7 @@ impl AwardsMutation {
         let (a, outbox_ids) =
             domain::publish_results(&mut *ctx.conn().await?, award_id, now()).await?;
         push_emails(ctx, &outbox_ids).await;
-        Ok(Award(a))
+        Ok(Award(Arc::new(a)))
     }
 }
 

@@ -38,11 +38,14 @@ pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader
 
 /// How long a batch waits for more keys. It must cover the resolution of one whole level of the
 /// response (e.g. 100 projects' fields): keys arriving after it form a second batch and cost
-/// more statements. Unoptimized builds resolve an order of magnitude slower, hence the two values.
+/// more statements. In release builds no extra wait: the batch's timer still fires through the
+/// timer thread, after the level that registered its first key has been polled through (a front
+/// page took 5.6 statements on average under load against 5.4 with 3 ms, and one client's page
+/// went from 8.5 ms to 2.6 ms). Unoptimized builds resolve an order of magnitude slower.
 pub(super) const BATCH_DELAY: std::time::Duration = if cfg!(debug_assertions) {
     std::time::Duration::from_millis(25)
 } else {
-    std::time::Duration::from_millis(3)
+    std::time::Duration::ZERO
 };
 
 /// The request's loader; requests that bring none (WebSocket) use the schema-wide one, which

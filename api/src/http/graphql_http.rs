@@ -298,15 +298,35 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
     } else {
         StatusCode::OK
     };
-    let mut body = serde_json::to_value(response).unwrap_or_default();
-    if not_executed && let Some(obj) = body.as_object_mut() {
-        obj.remove("data");
-    }
-    let mut resp = (status, [(header::CONTENT_TYPE, media)], body.to_string()).into_response();
+    // Straight to bytes: the response is already a value tree, and copying it into a
+    // `serde_json::Value` first cost a tenth of a front page.
+    let body = if not_executed {
+        serde_json::to_vec(&NotExecuted {
+            errors: &response.errors,
+            extensions: &response.extensions,
+        })
+    } else {
+        serde_json::to_vec(response)
+    };
+    let mut resp = match body {
+        Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "response serialization failed");
+            return error_response(headers, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
     if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
+}
+
+/// A response to a request that never executed: no `data` key at all.
+#[derive(serde::Serialize)]
+struct NotExecuted<'a> {
+    errors: &'a [async_graphql::ServerError],
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
 fn error_response(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {

@@ -345,3 +345,33 @@ async fn production_hides_graphiql_introspection_suggestions_and_internals() {
         "the log has the cause next to the id: {log}"
     );
 }
+
+/// Connections the server closed while they sat in the pool (a restart, a terminated backend)
+/// are replaced when drawn: no request fails for them.
+#[tokio::test(flavor = "multi_thread")]
+async fn pooled_connections_closed_by_the_server_fail_no_request() {
+    use diesel_async::SimpleAsyncConnection;
+    let (db, _redis, api) = setup().await;
+    let q = "{ stats { organizationCount } organizations(first: 3) { nodes { id } } }";
+    let burst = || async {
+        let calls = (0..12).map(|_| async { api.client().raw(q, json!({})).await });
+        futures_util::future::join_all(calls).await
+    };
+    for body in burst().await {
+        assert_eq!(body["data"]["stats"]["organizationCount"], 0, "{body}");
+    }
+    db.conn()
+        .await
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("terminate the api's connections");
+    // Long enough for the client side of each connection to read the server's goodbye.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for body in burst().await {
+        assert!(body.get("errors").is_none(), "{body}");
+        assert_eq!(body["data"]["stats"]["organizationCount"], 0, "{body}");
+    }
+}

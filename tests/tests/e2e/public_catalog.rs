@@ -626,3 +626,30 @@ async fn pagination_edges_and_nodes() {
         .await;
     assert_eq!(code(&body), "UNAUTHENTICATED");
 }
+
+/// List statements are prepared once per connection and reused; a migration that adds a column
+/// while the api runs must not break them (a cached `SELECT t.*` would now fail with "cached plan
+/// must not change result type").
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_list_statements_survive_a_new_column() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let owner = fixtures::user(&db, "owner@example.kz", Kind::Verified).await;
+    let gql = api.client().with_token(&owner.token);
+    let o = org(&gql, "Youth Centre", "NGO").await;
+    published_project(&gql, &o["id"], "Winter help").await;
+    let q = "{ organizations(first: 5) { nodes { name projects(first: 5) { nodes { title } } } }
+               stats { organizationCount projectCount } }";
+    let before = api.client().ok(q, json!({})).await;
+    for _ in 0..20 {
+        assert_eq!(api.client().ok(q, json!({})).await, before);
+    }
+    exec(
+        &db,
+        "ALTER TABLE organizations ADD COLUMN motto text; ALTER TABLE projects ADD COLUMN note text",
+    )
+    .await;
+    for _ in 0..20 {
+        assert_eq!(api.client().ok(q, json!({})).await, before);
+    }
+}
