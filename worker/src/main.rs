@@ -136,6 +136,7 @@ async fn run() -> Result<(), String> {
         metrics,
         concurrency,
         sending: tokio::sync::Semaphore::new(concurrency),
+        unrecorded: tokio::sync::Semaphore::new(delivery::UNRECORDED_PER_SLOT * concurrency),
         finisher: finisher::Finisher::start(pool.clone()),
     });
 
