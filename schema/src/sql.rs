@@ -21,6 +21,8 @@ pub enum Bind {
     Time(DateTime<Utc>),
     Bool(bool),
     I64s(Vec<i64>),
+    Texts(Vec<String>),
+    Times(Vec<DateTime<Utc>>),
 }
 
 #[derive(Default, Debug, Clone)]
@@ -80,6 +82,8 @@ impl QueryFragment<Pg> for Sql {
                 Bind::Time(v) => out.push_bind_param::<Timestamptz, _>(v)?,
                 Bind::Bool(v) => out.push_bind_param::<Bool, _>(v)?,
                 Bind::I64s(v) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Bind::Texts(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Bind::Times(v) => out.push_bind_param::<Array<Timestamptz>, _>(v)?,
             }
             from = end;
         }
