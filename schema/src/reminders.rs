@@ -26,7 +26,8 @@ const VOTING_CLOSES: &str = "
         UNION
         SELECT a.id, u.email, u.locale FROM award a
         CROSS JOIN users u
-        WHERE u.email_verified_at IS NOT NULL
+        WHERE u.email_verified_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM email_subscriptions o
+                          WHERE o.email = u.email AND o.status = 'UNSUBSCRIBED')
           AND EXISTS (SELECT 1 FROM award_categories c WHERE c.award_id = a.id
                       AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.category_id = c.id AND v.user_id = u.id))
     )
@@ -60,7 +61,8 @@ const PROJECT_STARTS: &str = "
     FROM projects p
     JOIN applications ap ON ap.project_id = p.id AND ap.status = 'ACCEPTED'
     JOIN users u ON u.id = ap.volunteer_id
-    WHERE p.status = 'PUBLISHED'
+    WHERE p.status = 'PUBLISHED' AND NOT EXISTS (SELECT 1 FROM email_subscriptions o
+                          WHERE o.email = u.email AND o.status = 'UNSUBSCRIBED')
       AND p.starts_at > now()
       AND (p.starts_at AT TIME ZONE $1)::date = (now() AT TIME ZONE $1)::date + 1
     ON CONFLICT (dedupe_key) DO NOTHING

@@ -233,6 +233,37 @@ pub async fn find_by_token(
         .ok_or(Error::NotFound("subscription"))
 }
 
+/// Reminders go to verified users and volunteers who never subscribed, with the same
+/// unsubscribe link: for them, unsubscribing records an opt-out (an UNSUBSCRIBED row with no
+/// topics), which the reminders honour and a later `subscribe` turns back into a subscription.
+async fn opt_out(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+    token: &str,
+) -> Result<EmailSubscription> {
+    let email = tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
+        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))?;
+    let locale: Option<String> = crate::schema::users::table
+        .filter(crate::schema::users::email.eq(&email))
+        .select(crate::schema::users::locale)
+        .first(conn)
+        .await
+        .optional()?;
+    diesel::insert_into(email_subscriptions::table)
+        .values((
+            email_subscriptions::email.eq(&email),
+            email_subscriptions::locale.eq(locale.unwrap_or_else(|| "kk".to_owned())),
+            email_subscriptions::topics.eq(Vec::<String>::new()),
+            email_subscriptions::status.eq(UNSUBSCRIBED),
+            email_subscriptions::unsubscribed_at.eq(Utc::now()),
+        ))
+        .on_conflict(email_subscriptions::email)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    find_by_token(conn, secret, token).await
+}
+
 /// Unsubscribes from `topics`, or from everything when `topics` is `None` or leaves none.
 /// Idempotent: one-click clients may POST twice.
 pub async fn unsubscribe(
@@ -241,7 +272,10 @@ pub async fn unsubscribe(
     token: &str,
     topics: Option<&[Topic]>,
 ) -> Result<EmailSubscription> {
-    let sub = find_by_token(conn, secret, token).await?;
+    let sub = match find_by_token(conn, secret, token).await {
+        Err(Error::NotFound(_)) => opt_out(conn, secret, token).await?,
+        found => found?,
+    };
     let remaining: Vec<Topic> = match topics {
         None => Vec::new(),
         Some(drop) => topics_of(&sub)

@@ -168,19 +168,20 @@ pub async fn unsubscribe_page(
         subscriptions::find_by_token(&mut conn, &state.config.app_secret, &q.token).await
     }
     .await;
-    match found {
-        Ok(sub) => {
-            let l = Locale::parse(&sub.locale).unwrap_or_default();
-            page(
-                StatusCode::OK,
-                l,
-                UNSUB_TITLE.get(l),
-                UNSUB_BODY.get(l),
-                Some((&action("/unsubscribe", &q.token), UNSUB_BUTTON.get(l))),
-            )
-        }
-        Err(e) => failure(header_locale(&headers), &e),
-    }
+    // A valid link of an address that never subscribed (a reminder's) still offers the
+    // button: posting it records the opt-out.
+    let locale = match found {
+        Ok(sub) => Locale::parse(&sub.locale).unwrap_or_default(),
+        Err(Error::NotFound(_)) => header_locale(&headers),
+        Err(e) => return failure(header_locale(&headers), &e),
+    };
+    page(
+        StatusCode::OK,
+        locale,
+        UNSUB_TITLE.get(locale),
+        UNSUB_BODY.get(locale),
+        Some((&action("/unsubscribe", &q.token), UNSUB_BUTTON.get(locale))),
+    )
 }
 
 /// The button's POST and RFC 8058 one-click (`List-Unsubscribe=One-Click` in the body) alike:

@@ -137,3 +137,44 @@ async fn confirm_and_unsubscribe_links_act_only_on_post() {
         .expect("post");
     assert_eq!(bad_confirm.status(), 400);
 }
+
+/// Reminders reach verified users who never subscribed, with an unsubscribe link: it shows its
+/// page, and its POST records an opt-out that a later subscription replaces.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_unsubscribe_link_of_an_address_that_never_subscribed_works() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let email = "voter@example.kz";
+    let url = api.url(&format!(
+        "/unsubscribe?token={}",
+        subscriptions::unsubscribe_token(TEST_SECRET, email)
+    ));
+    let http = reqwest::Client::new();
+    let page = http.get(&url).send().await.expect("get");
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("method=\"post\""));
+    let rows = || async {
+        email_subscriptions::table
+            .filter(email_subscriptions::email.eq(email))
+            .count()
+            .get_result::<i64>(&mut db.conn().await)
+            .await
+            .expect("count")
+    };
+    assert_eq!(rows().await, 0, "GET records nothing");
+    for _ in 0..2 {
+        let posted = http.post(&url).send().await.expect("post");
+        assert_eq!(posted.status(), 200, "idempotent");
+    }
+    assert_eq!(rows().await, 1);
+    assert_eq!(status(&db, email).await, "UNSUBSCRIBED");
+    subscriptions::subscribe(
+        &mut db.conn().await,
+        email,
+        Locale::En,
+        &[Topic::AwardUpdates],
+    )
+    .await
+    .expect("subscribe again");
+    assert_eq!(status(&db, email).await, "PENDING_CONFIRMATION");
+}

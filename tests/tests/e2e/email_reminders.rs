@@ -12,11 +12,14 @@ const STATE: &str = "
 INSERT INTO users (email, display_name, email_verified_at) VALUES
   ('voted-all@example.kz', 'All', now()), ('voted-one@example.kz', 'One', now()),
   ('unverified@example.kz', 'Unverified', NULL), ('volunteer@example.kz', 'Volunteer', now()),
-  ('declined@example.kz', 'Declined', now());
+  ('declined@example.kz', 'Declined', now()), ('opted-out@example.kz', 'Opted out', now());
 INSERT INTO email_subscriptions (email, locale, topics, status, confirmed_at) VALUES
   ('fan@example.kz', 'en', '{AWARD_UPDATES}', 'ACTIVE', now()),
   ('digest-only@example.kz', 'kk', '{WEEKLY_DIGEST}', 'ACTIVE', now()),
   ('pending@example.kz', 'ru', '{AWARD_UPDATES}', 'PENDING_CONFIRMATION', NULL);
+-- A verified user who followed an earlier reminder's unsubscribe link.
+INSERT INTO email_subscriptions (email, topics, status, unsubscribed_at) VALUES
+  ('opted-out@example.kz', '{}', 'UNSUBSCRIBED', now());
 INSERT INTO awards (slug, title, year, countries, nomination_opens_at, nomination_closes_at, voting_opens_at, voting_closes_at)
 VALUES ('closing', '{\"en\":\"Closing award\"}', 2026, '{KZ}', now() - interval '20 days', now() - interval '10 days',
         now() - interval '9 days', now() + interval '23 hours'),
@@ -59,7 +62,8 @@ async fn reminders_go_out_once_with_three_workers() {
     // Voting closes tomorrow: the AWARD_UPDATES subscriber and every verified user who has not
     // voted in each category; nominations close in two days: the subscriber; a project starts
     // tomorrow: its accepted volunteer. Not: the one who voted everywhere, the unverified, the
-    // pending or digest-only subscribers, the far award, next week's project, the declined one.
+    // pending or digest-only subscribers, the verified user who unsubscribed, the far award,
+    // next week's project, the declined one.
     let expected = [
         ("declined@example.kz", "Closing award"),
         ("fan@example.kz", "Closing award"),
