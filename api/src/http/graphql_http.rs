@@ -72,9 +72,6 @@ pub async fn get(
         Ok(c) => c,
         Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
     };
-    if let Some(doc) = checked.document {
-        request.set_parsed_query(doc);
-    }
     // Links and scanners fetch with GET: a GET must never change state.
     if matches!(
         checked.operation,
@@ -89,15 +86,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(
-        state,
-        peer,
-        headers,
-        request,
-        checked.operation,
-        checked.operation_name,
-    )
-    .await
+    execute(state, peer, headers, request, checked).await
 }
 
 pub async fn post(
@@ -124,7 +113,7 @@ pub async fn post(
         );
     }
     // One operation per request: batches would multiply every limit by their length.
-    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
@@ -138,28 +127,20 @@ pub async fn post(
         Ok(c) => c,
         Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
     };
-    if let Some(doc) = checked.document {
-        request.set_parsed_query(doc);
-    }
-    execute(
-        state,
-        peer,
-        headers,
-        request,
-        checked.operation,
-        checked.operation_name,
-    )
-    .await
+    execute(state, peer, headers, request, checked).await
 }
 
 async fn execute(
     state: AppState,
     peer: SocketAddr,
     headers: HeaderMap,
-    request: async_graphql::Request,
-    kind: Option<OperationType>,
-    operation: Option<String>,
+    mut request: async_graphql::Request,
+    checked: limits::Checked,
 ) -> Response {
+    let (kind, operation) = (checked.operation, checked.operation_name);
+    if let Some(doc) = checked.document {
+        request.set_parsed_query(doc);
+    }
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
