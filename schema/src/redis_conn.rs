@@ -29,3 +29,15 @@ pub async fn connect(url: &str, timeout: Duration) -> Result<ConnectionManager> 
         .map_err(|e| hint(&e))?;
     Ok(conn)
 }
+
+/// The readiness probes' Redis check: a PING answered within `timeout`, or why not.
+pub async fn ping(redis: &ConnectionManager, timeout: Duration) -> std::result::Result<(), String> {
+    let mut conn = redis.clone();
+    let cmd = redis::cmd("PING");
+    let pong = cmd.query_async::<String>(&mut conn);
+    match tokio::time::timeout(timeout, pong).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("timed out".into()),
+    }
+}

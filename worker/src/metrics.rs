@@ -227,16 +227,7 @@ async fn metrics_text(State(endpoint): State<Endpoint>) -> impl IntoResponse {
 /// Ready when PostgreSQL and Redis answer: without them no email can be claimed or queued.
 async fn readyz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
     let postgres = backlog(&endpoint.pool).await.map(drop);
-    let redis = tokio::time::timeout(CHECK_TIMEOUT, async {
-        let mut conn = endpoint.redis.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .unwrap_or_else(|_| Err("timed out".into()));
+    let redis = birgemiz_schema::redis_conn::ping(&endpoint.redis, CHECK_TIMEOUT).await;
     let verdict = |name: &str, r: &Result<(), String>| match r {
         Ok(()) => format!("{name}: ok\n"),
         Err(e) => {

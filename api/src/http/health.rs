@@ -27,16 +27,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     })
     .await
     .unwrap_or_else(|_| Err("timed out".into()));
-    let redis = tokio::time::timeout(CHECK_TIMEOUT, async {
-        let mut conn = state.redis.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .unwrap_or_else(|_| Err("timed out".into()));
+    let redis = birgemiz_schema::redis_conn::ping(&state.redis, CHECK_TIMEOUT).await;
     let verdict = |r: &Result<_, String>| match r {
         Ok(_) => json!("ok"),
         Err(e) => {
