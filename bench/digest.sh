@@ -12,7 +12,8 @@
 # digest), starts `smtp-sink` on a free port and the worker pointed at it, runs
 # `birgemiz-worker digest-now` and measures from there until every outbox row of the run is SENT
 # (counted in PostgreSQL and by the sink). Then `smtp-source` sends as many messages of the same
-# size over as many connections to the same sink: the ceiling. Prints both, the ratio and the
+# size (measured first on a 30-subscriber digest; BENCH_MESSAGE_BYTES skips that) over as many
+# connections to the same sink: the ceiling. Prints both, the ratio and the
 # worker's peak memory (VmHWM). Needs PostgreSQL and Redis as for the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,11 +55,13 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
   fi
 fi
 
-echo "==> loading $DB with $N subscribers" >&2
-psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-# The worker does not migrate; the migrations are plain SQL, applied in order.
-for m in migrations/*/up.sql; do psql "$URL" -q -1 -v ON_ERROR_STOP=1 -f "$m" >/dev/null; done
-psql "$URL" -q -v n="$N" <<'SQL'
+# A fresh database $1 with $2 subscribers, each with the same 30 projects and 10 posts to read.
+load_db() {
+  local db=$1 n=$2 url="$PG/$1"
+  psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  # The worker does not migrate; the migrations are plain SQL, applied in order.
+  for m in migrations/*/up.sql; do psql "$url" -q -1 -v ON_ERROR_STOP=1 -f "$m" >/dev/null; done
+  psql "$url" -q -v n="$n" <<'SQL'
 \set ON_ERROR_STOP on
 INSERT INTO organizations (slug, name, kind, country)
 VALUES ('bench-org', '{"kk":"Бірге","ru":"Вместе","en":"Together"}', 'NGO', 'KZ');
@@ -77,16 +80,52 @@ SELECT 'subscriber' || g || '@bench.kz', (ARRAY['kk','ru','en'])[1 + g % 3], '{W
 FROM generate_series(1, :n) g;
 ANALYZE;
 SQL
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-SMTP_PORT=$(free_port)
-export DATABASE_URL=$URL REDIS_URL=$REDIS REDIS_NAMESPACE=$NS SMTP_URL=smtp://127.0.0.1:$SMTP_PORT \
-  PUBLIC_URL=https://birgemiz.bench APP_SECRET=bench-secret-bench-secret-bench-secret \
+export REDIS_URL=$REDIS PUBLIC_URL=https://birgemiz.bench APP_SECRET=bench-secret-bench-secret-bench-secret \
   MAIL_FROM="Birgemiz <noreply@birgemiz.bench>" DIGEST_SCHEDULE="0 0 3 1 1 * 2099" RUST_LOG=warn
 if [ -n "${BENCH_CONCURRENCY:-}" ]; then export WORKER_CONCURRENCY=$BENCH_CONCURRENCY; fi
 CONCURRENCY=${WORKER_CONCURRENCY:-16}
 SINK_USER=()
 [ "$(id -u)" = 0 ] && SINK_USER=(-u nobody)
+chmod 755 "$WORK"
+
+# The digest's size on the wire, for the ceiling: the same digest to 30 subscribers (ten per
+# language) through a sink that keeps what it receives (-D), less the sink's own X- lines, with
+# CRLF line endings counted back (the dump stores LF).
+if [ -z "${BENCH_MESSAGE_BYTES:-}" ]; then
+  echo "==> measuring the digest's size (30 subscribers into a dumping smtp-sink)" >&2
+  load_db "${DB}_size" 30
+  size_port=$(free_port)
+  mkdir -m 777 "$WORK/dump"
+  smtp-sink "${SINK_USER[@]}" -D "$WORK/dump/all" "127.0.0.1:$size_port" 64 >/dev/null 2>&1 &
+  SINK_PID=$!
+  DATABASE_URL=$PG/${DB}_size REDIS_NAMESPACE=${NS}_size SMTP_URL=smtp://127.0.0.1:$size_port \
+    "$BIN" run 2>"$WORK/size.log" &
+  WORKER_PID=$!
+  sleep 1
+  size_run=$(DATABASE_URL=$PG/${DB}_size REDIS_NAMESPACE=${NS}_size "$BIN" digest-now 2>>"$WORK/size.log")
+  for _ in $(seq 300); do
+    [ "$(psql "$PG/${DB}_size" -qtAc "SELECT count(*) FROM outbox WHERE digest_run_id = $size_run AND status = 'PENDING'")" = 0 ] && break
+    sleep 0.1
+  done
+  kill "$WORKER_PID"; wait "$WORKER_PID" 2>/dev/null || true; WORKER_PID=
+  kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true; SINK_PID=
+  BENCH_MESSAGE_BYTES=$(python3 - "$WORK/dump/all" <<'PY'
+import re, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+body = [l for l in lines if not re.match(rb"X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):", l)]
+print(round(sum(len(l) + 2 for l in body) / 30))
+PY
+)
+  psql "$PG/postgres" -q -c "DROP DATABASE ${DB}_size WITH (FORCE)"
+fi
+
+echo "==> loading $DB with $N subscribers" >&2
+load_db "$DB" "$N"
+SMTP_PORT=$(free_port)
+export DATABASE_URL=$URL REDIS_NAMESPACE=$NS SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
 # -c: running counters (sessions, QUITs, messages) on stdout, separated by carriage returns.
 smtp-sink -c "${SINK_USER[@]}" -m 1024 "127.0.0.1:$SMTP_PORT" 1024 >"$WORK/sink.out" 2>&1 &
 SINK_PID=$!
@@ -120,10 +159,10 @@ wait "$WORKER_PID" 2>/dev/null || true
 WORKER_PID=
 rate=$(python3 -c "print(round($sent / ($end - $start)))")
 
-# The ceiling: smtp-source, as many messages of the digest's size over as many kept-open
-# connections (-d: a session sends its next message without reconnecting, as the worker's pool).
-# A digest of the seeded content is about 8.5 kB on the wire (measured with `smtp-sink -D`).
-bytes=${BENCH_MESSAGE_BYTES:-8500}
+# The ceiling: smtp-source, as many messages of the digest's size (measured above) over as many
+# kept-open connections (-d: a session sends its next message without reconnecting, as the
+# worker's pool).
+bytes=$BENCH_MESSAGE_BYTES
 before=$(sink_messages)
 c_start=$(date +%s.%N)
 smtp-source -d -s "$CONCURRENCY" -m "$sent" -l "$bytes" -f noreply@birgemiz.bench -t subscriber@bench.kz "127.0.0.1:$SMTP_PORT"

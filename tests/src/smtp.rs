@@ -17,6 +17,8 @@ pub type Rule = Arc<dyn Fn(&str, usize) -> Option<String> + Send + Sync>;
 #[derive(Clone, Debug)]
 pub struct Captured {
     pub mail_from: String,
+    /// The MAIL command's parameters after the address (`BODY=8BITMIME`), upper-cased.
+    pub mail_params: String,
     pub rcpt_to: Vec<String>,
     pub raw: Vec<u8>,
     pub at: Instant,
@@ -34,6 +36,8 @@ struct State {
 
 pub struct SmtpServer {
     pub addr: SocketAddr,
+    /// Whether EHLO offers 8BITMIME.
+    eight_bit: bool,
     state: Arc<Mutex<State>>,
     rule: Arc<Mutex<Option<Rule>>>,
     task: tokio::task::JoinHandle<()>,
@@ -46,7 +50,17 @@ impl Drop for SmtpServer {
 }
 
 impl SmtpServer {
+    /// A server that offers 8BITMIME, as Postfix and the big providers do.
     pub async fn start() -> SmtpServer {
+        Self::start_with(true).await
+    }
+
+    /// A server without 8BITMIME: it refuses a body with 8-bit bytes.
+    pub async fn start_seven_bit() -> SmtpServer {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(eight_bit: bool) -> SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind SMTP test server");
@@ -59,7 +73,7 @@ impl SmtpServer {
                 let (s, r) = (s.clone(), r.clone());
                 tokio::spawn(async move {
                     // A client hanging up mid-session is normal (pool idle timeouts, SIGKILL).
-                    if let Err(e) = session(stream, s, r).await {
+                    if let Err(e) = session(stream, s, r, eight_bit).await {
                         eprintln!("smtp test server: session ended: {e}");
                     }
                 });
@@ -67,6 +81,7 @@ impl SmtpServer {
         });
         SmtpServer {
             addr,
+            eight_bit,
             state,
             rule,
             task,
@@ -75,6 +90,10 @@ impl SmtpServer {
 
     pub fn url(&self) -> String {
         format!("smtp://{}", self.addr)
+    }
+
+    pub fn offers_eight_bit(&self) -> bool {
+        self.eight_bit
     }
 
     pub fn set_rule(&self, rule: impl Fn(&str, usize) -> Option<String> + Send + Sync + 'static) {
@@ -157,12 +176,14 @@ async fn session(
     stream: TcpStream,
     state: Arc<Mutex<State>>,
     rule: Arc<Mutex<Option<Rule>>>,
+    eight_bit: bool,
 ) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     write.write_all(b"220 birgemiz-test ESMTP\r\n").await?;
     let mut from = String::new();
+    let mut params = String::new();
     let mut rcpts: Vec<String> = Vec::new();
     let mut line = String::new();
     loop {
@@ -173,11 +194,19 @@ async fn session(
         let cmd = line.trim_end_matches(['\r', '\n']);
         let upper = cmd.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
-            "250-birgemiz-test\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
+            if eight_bit {
+                "250-birgemiz-test\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
+            } else {
+                "250-birgemiz-test\r\n250 SMTPUTF8".into()
+            }
         } else if upper.starts_with("HELO") {
             "250 birgemiz-test".into()
         } else if upper.starts_with("MAIL FROM:") {
             from = address_of(&cmd[10..]);
+            params = cmd[10..]
+                .rsplit_once('>')
+                .map(|(_, rest)| rest.trim().to_ascii_uppercase())
+                .unwrap_or_default();
             rcpts.clear();
             "250 2.1.0 Ok".into()
         } else if upper.starts_with("RCPT TO:") {
@@ -219,18 +248,25 @@ async fn session(
                     };
                     raw.extend_from_slice(l);
                 }
-                let n = {
-                    let mut st = state.lock().unwrap();
-                    st.delivered_to.extend(rcpts.iter().cloned());
-                    st.messages.push(Captured {
-                        mail_from: from.clone(),
-                        rcpt_to: std::mem::take(&mut rcpts),
-                        raw,
-                        at: Instant::now(),
-                    });
-                    st.messages.len()
-                };
-                format!("250 2.0.0 Ok: queued as {n}")
+                // RFC 6152: 8-bit bytes only where offered and declared with BODY=8BITMIME.
+                if !raw.is_ascii() && !(eight_bit && params.contains("BODY=8BITMIME")) {
+                    rcpts.clear();
+                    "554 5.6.1 8-bit data not accepted".into()
+                } else {
+                    let n = {
+                        let mut st = state.lock().unwrap();
+                        st.delivered_to.extend(rcpts.iter().cloned());
+                        st.messages.push(Captured {
+                            mail_from: from.clone(),
+                            mail_params: params.clone(),
+                            rcpt_to: std::mem::take(&mut rcpts),
+                            raw,
+                            at: Instant::now(),
+                        });
+                        st.messages.len()
+                    };
+                    format!("250 2.0.0 Ok: queued as {n}")
+                }
             }
         } else if upper == "RSET" {
             rcpts.clear();

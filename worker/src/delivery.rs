@@ -159,6 +159,7 @@ impl Deliverer {
             }
         };
         let mut digests = DigestCache::default();
+        let eight_bit = self.transport.eight_bit_mime().await;
         let mut ready = Vec::with_capacity(rows.len());
         for row in rows {
             if row.bulk && suppressed.contains(&row.recipient) {
@@ -175,7 +176,7 @@ impl Deliverer {
                 outcomes.push((row.id, done));
                 continue;
             }
-            match self.build(&mut conn, &mut digests, &row).await {
+            match self.build(&mut conn, &mut digests, &row, eight_bit).await {
                 Ok(message) => ready.push((row, message)),
                 Err(reason) => {
                     tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
@@ -195,6 +196,7 @@ impl Deliverer {
         conn: &mut AsyncPgConnection,
         digests: &mut DigestCache,
         row: &OutboxRow,
+        eight_bit: bool,
     ) -> std::result::Result<Message, String> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
         let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
@@ -222,6 +224,7 @@ impl Deliverer {
             from: &self.from,
             to: &row.recipient,
             unsubscribe_url,
+            eight_bit,
         };
         mailer::build(&envelope, &content)
     }

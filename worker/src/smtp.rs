@@ -11,11 +11,12 @@
 //! use within the last second.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension};
 use lettre::transport::smtp::response::Response;
 use lettre::transport::smtp::{Error as LettreError, PoolConfig};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -108,7 +109,20 @@ impl Transport {
             hello,
             pool_size,
             idle: Mutex::new(Vec::new()),
+            eight_bit: AtomicU8::new(UNKNOWN),
         }))
+    }
+
+    /// Whether the server takes 8-bit bodies (8BITMIME), so that Kazakh and Russian text can go
+    /// as it is instead of base64. Asked of the server once, on the first connection: a message
+    /// is built the same way by every process talking to the same server, so a re-send after a
+    /// crash stays a byte-identical copy. Unknown while the server is unreachable (false).
+    pub async fn eight_bit_mime(&self) -> bool {
+        match self {
+            Transport::Direct(direct) => direct.eight_bit_mime().await,
+            // lettre's own pool hides the server's answer to EHLO.
+            Transport::Lettre(_) => false,
+        }
     }
 
     pub async fn send(&self, message: Message) -> Result<Response, SendError> {
@@ -129,7 +143,13 @@ pub struct Direct {
     pool_size: usize,
     /// Open connections not in use, with when each was last used.
     idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    /// What the last EHLO said of 8BITMIME: [`UNKNOWN`], [`EIGHT_BIT`] or [`SEVEN_BIT`].
+    eight_bit: AtomicU8,
 }
+
+const UNKNOWN: u8 = 0;
+const EIGHT_BIT: u8 = 1;
+const SEVEN_BIT: u8 = 2;
 
 impl Direct {
     async fn send(&self, message: Message) -> Result<Response, SendError> {
@@ -143,6 +163,23 @@ impl Direct {
             self.checkin(conn);
         }
         Ok(sent?)
+    }
+
+    async fn eight_bit_mime(&self) -> bool {
+        match self.eight_bit.load(Ordering::Relaxed) {
+            EIGHT_BIT => true,
+            SEVEN_BIT => false,
+            _ => match self.checkout().await {
+                Ok(conn) => {
+                    self.checkin(conn);
+                    self.eight_bit.load(Ordering::Relaxed) == EIGHT_BIT
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "SMTP server unreachable; building 7-bit");
+                    false
+                }
+            },
+        }
     }
 
     async fn checkout(&self) -> Result<AsyncSmtpConnection, SendError> {
@@ -188,6 +225,11 @@ impl Direct {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await?;
         }
+        let eight_bit = conn.server_info().supports_feature(Extension::EightBitMime);
+        self.eight_bit.store(
+            if eight_bit { EIGHT_BIT } else { SEVEN_BIT },
+            Ordering::Relaxed,
+        );
         Ok(conn)
     }
 }

@@ -228,6 +228,64 @@ async fn pushed_row_is_delivered_within_two_seconds_as_valid_mime() {
     worker.kill().await.unwrap();
 }
 
+/// Russian text goes as it is (8bit, declared with BODY=8BITMIME) to a server that offers
+/// 8BITMIME, and as base64 to one that does not (which refuses 8-bit bytes); both read the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_goes_8bit_where_the_server_offers_it_and_base64_where_not() {
+    let db = TestDb::new().await;
+    let shared = TestRedis::new();
+    let mut conn = db.conn().await;
+    for (n, smtp) in [
+        SmtpServer::start().await,
+        SmtpServer::start_seven_bit().await,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ns = format!("{}_{n}", shared.namespace);
+        let mut worker = WorkerEnv::new(&db.url, &shared.url, &ns, &smtp.url()).spawn_worker();
+        let token = format!("tok-8bit-{n}");
+        queue_sign_in_link(
+            &mut conn,
+            &shared.url,
+            &ns,
+            "ann@example.kz",
+            Locale::Ru,
+            &token,
+        )
+        .await;
+        assert!(
+            smtp.wait_for(Duration::from_secs(20), |m| !m.is_empty())
+                .await,
+            "not delivered (8BITMIME offered: {})",
+            smtp.offers_eight_bit()
+        );
+        let msg = &smtp.messages()[0];
+        assert_well_formed(&msg.raw);
+        let raw = String::from_utf8_lossy(&msg.raw);
+        let parsed = mailparse::parse_mail(&msg.raw).unwrap();
+        for part in &parsed.subparts {
+            let body = part.get_body().unwrap();
+            assert!(body.contains("Birgemiz") && body.contains(&token), "{body}");
+            assert!(!body.is_ascii(), "the Russian text decodes: {body}");
+            let encoding = header(part, "Content-Transfer-Encoding");
+            if smtp.offers_eight_bit() {
+                assert_eq!(encoding, ["8bit"], "{raw}");
+            } else {
+                assert_eq!(encoding, ["base64"], "{raw}");
+            }
+        }
+        if smtp.offers_eight_bit() {
+            assert!(!msg.raw.is_ascii());
+            assert_eq!(msg.mail_params, "BODY=8BITMIME");
+        } else {
+            assert!(msg.raw.is_ascii(), "{raw}");
+            assert_eq!(msg.mail_params, "");
+        }
+        worker.kill().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn temporary_failures_retry_with_growing_gaps_and_permanent_ones_suppress() {
     let db = TestDb::new().await;
@@ -573,6 +631,15 @@ async fn nominee_name_with_crlf_and_bcc_injects_no_header() {
     .await
     .unwrap()
     .unwrap();
+    // The MIME boundary derives from the (sequential) outbox id: a name holding it must not
+    // split the 8-bit body into parts of its own.
+    diesel::sql_query("UPDATE nominations SET nominee_name = $1")
+        .bind::<Text, _>(format!(
+            "{evil}\r\n--=_birgemiz_alt_{id}\r\nContent-Type: text/html\r\n\r\nforged\r\n--=_birgemiz_alt_{id}--\r\n"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let mut worker = env.spawn_worker();
     outbox::push_after_commit(redis_manager(&shared.url).await, &ns, &[id])
         .await

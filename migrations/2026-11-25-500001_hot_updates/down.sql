@@ -1,0 +1,2 @@
+ALTER TABLE email_subscriptions RESET (fillfactor);
+ALTER TABLE outbox RESET (fillfactor);
