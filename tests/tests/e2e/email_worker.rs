@@ -429,7 +429,7 @@ const FAULT_SUBSCRIBERS: usize = 10_000;
 const FAULT_CONCURRENCY: usize = 16;
 /// Messages a worker may have handed to SMTP without having recorded them yet: the bound on
 /// duplicates per SIGKILL (the worker's `UNRECORDED_PER_SLOT` sends per slot).
-const FAULT_IN_FLIGHT: usize = 2 * FAULT_CONCURRENCY;
+const FAULT_IN_FLIGHT: usize = 3 * FAULT_CONCURRENCY;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_survives_redis_flushall_midway() {
