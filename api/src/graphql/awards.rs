@@ -24,7 +24,7 @@ use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
-use super::pagination::{Connection, decode_cursor, page_size};
+use super::pagination::{Connection, Shape, decode_cursor, page_size};
 use super::projects::{self, Project};
 use super::rate_limit;
 use super::viewer::User;
@@ -364,7 +364,7 @@ impl AwardCategory {
             })
             .await?
             .unwrap_or_default();
-        Ok(connection(page, &args, &order, |n| n.id, Nomination))
+        Ok(connection(ctx, page, &args, &order, |n| n.id, Nomination))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
@@ -737,6 +737,7 @@ async fn nomination_page(
         first,
         after.is_some(),
         total,
+        Shape::of(ctx),
         |n| nomination_cursor(order, n),
         Nomination,
     ))
@@ -829,6 +830,7 @@ impl AwardsQuery {
             first,
             after.is_some(),
             total,
+            Shape::of(ctx),
             |a| (a.year, a.id),
             |a| Award(Arc::new(a)),
         ))

@@ -9,7 +9,7 @@ use redis::aio::ConnectionManager;
 
 use super::context::ContextExt;
 use super::errors::ApiResult;
-use super::pagination::{self, Connection};
+use super::pagination::{self, Connection, Shape};
 
 #[derive(SimpleObject, Clone, Debug, Default)]
 #[graphql(name = "LocalizedText")]
@@ -95,6 +95,7 @@ pub fn wants_total(ctx: &Context<'_>) -> bool {
 
 /// A connection from a page of rows.
 pub fn connection<T, G>(
+    ctx: &Context<'_>,
     page: Page<T>,
     args: &PageArgs,
     order: &Order,
@@ -110,6 +111,7 @@ where
         args.first,
         args.after.is_some(),
         page.total,
+        Shape::of(ctx),
         |r| r.cursor(order, id(&r.row)),
         |r| wrap(r.row),
     )

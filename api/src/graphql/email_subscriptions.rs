@@ -14,7 +14,7 @@ use redis::aio::ConnectionManager;
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
-use super::pagination::{self, Connection};
+use super::pagination::{self, Connection, Shape};
 use super::rate_limit;
 use super::viewer::LocaleGql;
 
@@ -184,6 +184,7 @@ impl EmailQuery {
             first,
             cursor.is_some(),
             total,
+            Shape::of(ctx),
             |(r, _)| (r.started_at, r.id),
             |(_, n)| n,
         )))

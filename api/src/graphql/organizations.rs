@@ -101,6 +101,7 @@ impl Organization {
             .await?
             .unwrap_or_default();
         Ok(connection(
+            ctx,
             page,
             &args,
             &orgs::ORDER_NAME,
@@ -135,6 +136,7 @@ impl Organization {
             .await?
             .unwrap_or_default();
         Ok(connection(
+            ctx,
             page,
             &args,
             &projs::ORDER_NEWEST,
@@ -257,7 +259,7 @@ impl OrganizationQuery {
             OrganizationOrder::MostProjects => &orgs::ORDER_MOST_PROJECTS,
         };
         let page = orgs::list(&mut *ctx.conn().await?, &filter, order, &args).await?;
-        Ok(connection(page, &args, order, |o| o.id, Organization))
+        Ok(connection(ctx, page, &args, order, |o| o.id, Organization))
     }
 
     async fn organization(

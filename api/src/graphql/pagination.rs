@@ -82,6 +82,29 @@ impl<T: OutputType + Clone> TypeName for Connection<T> {
     }
 }
 
+/// Which parts of a connection the query selected: what is not selected is not built (a front
+/// page asks only for `nodes`, so its 220 rows need neither an encoded cursor nor a second copy
+/// as an edge).
+#[derive(Clone, Copy, Debug)]
+pub struct Shape {
+    pub edges: bool,
+    pub nodes: bool,
+    pub edge_cursors: bool,
+}
+
+impl Shape {
+    /// From the selection of the connection field being resolved.
+    pub fn of(ctx: &async_graphql::Context<'_>) -> Shape {
+        let look = ctx.look_ahead();
+        let edges = look.field("edges");
+        Shape {
+            edges: edges.exists(),
+            nodes: look.field("nodes").exists(),
+            edge_cursors: edges.field("cursor").exists(),
+        }
+    }
+}
+
 impl<T: OutputType + Clone> Connection<T> {
     /// `rows` holds up to `first + 1` items in order; `key` gives each one's cursor key.
     pub fn from_rows<R, K: Serialize>(
@@ -89,26 +112,44 @@ impl<T: OutputType + Clone> Connection<T> {
         first: i64,
         had_cursor: bool,
         total_count: i64,
+        shape: Shape,
         key: impl Fn(&R) -> K,
         node: impl Fn(R) -> T,
     ) -> Self {
         let has_next_page = rows.len() as i64 > first;
         rows.truncate(first.max(0) as usize);
-        let edges: Vec<Edge<T>> = rows
-            .into_iter()
-            .map(|r| Edge {
-                cursor: encode_cursor(&key(&r)),
-                node: node(r),
-            })
-            .collect();
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page: had_cursor,
+            start_cursor: rows.first().map(|r| encode_cursor(&key(r))),
+            end_cursor: rows.last().map(|r| encode_cursor(&key(r))),
+        };
+        let (edges, nodes) = if shape.edges {
+            let edges: Vec<Edge<T>> = rows
+                .into_iter()
+                .map(|r| Edge {
+                    cursor: if shape.edge_cursors {
+                        encode_cursor(&key(&r))
+                    } else {
+                        String::new()
+                    },
+                    node: node(r),
+                })
+                .collect();
+            let nodes = if shape.nodes {
+                edges.iter().map(|e| e.node.clone()).collect()
+            } else {
+                Vec::new()
+            };
+            (edges, nodes)
+        } else if shape.nodes {
+            (Vec::new(), rows.into_iter().map(node).collect())
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Connection {
-            page_info: PageInfo {
-                has_next_page,
-                has_previous_page: had_cursor,
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            page_info,
+            nodes,
             edges,
             total_count: i32::try_from(total_count).unwrap_or(i32::MAX),
         }

@@ -145,7 +145,7 @@ impl PostQuery {
         } else {
             &posts::ORDER_DRAFTS
         };
-        Ok(connection(page, &args, order, |p| p.id, Post))
+        Ok(connection(ctx, page, &args, order, |p| p.id, Post))
     }
 
     async fn post(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Post>> {

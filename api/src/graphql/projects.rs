@@ -142,6 +142,7 @@ impl Project {
             .await?
             .unwrap_or_default();
         Ok(Some(connection(
+            ctx,
             page,
             &args,
             &apps::ORDER_NEWEST,
@@ -318,7 +319,7 @@ impl ProjectQuery {
             ProjectOrder::MostVolunteers => &projs::ORDER_MOST_VOLUNTEERS,
         };
         let page = projs::list(&mut conn, &filter, order, &args).await?;
-        Ok(connection(page, &args, order, |p| p.id, Project))
+        Ok(connection(ctx, page, &args, order, |p| p.id, Project))
     }
 
     async fn project(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Project>> {

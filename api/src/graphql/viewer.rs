@@ -118,6 +118,7 @@ impl User {
             .await?
             .unwrap_or_default();
         Ok(Some(connection(
+            ctx,
             page,
             &args,
             &birgemiz_schema::applications::ORDER_NEWEST,

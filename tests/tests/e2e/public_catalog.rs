@@ -577,6 +577,42 @@ async fn pagination_edges_and_nodes() {
     assert_eq!(d["edges"].as_array().unwrap().len(), 1);
     assert_eq!(d["pageInfo"]["hasNextPage"], false);
 
+    // Only the selected parts of a page are built; selections merge across fragments, so edge
+    // cursors asked for in a fragment next to `nodes` are the same cursors, and they page.
+    let plain = gql
+        .ok(
+            "{ organizations(first: 4, orderBy: NAME) { edges { cursor node { slug } } } }",
+            json!({}),
+        )
+        .await["organizations"]["edges"]
+        .clone();
+    let merged = gql
+        .ok(
+            "{ organizations(first: 4, orderBy: NAME) { nodes { slug } edges { node { slug } } ...C } }
+             fragment C on OrganizationConnection { edges { cursor } }",
+            json!({}),
+        )
+        .await["organizations"]
+        .clone();
+    assert_eq!(merged["edges"], plain);
+    let nodes: Vec<_> = plain
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(nodes.len(), 4);
+    assert_eq!(merged["nodes"], json!(nodes));
+    let only_nodes = gql
+        .ok(
+            "{ organizations(first: 4, orderBy: NAME) { nodes { slug } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(only_nodes["organizations"]["nodes"], json!(nodes));
+    let d = gql.ok(q, json!({ "n": 1, "a": plain[1]["cursor"] })).await["organizations"].clone();
+    assert_eq!(d["edges"][0]["node"]["slug"], plain[2]["node"]["slug"]);
+
     for (vars, f) in [
         (json!({ "n": 101 }), "first"),
         (json!({ "n": -1 }), "first"),
