@@ -254,12 +254,12 @@ impl Loader<UserId> for AwardData {
 }
 
 impl Loader<NominationsIn> for AwardData {
-    type Value = Page<Nomination>;
+    type Value = Arc<Page<Nomination>>;
     type Error = ApiError;
     async fn load(
         &self,
         keys: &[NominationsIn],
-    ) -> ApiResult<HashMap<NominationsIn, Page<Nomination>>> {
+    ) -> ApiResult<HashMap<NominationsIn, Arc<Page<Nomination>>>> {
         // Keys sharing status, order and page arguments are one statement for all their categories.
         let mut groups: HashMap<(&'static str, Order, PageArgs), Vec<i64>> = HashMap::new();
         for k in keys {
@@ -274,7 +274,7 @@ impl Loader<NominationsIn> for AwardData {
             let mut pages =
                 domain::nominations_of_categories(&mut conn, &ids, status, &order, &args).await?;
             for category_id in ids {
-                let page = pages.remove(&category_id).unwrap_or_default();
+                let page = Arc::new(pages.remove(&category_id).unwrap_or_default());
                 let key = NominationsIn {
                     category_id,
                     status,

@@ -18,7 +18,9 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, wants_total};
+use super::common::{
+    LocalizedTextGql, LocalizedTextInput, page_args, shared_connection, wants_total,
+};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -364,7 +366,14 @@ impl AwardCategory {
             })
             .await?
             .unwrap_or_default();
-        Ok(connection(ctx, page, &args, &order, |n| n.id, Nomination))
+        Ok(shared_connection(
+            ctx,
+            &page,
+            &args,
+            &order,
+            |n| n.id,
+            Nomination,
+        ))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {

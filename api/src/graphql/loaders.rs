@@ -3,6 +3,7 @@
 //! One key type per lookup; all of them are served by `Loaders`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -108,12 +109,12 @@ pub struct OrgProjects {
 }
 
 impl Loader<OrgProjects> for Loaders {
-    type Value = Page<Project>;
+    type Value = Arc<Page<Project>>;
     type Error = ApiError;
     async fn load(
         &self,
         keys: &[OrgProjects],
-    ) -> Result<HashMap<OrgProjects, Page<Project>>, ApiError> {
+    ) -> Result<HashMap<OrgProjects, Arc<Page<Project>>>, ApiError> {
         let mut out = HashMap::new();
         let mut conn = self.conn().await?;
         for ((filter, args), ids) in
@@ -121,7 +122,7 @@ impl Loader<OrgProjects> for Loaders {
         {
             let mut pages = projects::of_organizations(&mut conn, &ids, &filter, &args).await?;
             for id in ids {
-                let page = pages.remove(&id).unwrap_or_default();
+                let page = Arc::new(pages.remove(&id).unwrap_or_default());
                 out.insert(
                     OrgProjects {
                         org: id,

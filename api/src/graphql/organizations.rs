@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::common::{
     LocalizedTextGql, LocalizedTextInput, connection, db_enum, localized, localized_or_empty,
-    page_args,
+    page_args, shared_connection,
 };
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
@@ -135,9 +135,9 @@ impl Organization {
             })
             .await?
             .unwrap_or_default();
-        Ok(connection(
+        Ok(shared_connection(
             ctx,
-            page,
+            &page,
             &args,
             &projs::ORDER_NEWEST,
             |p| p.id,
