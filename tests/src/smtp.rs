@@ -249,7 +249,8 @@ async fn session(
                     raw.extend_from_slice(l);
                 }
                 // RFC 6152: 8-bit bytes only where offered and declared with BODY=8BITMIME.
-                if !raw.is_ascii() && !(eight_bit && params.contains("BODY=8BITMIME")) {
+                let declared_8bit = eight_bit && params.contains("BODY=8BITMIME");
+                if !declared_8bit && !raw.is_ascii() {
                     rcpts.clear();
                     "554 5.6.1 8-bit data not accepted".into()
                 } else {
