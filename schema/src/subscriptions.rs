@@ -216,14 +216,19 @@ pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailS
     sub.ok_or(Error::NotFound("subscription"))
 }
 
+/// The address an unsubscribe/preferences token was issued for.
+fn token_email(secret: &str, token: &str) -> Result<String> {
+    tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
+        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))
+}
+
 /// The subscription an unsubscribe/preferences token stands for.
 pub async fn find_by_token(
     conn: &mut AsyncPgConnection,
     secret: &str,
     token: &str,
 ) -> Result<EmailSubscription> {
-    let email = tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
-        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))?;
+    let email = token_email(secret, token)?;
     email_subscriptions::table
         .filter(email_subscriptions::email.eq(email))
         .select(EmailSubscription::as_select())
@@ -241,8 +246,7 @@ async fn opt_out(
     secret: &str,
     token: &str,
 ) -> Result<EmailSubscription> {
-    let email = tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
-        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))?;
+    let email = token_email(secret, token)?;
     let locale: Option<String> = crate::schema::users::table
         .filter(crate::schema::users::email.eq(&email))
         .select(crate::schema::users::locale)

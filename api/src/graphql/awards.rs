@@ -18,9 +18,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{
-    LocalizedTextGql, LocalizedTextInput, page_args, shared_connection, wants_total,
-};
+use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, wants_total};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -366,14 +364,9 @@ impl AwardCategory {
             })
             .await?
             .unwrap_or_default();
-        Ok(shared_connection(
-            ctx,
-            &page,
-            &args,
-            &order,
-            |n| n.id,
-            Nomination,
-        ))
+        // The loader shares the page with its cache: one copy of each row, into its node.
+        let page = Arc::unwrap_or_clone(page);
+        Ok(connection(ctx, page, &args, &order, |n| n.id, Nomination))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {

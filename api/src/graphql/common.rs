@@ -117,31 +117,6 @@ where
     )
 }
 
-/// A connection from a page that a loader shares (`Arc`) between its cache and its requesters:
-/// each row is copied once, into its node, instead of the whole page at every hand-over.
-pub fn shared_connection<T, G>(
-    ctx: &Context<'_>,
-    page: &Page<T>,
-    args: &PageArgs,
-    order: &Order,
-    id: impl Fn(&T) -> i64,
-    wrap: impl Fn(T) -> G,
-) -> Connection<G>
-where
-    T: diesel::QueryableByName<diesel::pg::Pg> + Clone,
-    G: async_graphql::OutputType + Clone,
-{
-    Connection::from_rows(
-        page.rows.iter().collect(),
-        args.first,
-        args.after.is_some(),
-        page.total,
-        Shape::of(ctx),
-        |r| r.cursor(order, id(&r.row)),
-        |r| wrap(r.row.clone()),
-    )
-}
-
 pub fn locale_arg(l: Option<super::viewer::LocaleGql>, ctx: &Context<'_>) -> Locale {
     l.map(Locale::from).unwrap_or_else(|| ctx.locale())
 }

@@ -1,5 +1,7 @@
 //! Organizations, their managers and networks.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::models;
 use birgemiz_schema::organizations::{self as orgs, NewOrganization, OrgFilter, OrganizationPatch};
@@ -8,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::common::{
     LocalizedTextGql, LocalizedTextInput, connection, db_enum, localized, localized_or_empty,
-    page_args, shared_connection,
+    page_args,
 };
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
@@ -135,9 +137,11 @@ impl Organization {
             })
             .await?
             .unwrap_or_default();
-        Ok(shared_connection(
+        // The loader shares the page with its cache: one copy of each row, into its node.
+        let page = Arc::unwrap_or_clone(page);
+        Ok(connection(
             ctx,
-            &page,
+            page,
             &args,
             &projs::ORDER_NEWEST,
             |p| p.id,
