@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::{DataLoader, Loader};
 use birgemiz_schema::awards::{self as domain, APPROVED};
 use birgemiz_schema::db;
 use birgemiz_schema::models::{Award, AwardCategory, Nomination, User, Vote};
@@ -15,17 +15,18 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use super::errors::{ApiError, ApiResult};
+use super::loaders::RequestCache;
 
 pub struct AwardData {
     pool: db::Pool,
 }
 
-pub type AwardLoader = DataLoader<AwardData, HashMapCache>;
+pub type AwardLoader = DataLoader<AwardData, RequestCache>;
 
 /// A new loader for one request, caching like `loaders::for_request`: the award and category
 /// behind every nomination's `voteCount` are read once per request, not once per batch.
 pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
-    DataLoader::with_cache(AwardData { pool }, tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(AwardData { pool }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
 }
 

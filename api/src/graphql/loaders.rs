@@ -21,12 +21,16 @@ pub struct Loaders {
     pool: db::Pool,
 }
 
-pub type AppLoader = DataLoader<Loaders, HashMapCache>;
+pub type AppLoader = DataLoader<Loaders, RequestCache>;
+
+/// A request's loader cache. Its keys are ids and list arguments of one request, so a fast
+/// seeded hash will do: SipHash was 1.5 % of a front page's CPU.
+pub type RequestCache = HashMapCache<foldhash::fast::RandomState>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
 /// row read once (a role, an organization) is not read again.
 pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
-    DataLoader::with_cache(Loaders { pool }, tokio::spawn, HashMapCache::default())
+    DataLoader::with_cache(Loaders { pool }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(BATCH_DELAY))
 }
 
