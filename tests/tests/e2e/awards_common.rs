@@ -3,6 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use birgemiz_tests::fixtures::{self, Kind};
 use birgemiz_tests::{Gql, TestDb, TestRedis, api::TEST_SECRET, bin_path};
 use chrono::{DateTime, Utc};
 use diesel_async::RunQueryDsl;
@@ -87,6 +88,17 @@ pub async fn open_voting(admin: &Gql, award_id: &str, closes_in: i64) {
         )
         .await;
     assert_eq!(d["updateAward"]["phase"], "VOTING");
+}
+
+/// The two people an award's setup needs, signed in through `client`'s api: an admin and a
+/// verified nominator.
+pub async fn admin_and_nominator(db: &TestDb, client: &Gql) -> (Gql, Gql) {
+    let admin = fixtures::user(db, "admin@example.kz", Kind::Admin).await;
+    let nominator = fixtures::user(db, "n@example.kz", Kind::Verified).await;
+    (
+        client.with_token(&admin.token),
+        client.with_token(&nominator.token),
+    )
 }
 
 /// An award in VOTING with `n` approved nominations in one category.

@@ -23,16 +23,7 @@ async fn one_voter_100_concurrent_casts_over_two_processes_leave_one_vote() {
         ApiProcess::spawn(&db, &redis, &NO_LIMITS).await,
         ApiProcess::spawn(&db, &redis, &NO_LIMITS).await,
     );
-    let admin = p1.client().with_token(
-        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
-            .await
-            .token,
-    );
-    let nominator = p1.client().with_token(
-        &fixtures::user(&db, "n@example.kz", Kind::Verified)
-            .await
-            .token,
-    );
+    let (admin, nominator) = admin_and_nominator(&db, &p1.client()).await;
     let (_award, category, noms) = voting_award(&admin, &nominator, 10, true).await;
     let voter = fixtures::user(&db, "voter@example.kz", Kind::Verified).await;
     let clients = [
@@ -85,16 +76,7 @@ async fn many_voters_at_once_leave_counts_equal_to_the_recount() {
         ApiProcess::spawn(&db, &redis, &NO_LIMITS).await,
         ApiProcess::spawn(&db, &redis, &NO_LIMITS).await,
     );
-    let admin = p1.client().with_token(
-        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
-            .await
-            .token,
-    );
-    let nominator = p1.client().with_token(
-        &fixtures::user(&db, "n@example.kz", Kind::Verified)
-            .await
-            .token,
-    );
+    let (admin, nominator) = admin_and_nominator(&db, &p1.client()).await;
     let (_award, category, noms) = voting_award(&admin, &nominator, 5, true).await;
     let tokens = many_users(&db, VOTERS).await;
     let noms = Arc::new(noms);

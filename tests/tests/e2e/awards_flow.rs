@@ -342,16 +342,7 @@ async fn award_from_nomination_to_results() {
 async fn ties_share_a_rank_in_results() {
     let (db, redis) = (TestDb::new().await, TestRedis::new());
     let api = TestApi::start(&db, &redis).await;
-    let admin = api.client().with_token(
-        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
-            .await
-            .token,
-    );
-    let nominator = api.client().with_token(
-        &fixtures::user(&db, "n@example.kz", Kind::Verified)
-            .await
-            .token,
-    );
+    let (admin, nominator) = admin_and_nominator(&db, &api.client()).await;
     let (award, category, noms) = voting_award(&admin, &nominator, 3, false).await;
     for (i, target) in [0, 1, 0, 1, 2].into_iter().enumerate() {
         let u = fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified).await;

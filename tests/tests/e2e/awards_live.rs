@@ -19,16 +19,7 @@ async fn a_vote_on_one_process_reaches_a_subscriber_on_another() {
         ApiProcess::spawn(&db, &redis, &[]).await,
         ApiProcess::spawn(&db, &redis, &[]).await,
     );
-    let admin = p1.client().with_token(
-        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
-            .await
-            .token,
-    );
-    let nominator = p1.client().with_token(
-        &fixtures::user(&db, "n@example.kz", Kind::Verified)
-            .await
-            .token,
-    );
+    let (admin, nominator) = admin_and_nominator(&db, &p1.client()).await;
     let (_award, category, noms) = voting_award(&admin, &nominator, 2, true).await;
     let mut sub = WsSubscription::start(&p2.ws_url(), SUBSCRIBE, json!({ "c": category })).await;
 
@@ -111,16 +102,7 @@ const CATEGORY_COUNT: &str =
 async fn a_vote_shows_in_the_counts_at_once_on_the_process_that_took_it() {
     let (db, redis) = (TestDb::new().await, TestRedis::new());
     let p = ApiProcess::spawn(&db, &redis, &[("VOTE_FOLD_INTERVAL_MS", "300")]).await;
-    let admin = p.client().with_token(
-        &fixtures::user(&db, "admin@example.kz", Kind::Admin)
-            .await
-            .token,
-    );
-    let nominator = p.client().with_token(
-        &fixtures::user(&db, "n@example.kz", Kind::Verified)
-            .await
-            .token,
-    );
+    let (admin, nominator) = admin_and_nominator(&db, &p.client()).await;
     let (_award, category, noms) = voting_award(&admin, &nominator, 2, true).await;
     for i in 0..4 {
         let voter = fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified).await;
