@@ -9,8 +9,11 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
+use diesel::deserialize::{FromSql, FromSqlRow};
+use diesel::dsl::SqlTypeOf;
 use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::query_builder::{QueryBuilder, QueryFragment};
+use diesel::row::{Field, Row};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryableByName, Selectable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -33,17 +36,27 @@ pub struct PageArgs {
     pub after: Option<Cursor>,
     /// Whether the client asked for `totalCount`; counting is skipped otherwise.
     pub with_total: bool,
+    /// Whether the client asked for a cursor (an edge's or the page's); rows carry no sort value
+    /// otherwise, since printing it is a good part of a nested list's cost in PostgreSQL.
+    pub with_cursors: bool,
+    /// Whether the client reads a long text of the rows (see `LONG_TEXT`); those columns come
+    /// back empty otherwise.
+    pub with_long_text: bool,
 }
+
+/// The localized long texts (all `jsonb`) a list leaves out unless asked for: writing `jsonb`
+/// out is PostgreSQL's main cost per row, and the front page's lists never show them.
+pub const LONG_TEXT: [&str; 3] = ["description", "summary", "body"];
 
 /// Up to `first + 1` rows (the extra one tells that a next page exists) and the total (0 unless
 /// `PageArgs::with_total`).
 #[derive(Clone, Debug)]
-pub struct Page<T: QueryableByName<Pg>> {
+pub struct Page<T> {
     pub rows: Vec<Listed<T>>,
     pub total: i64,
 }
 
-impl<T: QueryableByName<Pg>> Default for Page<T> {
+impl<T> Default for Page<T> {
     fn default() -> Self {
         Page {
             rows: Vec::new(),
@@ -60,22 +73,44 @@ pub struct Listed<T> {
     pub parent_id: Option<i64>,
 }
 
-impl<T: QueryableByName<Pg>> QueryableByName<Pg> for Listed<T> {
+/// Decoded by position, not by name: every list statement puts `sort_key` and `parent_id` first
+/// and then `T`'s columns in `Selectable` order (`columns`). diesel looks a name up by comparing
+/// it with every column's, which was an eighth of the api's instructions on the front page.
+impl<T> QueryableByName<Pg> for Listed<T>
+where
+    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg>,
+{
     fn build<'a>(row: &impl diesel::row::NamedRow<'a, Pg>) -> diesel::deserialize::Result<Self> {
+        let (Some(sort_key), Some(parent_id)) = (Row::get(row, 0usize), Row::get(row, 1usize))
+        else {
+            return Err("a list row lacks its sort_key and parent_id".into());
+        };
+        let sort_key =
+            <Option<String> as FromSql<Nullable<Text>, Pg>>::from_nullable_sql(sort_key.value())?;
+        let parent_id =
+            <Option<i64> as FromSql<Nullable<BigInt>, Pg>>::from_nullable_sql(parent_id.value())?;
+        let rest = Row::partial_row(row, 2..Row::field_count(row));
         Ok(Listed {
-            row: T::build(row)?,
-            sort_key: diesel::row::NamedRow::get::<Nullable<Text>, Option<String>>(
-                row, "sort_key",
-            )?,
-            parent_id: diesel::row::NamedRow::get::<Nullable<BigInt>, Option<i64>>(
-                row,
-                "parent_id",
-            )?,
+            row: T::build_from_row(&rest)?,
+            sort_key,
+            parent_id,
         })
     }
 }
 
-impl<T: QueryableByName<Pg>> Listed<T> {
+/// The two leading columns of every list statement, before `T`'s own.
+fn lead(order: &Order, args: &PageArgs, parent_expr: &str) -> String {
+    if args.with_cursors {
+        format!(
+            "({})::text AS sort_key, {parent_expr} AS parent_id",
+            order.expr
+        )
+    } else {
+        format!("NULL::text AS sort_key, {parent_expr} AS parent_id")
+    }
+}
+
+impl<T> Listed<T> {
     pub fn cursor(&self, order: &Order, id: i64) -> Cursor {
         Cursor {
             o: order.name.to_owned(),
@@ -152,30 +187,41 @@ struct ParentCount {
     n: i64,
 }
 
-/// `T`'s columns as its `Selectable` names them, qualified with `t.`. The statements are prepared
-/// once per connection, and one with `t.*` fails ("cached plan must not change result type") as
-/// soon as a migration adds a column while the api runs.
-pub(crate) fn columns<T>() -> &'static str
+/// `T`'s columns as its `Selectable` names them, qualified with `t.`, the `LONG_TEXT` ones as
+/// empty texts unless `long_text`. The statements are prepared once per connection, and one with
+/// `t.*` fails ("cached plan must not change result type") as soon as a migration adds a column
+/// while the api runs.
+pub(crate) fn columns<T>(long_text: bool) -> &'static str
 where
     T: Selectable<Pg> + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
-    static RENDERED: LazyLock<Mutex<HashMap<TypeId, &'static str>>> =
+    static RENDERED: LazyLock<Mutex<HashMap<(TypeId, bool), &'static str>>> =
         LazyLock::new(Default::default);
     let mut rendered = RENDERED.lock().unwrap_or_else(|e| e.into_inner());
-    rendered.entry(TypeId::of::<T>()).or_insert_with(|| {
-        let mut qb = PgQueryBuilder::default();
-        T::construct_selection()
-            .to_sql(&mut qb, &Pg)
-            .expect("a model's columns render as SQL");
-        let list = qb
-            .finish()
-            .split(", ")
-            .map(|c| format!("t.{}", c.rsplit('.').next().unwrap_or(c)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Box::leak(list.into_boxed_str())
-    })
+    rendered
+        .entry((TypeId::of::<T>(), long_text))
+        .or_insert_with(|| {
+            let mut qb = PgQueryBuilder::default();
+            T::construct_selection()
+                .to_sql(&mut qb, &Pg)
+                .expect("a model's columns render as SQL");
+            let list = qb
+                .finish()
+                .split(", ")
+                .map(|c| {
+                    let name = c.rsplit('.').next().unwrap_or(c);
+                    let bare = name.trim_matches('"');
+                    if !long_text && LONG_TEXT.contains(&bare) {
+                        format!("'{{}}'::jsonb AS {name}")
+                    } else {
+                        format!("t.{name}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            Box::leak(list.into_boxed_str())
+        })
 }
 
 /// A top-level list. `from` names the table as `t` (joins allowed); `filter` appends
@@ -188,7 +234,7 @@ pub async fn list<T>(
     args: &PageArgs,
 ) -> Result<Page<T>>
 where
-    T: QueryableByName<Pg> + Selectable<Pg> + Send + 'static,
+    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
     let mut total = 0;
@@ -201,9 +247,9 @@ where
         }
     }
     let mut q = Sql::new(&format!(
-        "SELECT {}, ({})::text AS sort_key, NULL::int8 AS parent_id FROM {from} WHERE true",
-        columns::<T>(),
-        order.expr
+        "SELECT {}, {} FROM {from} WHERE true",
+        lead(order, args, "NULL::int8"),
+        columns::<T>(args.with_long_text),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
@@ -225,7 +271,7 @@ pub async fn list_per_parent<T>(
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<T>>>
 where
-    T: QueryableByName<Pg> + Selectable<Pg> + Send + 'static,
+    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
     let mut out: HashMap<i64, Page<T>> = HashMap::new();
@@ -251,22 +297,22 @@ where
     }
     // One index-ordered LIMIT per parent (a LATERAL join) rather than numbering every child row
     // of every parent: a category's top 10 of 200 nominations reads 11 index entries, not 200.
+    // A LATERAL subquery with a LIMIT runs once per parent, so each parent's rows arrive
+    // together and in the subquery's order; grouping them here saves numbering and sorting them
+    // again in PostgreSQL.
     let mut q = Sql::new("SELECT s.* FROM unnest(");
     q.bind(Bind::I64s(with_rows));
-    // The numbering is taken over the already ordered and limited rows of each parent.
     q.push(&format!(
-        "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT l__.*, row_number() OVER () AS rn__ \
-         FROM (SELECT {}, ({})::text AS sort_key, {parent_expr} AS parent_id FROM {from} \
-         WHERE {parent_expr} = parent__.id",
-        columns::<T>(),
-        order.expr
+        "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT {}, {} \
+         FROM {from} WHERE {parent_expr} = parent__.id",
+        lead(order, args, parent_expr),
+        columns::<T>(args.with_long_text),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
     q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
     q.bind(Bind::I64(args.first + 1));
-    q.push(") l__) s");
-    q.push(" ORDER BY parent_id, rn__");
+    q.push(") s");
     let rows = q.load::<Listed<T>>(conn).await?;
     for r in rows {
         if let Some(p) = r.parent_id {

@@ -75,17 +75,20 @@ macro_rules! db_enum {
 }
 pub(crate) use db_enum;
 
-/// `first`/`after` checked and decoded; the total is counted only when the field's selection
-/// asks for `totalCount`.
+/// `first`/`after` checked and decoded; the total, the cursors and the rows' long texts are read
+/// only when the field's selection asks for them.
 pub fn page_args(
     ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<PageArgs> {
+    let shape = Shape::of(ctx);
     Ok(PageArgs {
         first: pagination::page_size(first)?,
         after: pagination::decode_cursor::<Cursor>(after.as_deref())?,
         with_total: wants_total(ctx),
+        with_cursors: shape.edge_cursors || shape.page_cursors,
+        with_long_text: shape.long_text,
     })
 }
 
@@ -103,7 +106,6 @@ pub fn connection<T, G>(
     wrap: impl Fn(T) -> G,
 ) -> Connection<G>
 where
-    T: diesel::QueryableByName<diesel::pg::Pg>,
     G: async_graphql::OutputType + Clone,
 {
     Connection::from_rows(

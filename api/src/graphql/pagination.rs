@@ -84,23 +84,47 @@ impl<T: OutputType + Clone> TypeName for Connection<T> {
 
 /// Which parts of a connection the query selected: what is not selected is not built (a front
 /// page asks only for `nodes`, so its 220 rows need neither an encoded cursor nor a second copy
-/// as an edge).
+/// as an edge) nor read.
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
     pub edges: bool,
     pub nodes: bool,
     pub edge_cursors: bool,
+    /// `pageInfo { startCursor endCursor }`.
+    pub page_cursors: bool,
+    /// Whether a node field reads one of the rows' long texts (`page::LONG_TEXT`).
+    pub long_text: bool,
 }
+
+/// The node fields that read a row's long text: descriptions, summaries and a post's body (its
+/// excerpt is cut from the body).
+const LONG_TEXT_FIELDS: [&str; 7] = [
+    "description",
+    "descriptionI18n",
+    "summary",
+    "summaryI18n",
+    "body",
+    "bodyI18n",
+    "excerpt",
+];
 
 impl Shape {
     /// From the selection of the connection field being resolved.
     pub fn of(ctx: &async_graphql::Context<'_>) -> Shape {
         let look = ctx.look_ahead();
         let edges = look.field("edges");
+        let nodes = look.field("nodes");
+        let page_info = look.field("pageInfo");
+        let edge_node = edges.field("node");
         Shape {
             edges: edges.exists(),
-            nodes: look.field("nodes").exists(),
+            nodes: nodes.exists(),
             edge_cursors: edges.field("cursor").exists(),
+            page_cursors: page_info.field("startCursor").exists()
+                || page_info.field("endCursor").exists(),
+            long_text: LONG_TEXT_FIELDS
+                .iter()
+                .any(|f| nodes.field(f).exists() || edge_node.field(f).exists()),
         }
     }
 }
@@ -118,11 +142,15 @@ impl<T: OutputType + Clone> Connection<T> {
     ) -> Self {
         let has_next_page = rows.len() as i64 > first;
         rows.truncate(first.max(0) as usize);
+        let page_cursor = |r: Option<&R>| {
+            r.filter(|_| shape.page_cursors)
+                .map(|r| encode_cursor(&key(r)))
+        };
         let page_info = PageInfo {
             has_next_page,
             has_previous_page: had_cursor,
-            start_cursor: rows.first().map(|r| encode_cursor(&key(r))),
-            end_cursor: rows.last().map(|r| encode_cursor(&key(r))),
+            start_cursor: page_cursor(rows.first()),
+            end_cursor: page_cursor(rows.last()),
         };
         let (edges, nodes) = if shape.edges {
             let edges: Vec<Edge<T>> = rows

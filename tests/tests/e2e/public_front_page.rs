@@ -225,3 +225,82 @@ async fn award_categories_with_top_nominations_cost_a_fixed_few_statements() {
         ])
     );
 }
+
+/// Lists leave out what the selection doesn't read (long texts, cursors); whatever reads them,
+/// through a fragment or an edge, still gets them, and a page's cursor still pages.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_read_long_texts_and_cursors_only_when_asked_yet_always_when_asked() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    exec(
+        &db,
+        "INSERT INTO organizations (slug, name, description, kind, country)
+           VALUES ('lean', '{\"en\": \"Lean\"}', '{\"ru\": \"Об организации\"}', 'NGO', 'KZ');
+         INSERT INTO projects (slug, organization_id, title, summary, description, direction, status, country,
+                               created_at, published_at)
+           SELECT 'lean-p' || j, o.id, jsonb_build_object('en', 'Project ' || j),
+                  jsonb_build_object('en', 'Summary ' || j), jsonb_build_object('ru', 'Описание ' || j),
+                  'SOCIAL', 'PUBLISHED', 'KZ', now() - j * interval '1 hour', now()
+           FROM organizations o, generate_series(1, 3) j WHERE o.slug = 'lean';",
+    )
+    .await;
+    let api = TestApi::start(&db, &redis).await;
+    let gql = api.client();
+
+    let lean = gql
+        .ok(
+            "{ organizations(first: 5) { nodes { slug projects(first: 2) { nodes { slug title } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        lean["organizations"]["nodes"][0]["projects"]["nodes"],
+        json!([{ "slug": "lean-p1", "title": "Project 1" }, { "slug": "lean-p2", "title": "Project 2" }])
+    );
+
+    // Long texts asked for in a fragment of a nested list, and the page's end cursor alone.
+    let d = gql
+        .ok(
+            "{ organizations(first: 5) { nodes { ...O projects(first: 2) { pageInfo { endCursor hasNextPage } nodes { slug ...P } } } } }
+             fragment O on Organization { description }
+             fragment P on Project { summary descriptionI18n { ru } }",
+            json!({}),
+        )
+        .await;
+    let org = &d["organizations"]["nodes"][0];
+    assert_eq!(org["description"], "Об организации");
+    assert_eq!(
+        org["projects"]["nodes"],
+        json!([
+            { "slug": "lean-p1", "summary": "Summary 1", "descriptionI18n": { "ru": "Описание 1" } },
+            { "slug": "lean-p2", "summary": "Summary 2", "descriptionI18n": { "ru": "Описание 2" } },
+        ])
+    );
+    assert_eq!(org["projects"]["pageInfo"]["hasNextPage"], true);
+    let next = gql
+        .ok(
+            "query($a: String) { organization(slug: \"lean\") { projects(first: 2, after: $a) { nodes { slug } } } }",
+            json!({ "a": org["projects"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        next["organization"]["projects"]["nodes"],
+        json!([{ "slug": "lean-p3" }])
+    );
+
+    // A top-level list read through its edges and an inline fragment.
+    let d = gql
+        .ok(
+            "{ projects(first: 1, orderBy: NEWEST) { edges { cursor node { ... on Project { description } } } } }",
+            json!({}),
+        )
+        .await;
+    let edge = &d["projects"]["edges"][0];
+    assert_eq!(edge["node"]["description"], "Описание 1");
+    let next = gql
+        .ok(
+            "query($a: String) { projects(first: 1, after: $a, orderBy: NEWEST) { nodes { slug } } }",
+            json!({ "a": edge["cursor"] }),
+        )
+        .await;
+    assert_eq!(next["projects"]["nodes"], json!([{ "slug": "lean-p2" }]));
+}
