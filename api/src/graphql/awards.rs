@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    Context, Enum, ID, InputObject, MaybeUndefined, Object, ServerResult, SimpleObject, Value,
+};
 use birgemiz_schema::awards::{self as domain, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::models;
@@ -25,6 +27,7 @@ use super::ids::{self, NodeType};
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
 use super::pagination::{Connection, Shape, decode_cursor, page_size};
+use super::plain_fields::{PlainFields, ready};
 use super::projects::{self, Project};
 use super::rate_limit;
 use super::viewer::User;
@@ -157,6 +160,8 @@ async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
 
 #[derive(Clone)]
 pub struct Award(pub Arc<models::Award>);
+
+impl PlainFields for Award {}
 
 impl Award {
     /// For `node(id:)`: awards are public.
@@ -450,6 +455,28 @@ impl Nomination {
                     .filter(|n| n.visible_to(ctx.viewer()))
             })
             .collect())
+    }
+}
+
+/// The resolvers below that read only the row, the request and (for `voteCount`) the award,
+/// which the request has loaded already unless it is the first to need it.
+impl PlainFields for Nomination {
+    const ANY: bool = true;
+
+    fn plain_field(&self, ctx: &Context<'_>) -> Option<ServerResult<Value>> {
+        match ctx.item.node.name.node.as_str() {
+            "id" => ready(ctx, self.id(ctx)),
+            "nomineeName" => ready(ctx, self.nominee_name(ctx)),
+            "nomineeKind" => ready(ctx, self.nominee_kind(ctx)),
+            "statement" => ready(ctx, self.statement(ctx)),
+            "country" => ready(ctx, self.country(ctx)),
+            "region" => ready(ctx, self.region(ctx)),
+            "status" => ready(ctx, self.status(ctx)),
+            "voteCount" => ready(ctx, self.vote_count(ctx)),
+            "moderationNote" => ready(ctx, self.moderation_note(ctx)),
+            "createdAt" => ready(ctx, self.created_at(ctx)),
+            _ => None,
+        }
     }
 }
 

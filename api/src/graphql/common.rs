@@ -106,7 +106,7 @@ pub fn connection<T, G>(
     wrap: impl Fn(T) -> G,
 ) -> Connection<G>
 where
-    G: async_graphql::OutputType + Clone,
+    G: super::plain_fields::PlainFields + Clone,
 {
     Connection::from_rows(
         page.rows,

@@ -112,6 +112,8 @@ pub struct DigestRun {
     finished_at: Option<DateTime<Utc>>,
 }
 
+impl super::plain_fields::PlainFields for DigestRun {}
+
 impl DigestRun {
     pub fn new(run: &models::DigestRun, progress: Progress) -> Self {
         let clamp = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);

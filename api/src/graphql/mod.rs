@@ -15,6 +15,7 @@ pub mod loaders;
 mod node;
 mod organizations;
 pub mod pagination;
+pub mod plain_fields;
 mod posts;
 mod projects;
 mod rate_limit;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::errors::{ApiResult, bad_input};
+use super::plain_fields::{Nodes, PlainFields};
 
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 100;
@@ -61,9 +62,9 @@ pub struct Edge<T: OutputType + Clone> {
 /// One page. Built from `first + 1` rows so `hasNextPage` needs no second query.
 #[derive(SimpleObject, Clone)]
 #[graphql(name_type)]
-pub struct Connection<T: OutputType + Clone> {
+pub struct Connection<T: PlainFields + Clone> {
     pub edges: Vec<Edge<T>>,
-    pub nodes: Vec<T>,
+    pub nodes: Nodes<T>,
     pub page_info: PageInfo,
     pub total_count: i32,
 }
@@ -76,7 +77,7 @@ impl<T: OutputType + Clone> TypeName for Edge<T> {
     }
 }
 
-impl<T: OutputType + Clone> TypeName for Connection<T> {
+impl<T: PlainFields + Clone> TypeName for Connection<T> {
     fn type_name() -> Cow<'static, str> {
         format!("{}Connection", T::type_name()).into()
     }
@@ -129,7 +130,7 @@ impl Shape {
     }
 }
 
-impl<T: OutputType + Clone> Connection<T> {
+impl<T: PlainFields + Clone> Connection<T> {
     /// `rows` holds up to `first + 1` items in order; `key` gives each one's cursor key.
     pub fn from_rows<R, K: Serialize>(
         mut rows: Vec<R>,
@@ -177,7 +178,7 @@ impl<T: OutputType + Clone> Connection<T> {
         };
         Connection {
             page_info,
-            nodes,
+            nodes: Nodes(nodes),
             edges,
             total_count: i32::try_from(total_count).unwrap_or(i32::MAX),
         }

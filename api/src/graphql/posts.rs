@@ -22,6 +22,8 @@ const EXCERPT_CHARS: usize = 200;
 #[derive(Clone)]
 pub struct Post(pub models::Post);
 
+impl super::plain_fields::PlainFields for Post {}
+
 /// Published posts everyone; drafts their organization's managers and admins.
 pub async fn visible(ctx: &Context<'_>, p: &models::Post) -> ApiResult<bool> {
     if p.published_at.is_some() || ctx.is_admin() {

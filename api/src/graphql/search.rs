@@ -9,6 +9,7 @@ use super::errors::ApiResult;
 use super::loaders::{self, OrgKey, PostKey, ProjectKey};
 use super::organizations::Organization;
 use super::pagination::{Connection, Edge, PageInfo, encode_cursor};
+use super::plain_fields::{Nodes, PlainFields};
 use super::posts::Post;
 use super::projects::Project;
 
@@ -18,6 +19,8 @@ pub enum SearchResult {
     Project(Project),
     Post(Post),
 }
+
+impl PlainFields for SearchResult {}
 
 #[derive(Default)]
 pub struct SearchQuery;
@@ -68,7 +71,7 @@ impl SearchQuery {
                 start_cursor: edges.first().map(|e| e.cursor.clone()),
                 end_cursor: edges.last().map(|e| e.cursor.clone()),
             },
-            nodes: edges.iter().map(|e| e.node.clone()).collect(),
+            nodes: Nodes(edges.iter().map(|e| e.node.clone()).collect()),
             edges,
             total_count: i32::try_from(total).unwrap_or(i32::MAX),
         })

@@ -304,3 +304,107 @@ async fn lists_read_long_texts_and_cursors_only_when_asked_yet_always_when_asked
         .await;
     assert_eq!(next["projects"]["nodes"], json!([{ "slug": "lean-p2" }]));
 }
+
+/// A connection's `nodes` answer their row-only fields without the executor's per-field path
+/// (`plain_fields.rs`); each such field must come out exactly as its resolver gives it through
+/// `edges { node }`, which takes the executor's path, also where fragments overlap, a key is
+/// aliased, and an error stays with its own field.
+#[tokio::test(flavor = "multi_thread")]
+async fn plain_fields_match_the_resolvers() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    exec(
+        &db,
+        "INSERT INTO organizations (slug, name, description, kind, country, region, city, website, verified)
+           VALUES ('plain', '{\"kk\": \"Қазақша\", \"en\": \"Plain\"}', '{\"ru\": \"Описание\"}', 'NETWORK',
+                   'KZ', 'Almaty', 'Almaty', 'https://plain.kz', true),
+                  ('bare', '{\"en\": \"Bare\"}', '{}', 'NGO', 'RU', NULL, NULL, NULL, false);
+         INSERT INTO projects (slug, organization_id, title, summary, description, direction, status, country,
+                               region, city, starts_at, ends_at, volunteers_needed, volunteer_count, published_at)
+           SELECT o.slug || '-p' || j, o.id, jsonb_build_object('ru', 'Проект ' || j), '{\"en\": \"S\"}', '{}',
+                  'EMERGENCY', 'PUBLISHED', 'KZ', CASE WHEN j = 1 THEN 'Almaty' END, NULL,
+                  now() + j * interval '1 day', CASE WHEN j = 2 THEN now() + interval '9 days' END,
+                  CASE WHEN j = 1 THEN 30 END, j, now()
+           FROM organizations o, generate_series(1, 2) j;
+         INSERT INTO awards (slug, title, year, countries, nomination_opens_at, nomination_closes_at,
+                             voting_opens_at, voting_closes_at, live_counts)
+           VALUES ('plain-award', '{\"en\":\"Award\"}', 2026, '{KZ}', now() - interval '20 days',
+                   now() - interval '10 days', now() - interval '9 days', now() + interval '9 days', true);
+         INSERT INTO award_categories (award_id, position, title)
+           SELECT id, 1, '{\"en\": \"Category\"}' FROM awards;
+         INSERT INTO nominations (category_id, nominee_name, nominee_key, nominee_kind, statement, country,
+                                  region, status, vote_count)
+           SELECT c.id, 'Nominee ' || i, 'nominee ' || i, 'ORGANIZATION', 'Statement ' || i, 'KZ',
+                  CASE WHEN i = 1 THEN 'Astana' END, 'APPROVED', i * 5
+           FROM award_categories c, generate_series(1, 3) i;",
+    )
+    .await;
+    let api = TestApi::start(&db, &redis).await;
+    let gql = api.client();
+    const Q: &str = r#"{
+      organizations(first: 5, orderBy: NAME) {
+        nodes { ...O projects(first: 5) { nodes { ...P ...Q } } }
+        edges { node { ...O projects(first: 5) { edges { node { ...P ...Q } } } } }
+      }
+      award(slug: "plain-award") { categories { nominations(first: 5, orderBy: MOST_VOTES) {
+        nodes { ...N } edges { node { ...N } } } } }
+    }
+    fragment O on Organization { __typename id slug name description kind country region city website
+      verified createdAt nameI18n { en kk } label: slug }
+    fragment P on Project { __typename id slug title summary description direction status country
+      region city startsAt endsAt volunteersNeeded volunteerCount createdAt publishedAt
+      organization { slug } titleI18n { ru } }
+    fragment Q on Node { ... on Project { id organization { name } viewerApplication { status } } }
+    fragment N on Nomination { __typename id nomineeName nomineeKind statement country region status
+      voteCount moderationNote createdAt category { title } votes: voteCount }"#;
+    let d = gql.ok(Q, json!({})).await;
+    let edge_nodes = |v: &Value| -> Value {
+        v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"].clone())
+            .collect()
+    };
+    let orgs = &d["organizations"];
+    let fast: Vec<Value> = orgs["nodes"].as_array().unwrap().clone();
+    let slow: Vec<Value> = orgs["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(fast.len(), 2);
+    for (f, s) in fast.iter().zip(&slow) {
+        let (mut f, mut s) = (f.clone(), s.clone());
+        let (fp, sp) = (f["projects"].take(), s["projects"].take());
+        assert_eq!(f, s);
+        assert_eq!(fp["nodes"], edge_nodes(&sp));
+        assert_eq!(fp["nodes"].as_array().unwrap().len(), 2);
+        // The fields merged from both fragments.
+        let p = &fp["nodes"][0];
+        assert_eq!(p["organization"]["slug"], f["slug"]);
+        assert_eq!(p["organization"]["name"], f["name"]);
+        assert_eq!(p["viewerApplication"], Value::Null);
+    }
+    assert_eq!(fast[1]["name"], "Қазақша");
+    assert_eq!(fast[1]["label"], "plain");
+    assert_eq!(fast[1]["kind"], "NETWORK");
+    let nominations = &d["award"]["categories"][0]["nominations"];
+    assert_eq!(nominations["nodes"], edge_nodes(nominations));
+    assert_eq!(nominations["nodes"][0]["votes"], 15);
+    assert_eq!(nominations["nodes"][0]["nomineeKind"], "ORGANIZATION");
+    assert_eq!(nominations["nodes"][0]["moderationNote"], Value::Null);
+
+    // An error in one node's field stays with that field; its neighbours are unaffected.
+    let d = gql
+        .raw(
+            "{ organizations(first: 5, orderBy: NAME) { nodes { slug projects(first: 101) { totalCount } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        d["errors"][0]["path"],
+        json!(["organizations", "nodes", 0, "projects"])
+    );
+    assert_eq!(d["data"]["organizations"]["nodes"][0]["slug"], "bare");
+}
