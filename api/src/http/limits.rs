@@ -1,6 +1,9 @@
 //! Bounds on what one request may ask, checked before anything executes. The reasoning behind
 //! each value is in the README ("Request limits").
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
 /// The largest accepted HTTP body; real queries with variables are a few KiB.
@@ -43,26 +46,45 @@ pub struct Checked {
     pub document: Option<ExecutableDocument>,
 }
 
+/// How many accepted documents `check` keeps, by query text. Clients send the same few queries
+/// over and over, and parsing was a tenth of the front page's instructions; copying a kept
+/// document costs a fraction of that. Full, the cache starts over: a stream of distinct queries
+/// costs what it did without it, and the cache holds at most this many × `MAX_QUERY_BYTES`.
+const PARSED_CAPACITY: usize = 256;
+
+type ParsedCache = HashMap<String, Arc<ExecutableDocument>, foldhash::fast::RandomState>;
+
+static PARSED: LazyLock<Mutex<ParsedCache>> = LazyLock::new(Default::default);
+
 pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejection> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Rejection::TooLong);
     }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return Ok(Checked {
-            operation: None,
-            operation_name: operation_name.map(str::to_owned),
-            document: None,
-        });
-    };
-    if count_aliases(&doc) > MAX_ALIASES {
-        return Err(Rejection::TooManyAliases);
-    }
-    // Our own depth check: async-graphql's skips introspection, a classic deep-query target.
-    for (_, op) in doc.operations.iter() {
-        if depth(&doc, &op.node.selection_set.node, &mut Vec::new()) > MAX_DEPTH {
-            return Err(Rejection::TooDeep);
+    let kept = PARSED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(query)
+        .cloned();
+    let doc = match kept {
+        Some(doc) => doc,
+        None => {
+            let Ok(doc) = async_graphql::parser::parse_query(query) else {
+                return Ok(Checked {
+                    operation: None,
+                    operation_name: operation_name.map(str::to_owned),
+                    document: None,
+                });
+            };
+            accept(&doc)?;
+            let doc = Arc::new(doc);
+            let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() >= PARSED_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(query.to_owned(), doc.clone());
+            doc
         }
-    }
+    };
     let selected = match operation_name {
         Some(name) => doc
             .operations
@@ -75,8 +97,22 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
     Ok(Checked {
         operation,
         operation_name,
-        document: Some(doc),
+        document: Some(ExecutableDocument::clone(&doc)),
     })
+}
+
+/// The limits a parsed document must be within.
+fn accept(doc: &ExecutableDocument) -> Result<(), Rejection> {
+    if count_aliases(doc) > MAX_ALIASES {
+        return Err(Rejection::TooManyAliases);
+    }
+    // Our own depth check: async-graphql's skips introspection, a classic deep-query target.
+    for (_, op) in doc.operations.iter() {
+        if depth(doc, &op.node.selection_set.node, &mut Vec::new()) > MAX_DEPTH {
+            return Err(Rejection::TooDeep);
+        }
+    }
+    Ok(())
 }
 
 /// Depth of a selection set with fragments expanded; a fragment already on the path counts as
@@ -172,6 +208,20 @@ mod tests {
         );
         assert!(matches!(check(&frag, None), Err(Rejection::TooDeep)));
         assert!(check("{ ...F } fragment F on Query { a { ...F } }", None).is_ok());
+    }
+
+    #[test]
+    fn a_kept_document_is_the_parsed_one_and_rejections_are_never_kept() {
+        let q = "query Kept($n: Int) { organizations(first: $n) { nodes { ...F } } } fragment F on Organization { slug }";
+        let first = check(q, None).ok().and_then(|c| c.document);
+        let again = check(q, None).ok().and_then(|c| c.document);
+        let fresh = async_graphql::parser::parse_query(q).ok();
+        assert_eq!(format!("{again:?}"), format!("{fresh:?}"));
+        assert_eq!(format!("{first:?}"), format!("{fresh:?}"));
+        let deep = format!("{{ {}x{} }}", "b { ".repeat(13), " }".repeat(13));
+        for _ in 0..2 {
+            assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+        }
     }
 
     #[test]
