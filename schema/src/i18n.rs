@@ -152,10 +152,57 @@ impl FromSql<Jsonb, Pg> for LocalizedText {
         // Straight from the wire format (a version byte, then JSON text) into the struct: going
         // through a `serde_json::Value` first allocated a map per column per row.
         match value.as_bytes().split_first() {
-            Some((1, json)) => Ok(serde_json::from_slice(json)?),
+            Some((1, json)) => match Self::from_plain_json(json) {
+                Some(text) => Ok(text),
+                None => Ok(serde_json::from_slice(json)?),
+            },
             _ => Err("unsupported JSONB encoding version".into()),
         }
     }
+}
+
+impl LocalizedText {
+    /// The common case read without a JSON parser: PostgreSQL prints a jsonb object as
+    /// `{"en": "…", "kk": "…"}`, and most texts hold no character that JSON escapes. Anything
+    /// else (an escape, another shape or spacing, invalid UTF-8) gives `None` for `serde_json`
+    /// to read. Decoding titles was a twentieth of the api's instructions on the front page.
+    fn from_plain_json(json: &[u8]) -> Option<LocalizedText> {
+        let mut text = LocalizedText::default();
+        let mut rest = json.strip_prefix(b"{")?.strip_suffix(b"}")?;
+        while !rest.is_empty() {
+            let (key, after) = plain_string(rest)?;
+            let (value, after) = plain_string(after.strip_prefix(b": ")?)?;
+            let slot = match key {
+                "kk" => &mut text.kk,
+                "ru" => &mut text.ru,
+                "en" => &mut text.en,
+                _ => return None,
+            };
+            if slot.is_some() {
+                return None;
+            }
+            *slot = Some(value.to_owned());
+            rest = match after.strip_prefix(b", ") {
+                Some(next) if !next.is_empty() => next,
+                Some(_) => return None,
+                None if after.is_empty() => after,
+                None => return None,
+            };
+        }
+        Some(text)
+    }
+}
+
+/// A JSON string without escapes at the start of `s`, and what follows it.
+fn plain_string(s: &[u8]) -> Option<(&str, &[u8])> {
+    let s = s.strip_prefix(b"\"")?;
+    let end = s
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if s[end] != b'"' {
+        return None;
+    }
+    Some((std::str::from_utf8(&s[..end]).ok()?, &s[end + 1..]))
 }
 
 impl ToSql<Jsonb, Pg> for LocalizedText {
@@ -184,6 +231,41 @@ mod tests {
             Locale::Ru
         );
         assert_eq!(Locale::from_accept_language(Some("EN")), Locale::En);
+    }
+
+    #[test]
+    fn jsonb_text_reads_as_serde_json_reads_it() {
+        for json in [
+            r#"{}"#,
+            r#"{"en": "League"}"#,
+            r#"{"en": "Project 1", "kk": "Жоба 1", "ru": "Проект 1"}"#,
+            r#"{"en": "", "ru": "x"}"#,
+            r#"{"en": "say \"hi\"", "kk": "a\\b"}"#,
+            r#"{"ru": "line\nnext", "en": "\u0416"}"#,
+            r#"{"kk":"tight"}"#,
+            r#"{"de": "ignored", "en": "kept"}"#,
+            r#"{"en": "x", }"#,
+            r#"{"en": "x",  "ru": "y"}"#,
+            r#"{"en": 5}"#,
+            r#"{"en": "x", "en": "y"}"#,
+        ] {
+            let fast = LocalizedText::from_plain_json(json.as_bytes());
+            let serde = serde_json::from_str::<LocalizedText>(json).ok();
+            if let Some(fast) = fast {
+                assert_eq!(Some(fast), serde, "{json}");
+            }
+        }
+        // Escapes are left to serde_json; PostgreSQL's own shape takes the fast path.
+        assert!(LocalizedText::from_plain_json(br#"{"en": "a\nb"}"#).is_none());
+        assert_eq!(
+            LocalizedText::from_plain_json("{\"en\": \"a\", \"kk\": \"Ж\"}".as_bytes()),
+            Some(LocalizedText::new("Ж", "", "a"))
+        );
+        assert_eq!(
+            LocalizedText::from_plain_json(b"{}"),
+            Some(LocalizedText::default())
+        );
+        assert!(LocalizedText::from_plain_json(b"{\"en\": \"\xff\"}").is_none());
     }
 
     #[test]

@@ -310,9 +310,14 @@ where
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
-    q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
-    q.bind(Bind::I64(args.first + 1));
-    q.push(") s");
+    // The limit is written into the text, not bound: with `LIMIT $n` the generic plan is costed
+    // for an unknown limit, so PostgreSQL kept planning a category's nominations afresh on every
+    // execution (0.2 ms). `first` is a checked integer of at most 100, so the texts stay few.
+    q.push(&format!(
+        " ORDER BY {} LIMIT {}) s",
+        order.order_by(),
+        args.first + 1
+    ));
     let rows = q.load::<Listed<T>>(conn).await?;
     for r in rows {
         if let Some(p) = r.parent_id {
