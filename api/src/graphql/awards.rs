@@ -345,14 +345,12 @@ impl AwardCategory {
             );
         }
         let order = order_by.unwrap_or(NominationOrder::Name);
-        if order == NominationOrder::MostVotes {
-            let award = award_of_category(ctx, self.0.id).await?;
-            if !domain::counts_visible(&award) {
-                return Err(bad_input(
-                    "orderBy",
-                    "MOST_VOTES is available once counts are public",
-                ));
-            }
+        let award = award_of_category(ctx, self.0.id).await?;
+        if order == NominationOrder::MostVotes && !domain::counts_visible(&award) {
+            return Err(bad_input(
+                "orderBy",
+                "MOST_VOTES is available once counts are public",
+            ));
         }
         let order = match order {
             NominationOrder::Name => domain::NOMINATIONS_BY_NAME,
@@ -371,7 +369,14 @@ impl AwardCategory {
             .unwrap_or_default();
         // The loader shares the page with its cache: one copy of each row, into its node.
         let page = Arc::unwrap_or_clone(page);
-        Ok(connection(ctx, page, &args, &order, |n| n.id, Nomination))
+        Ok(connection(
+            ctx,
+            page,
+            &args,
+            &order,
+            |n| n.id,
+            |n| Nomination(n, Some(award.clone())),
+        ))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
@@ -413,7 +418,7 @@ impl AwardCategory {
             rank: r.rank,
             vote_count: r.vote_count,
             share: r.share,
-            nomination: Nomination(r.item),
+            nomination: Nomination::from(r.item),
         })
         .collect())
     }
@@ -421,8 +426,16 @@ impl AwardCategory {
 
 // ───────────── Nomination ─────────────
 
+/// A nomination, with its award when it was listed under its category (the award is then read
+/// once per category instead of once per nomination).
 #[derive(Clone)]
-pub struct Nomination(pub models::Nomination);
+pub struct Nomination(pub models::Nomination, Option<Arc<models::Award>>);
+
+impl From<models::Nomination> for Nomination {
+    fn from(row: models::Nomination) -> Self {
+        Nomination(row, None)
+    }
+}
 
 impl Nomination {
     /// Approved nominations are public; the others only to their submitter and admins.
@@ -438,7 +451,7 @@ impl Nomination {
         Ok(loaders::get(ctx)
             .load_one(NominationId(id))
             .await?
-            .map(Nomination)
+            .map(Nomination::from)
             .filter(|n| n.visible_to(ctx.viewer())))
     }
     pub async fn load_by_ids(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<Option<Nomination>>> {
@@ -451,7 +464,7 @@ impl Nomination {
                 found
                     .get(&NominationId(*i))
                     .cloned()
-                    .map(Nomination)
+                    .map(Nomination::from)
                     .filter(|n| n.visible_to(ctx.viewer()))
             })
             .collect())
@@ -536,8 +549,11 @@ impl Nomination {
     }
     /// Null while counts are hidden.
     async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        let award = award_of_category(ctx, self.0.category_id).await?;
-        Ok(domain::counts_visible(&award).then_some(self.0.vote_count))
+        let visible = match &self.1 {
+            Some(award) => domain::counts_visible(award),
+            None => domain::counts_visible(&*award_of_category(ctx, self.0.category_id).await?),
+        };
+        Ok(visible.then_some(self.0.vote_count))
     }
     /// Submitter; visible to the submitter and admins only.
     async fn submitted_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
@@ -611,7 +627,7 @@ impl Vote {
         loaders::get(ctx)
             .load_one(NominationId(self.0.nomination_id))
             .await?
-            .map(Nomination)
+            .map(Nomination::from)
             .ok_or_else(|| Error::NotFound("nomination").into())
     }
     async fn category(&self, ctx: &Context<'_>) -> ApiResult<AwardCategory> {
@@ -768,7 +784,7 @@ async fn nomination_page(
         total,
         Shape::of(ctx),
         |n| nomination_cursor(order, n),
-        Nomination,
+        Nomination::from,
     ))
 }
 
@@ -1087,7 +1103,7 @@ impl AwardsMutation {
         )
         .await?;
         push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
-        Ok(Nomination(n))
+        Ok(Nomination::from(n))
     }
 
     /// By the submitter, before voting opens.
@@ -1095,7 +1111,7 @@ impl AwardsMutation {
         let v = ctx.require_viewer()?;
         let id = ids::decode(NodeType::Nomination, &id, "id")?;
         let n = domain::withdraw_nomination(&mut *ctx.conn().await?, v.user_id, id, now()).await?;
-        Ok(Nomination(n))
+        Ok(Nomination::from(n))
     }
 
     /// Admins, before voting opens. Emails the submitter the decision.
@@ -1118,7 +1134,7 @@ impl AwardsMutation {
         )
         .await?;
         push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
-        Ok(Nomination(n))
+        Ok(Nomination::from(n))
     }
 
     /// VOTING phase only, APPROVED nominations only; one vote per user per category: voting
