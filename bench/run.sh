@@ -2,7 +2,10 @@
 # The hot paths against their ceiling, on this machine (client, server and database together).
 #
 #   bench/run.sh                 full volume (bench/seed.sql), 1/16/64 clients, 10 s each
-#   BENCH_SCALE=0.02 BENCH_SECONDS=2 BENCH_CLIENTS="1 4" bench/run.sh     a quick check (CI)
+#   BENCH_SCALE=0.02 BENCH_SECONDS=2 BENCH_CLIENTS="1 4" bench/run.sh     a quick check
+#   BENCH_PROFILE=debug BENCH_NO_BUILD=1 …   the debug binaries as built (`./dev test` runs the
+#                                            quick check so, to see that the benchmark still runs)
+# It exits non-zero when a request failed or the api logged an error.
 #
 # It builds the release binaries, loads a fresh database `birgemiz_bench` (200 organizations,
 # 5,000 projects, an award in voting with 10 categories, 2,000 nominations, 200,000 votes,
@@ -22,7 +25,8 @@ CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
 DB=birgemiz_bench
 URL="$PG/$DB"
-TARGET=${CARGO_TARGET_DIR:-target}
+PROFILE=${BENCH_PROFILE:-release}
+TARGET=${CARGO_TARGET_DIR:-target}/$PROFILE
 WORK=$(mktemp -d)
 API_PID=
 cleanup() {
@@ -32,13 +36,14 @@ cleanup() {
 trap cleanup EXIT
 
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  echo "==> building release binaries" >&2
-  cargo build --release -q -p birgemiz-api -p birgemiz-tests --bin birgemiz-api --bin load
+  echo "==> building the $PROFILE binaries" >&2
+  cargo build --profile "$([ "$PROFILE" = debug ] && echo dev || echo "$PROFILE")" -q \
+    -p birgemiz-api -p birgemiz-tests --bin birgemiz-api --bin load
 fi
 
 echo "==> loading $DB at scale $SCALE" >&2
 psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-DATABASE_URL=$URL "$TARGET/release/birgemiz-api" migrate 2>/dev/null
+DATABASE_URL=$URL "$TARGET/birgemiz-api" migrate 2>/dev/null
 psql "$URL" -q -v scale="$SCALE" -f bench/seed.sql
 # Sessions for the voters: bearer token `bench-token-<user id>`, stored hashed like real ones.
 psql "$URL" -q -c "INSERT INTO sessions (user_id, token_hash, expires_at)
@@ -55,7 +60,7 @@ echo "==> starting the API on 127.0.0.1:$PORT" >&2
 DATABASE_URL=$URL BIND=127.0.0.1:$PORT REDIS_NAMESPACE=birgemiz_bench RUST_LOG=warn \
   APP_SECRET=bench-secret-bench-secret-bench-secret \
   RATE_LIMIT_VOTE_USER=1000000/60 RATE_LIMIT_VOTE_IP=100000000/60 \
-  "$TARGET/release/birgemiz-api" serve --no-migrate 2>"$WORK/api.log" &
+  "$TARGET/birgemiz-api" serve --no-migrate 2>"$WORK/api.log" &
 API_PID=$!
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -89,6 +94,7 @@ WHERE a.slug = 'bench-award';
 SQL
 
 peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$API_PID/status"; }
+failed=0
 printf '%-8s %7s %10s %9s %9s %7s %12s\n' scenario clients "req/s" "p50 ms" "p99 ms" errors "vs SQL"
 for c in $CLIENTS; do
   ceiling=$(pgbench -n -f "$WORK/front.sql" -c "$c" -j "$(( c < 2 ? 1 : 2 ))" -T "$SECONDS_EACH" -M prepared "$URL" 2>/dev/null \
@@ -100,15 +106,20 @@ for c in $CLIENTS; do
       project) args=(--body "$(body "$PROJECT")" --variables "$WORK/projects") ;;
       vote) args=(--body "$(body "$VOTE")" --variables "$WORK/nominations" --tokens "$WORK/tokens") ;;
     esac
-    out=$("$TARGET/release/load" --url "http://127.0.0.1:$PORT/graphql" --concurrency "$c" --duration "$SECONDS_EACH" "${args[@]}")
+    out=$("$TARGET/load" --url "http://127.0.0.1:$PORT/graphql" --concurrency "$c" --duration "$SECONDS_EACH" "${args[@]}")
     python3 - "$scenario" "$c" "$ceiling" "$out" <<'PY'
 import json, sys
 scenario, c, ceiling, out = sys.argv[1], sys.argv[2], float(sys.argv[3] or 0), json.loads(sys.argv[4])
 ratio = f"{out['rps'] / ceiling:.2f}" if scenario == "front" and ceiling else "-"
 print(f"{scenario:<8} {c:>7} {out['rps']:>10.0f} {out['p50_ms']:>9.2f} {out['p99_ms']:>9.2f} {out['errors']:>7} {ratio:>12}")
 PY
+    failed=$(( failed + $(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["errors"])' "$out") ))
   done
 done
 echo "API peak memory: $(( $(peak_kib) / 1024 )) MiB (VmHWM)"
 errors=$(grep -c '"level":"ERROR"\|ERROR' "$WORK/api.log" || true)
 echo "API log errors: $errors"
+if [ "$failed" -gt 0 ] || [ "$errors" -gt 0 ]; then
+  echo "bench: $failed failed requests, $errors api log errors" >&2
+  exit 1
+fi
