@@ -3,9 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{
-    Context, Enum, ID, InputObject, MaybeUndefined, Object, ServerResult, SimpleObject, Value,
-};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use birgemiz_schema::awards::{self as domain, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::models;
@@ -27,7 +25,7 @@ use super::ids::{self, NodeType};
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
 use super::pagination::{Connection, Shape, decode_cursor, page_size};
-use super::plain_fields::{PlainFields, ready};
+use super::plain_fields::{PlainFields, plain_fields};
 use super::projects::{self, Project};
 use super::rate_limit;
 use super::viewer::User;
@@ -471,27 +469,20 @@ impl Nomination {
     }
 }
 
-/// The resolvers below that read only the row, the request and (for `voteCount`) the award,
-/// which the request has loaded already unless it is the first to need it.
-impl PlainFields for Nomination {
-    const ANY: bool = true;
-
-    fn plain_field(&self, ctx: &Context<'_>) -> Option<ServerResult<Value>> {
-        match ctx.item.node.name.node.as_str() {
-            "id" => ready(ctx, self.id(ctx)),
-            "nomineeName" => ready(ctx, self.nominee_name(ctx)),
-            "nomineeKind" => ready(ctx, self.nominee_kind(ctx)),
-            "statement" => ready(ctx, self.statement(ctx)),
-            "country" => ready(ctx, self.country(ctx)),
-            "region" => ready(ctx, self.region(ctx)),
-            "status" => ready(ctx, self.status(ctx)),
-            "voteCount" => ready(ctx, self.vote_count(ctx)),
-            "moderationNote" => ready(ctx, self.moderation_note(ctx)),
-            "createdAt" => ready(ctx, self.created_at(ctx)),
-            _ => None,
-        }
-    }
-}
+// The resolvers below that read only the row, the request and (for `voteCount`) the award,
+// which the request has loaded already unless it is the first to need it.
+plain_fields!(Nomination {
+    "id" => id,
+    "nomineeName" => nominee_name,
+    "nomineeKind" => nominee_kind,
+    "statement" => statement,
+    "country" => country,
+    "region" => region,
+    "status" => status,
+    "voteCount" => vote_count,
+    "moderationNote" => moderation_note,
+    "createdAt" => created_at,
+});
 
 #[Object]
 impl Nomination {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, ServerResult, Value};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::models;
 use birgemiz_schema::organizations::{self as orgs, NewOrganization, OrgFilter, OrganizationPatch};
 use birgemiz_schema::projects::{self as projs, ProjectFilter};
@@ -17,7 +17,7 @@ use super::errors::{ApiError, ApiResult};
 use super::ids::{self, NodeType};
 use super::loaders::{self, MemberOf, NetworkMembers, OrgKey, OrgManagers, OrgProjects, UserKey};
 use super::pagination::Connection;
-use super::plain_fields::{PlainFields, ready};
+use super::plain_fields::plain_fields;
 use super::projects::{Project, ProjectFilterInput};
 use super::viewer::User;
 
@@ -37,27 +37,20 @@ pub enum OrganizationOrder {
 #[derive(Clone)]
 pub struct Organization(pub models::Organization);
 
-/// The resolvers below that read only the row and the request's language.
-impl PlainFields for Organization {
-    const ANY: bool = true;
-
-    fn plain_field(&self, ctx: &Context<'_>) -> Option<ServerResult<Value>> {
-        match ctx.item.node.name.node.as_str() {
-            "id" => ready(ctx, self.id(ctx)),
-            "slug" => ready(ctx, self.slug(ctx)),
-            "name" => ready(ctx, self.name(ctx)),
-            "description" => ready(ctx, self.description(ctx)),
-            "kind" => ready(ctx, self.kind(ctx)),
-            "country" => ready(ctx, self.country(ctx)),
-            "region" => ready(ctx, self.region(ctx)),
-            "city" => ready(ctx, self.city(ctx)),
-            "website" => ready(ctx, self.website(ctx)),
-            "verified" => ready(ctx, self.verified(ctx)),
-            "createdAt" => ready(ctx, self.created_at(ctx)),
-            _ => None,
-        }
-    }
-}
+// The resolvers below that read only the row and the request's language.
+plain_fields!(Organization {
+    "id" => id,
+    "slug" => slug,
+    "name" => name,
+    "description" => description,
+    "kind" => kind,
+    "country" => country,
+    "region" => region,
+    "city" => city,
+    "website" => website,
+    "verified" => verified,
+    "createdAt" => created_at,
+});
 
 #[Object]
 impl Organization {

@@ -29,6 +29,27 @@ pub trait PlainFields: ContainerType {
     }
 }
 
+/// `PlainFields` for a type, from its GraphQL field names and the resolver methods behind them
+/// (`#[Object]` keeps the methods, each taking the context).
+macro_rules! plain_fields {
+    ($ty:ty { $($name:literal => $method:ident),* $(,)? }) => {
+        impl $crate::graphql::plain_fields::PlainFields for $ty {
+            const ANY: bool = true;
+
+            fn plain_field(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> Option<async_graphql::ServerResult<async_graphql::Value>> {
+                match ctx.item.node.name.node.as_str() {
+                    $($name => $crate::graphql::plain_fields::ready(ctx, self.$method(ctx)),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use plain_fields;
+
 /// A resolver's future run to completion in place, and its value written out as the executor
 /// would (the same `OutputType::resolve`); `None` if either has to wait after all.
 pub fn ready<V: OutputType>(

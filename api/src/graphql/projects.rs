@@ -1,6 +1,6 @@
 //! Projects and applications.
 
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, ServerResult, Value};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::applications as apps;
 use birgemiz_schema::models;
 use birgemiz_schema::projects::{self as projs, NewProject, ProjectFilter, ProjectPatch};
@@ -16,7 +16,7 @@ use super::ids::{self, NodeType};
 use super::loaders::{self, ApplicationOf, ProjectApplications, ProjectKey, UserKey};
 use super::organizations::{Organization, load_org, patch};
 use super::pagination::Connection;
-use super::plain_fields::{PlainFields, ready};
+use super::plain_fields::{PlainFields, plain_fields};
 use super::viewer::User;
 
 db_enum!(Direction, "Direction", [
@@ -49,32 +49,25 @@ pub async fn visible(ctx: &Context<'_>, p: &models::Project) -> ApiResult<bool> 
     Ok(p.status == projs::PUBLISHED || loaders::can_manage(ctx, p.organization_id).await?)
 }
 
-/// The resolvers below that read only the row and the request's language.
-impl PlainFields for Project {
-    const ANY: bool = true;
-
-    fn plain_field(&self, ctx: &Context<'_>) -> Option<ServerResult<Value>> {
-        match ctx.item.node.name.node.as_str() {
-            "id" => ready(ctx, self.id(ctx)),
-            "slug" => ready(ctx, self.slug(ctx)),
-            "title" => ready(ctx, self.title(ctx)),
-            "summary" => ready(ctx, self.summary(ctx)),
-            "description" => ready(ctx, self.description(ctx)),
-            "direction" => ready(ctx, self.direction(ctx)),
-            "status" => ready(ctx, self.status(ctx)),
-            "country" => ready(ctx, self.country(ctx)),
-            "region" => ready(ctx, self.region(ctx)),
-            "city" => ready(ctx, self.city(ctx)),
-            "startsAt" => ready(ctx, self.starts_at(ctx)),
-            "endsAt" => ready(ctx, self.ends_at(ctx)),
-            "volunteersNeeded" => ready(ctx, self.volunteers_needed(ctx)),
-            "volunteerCount" => ready(ctx, self.volunteer_count(ctx)),
-            "createdAt" => ready(ctx, self.created_at(ctx)),
-            "publishedAt" => ready(ctx, self.published_at(ctx)),
-            _ => None,
-        }
-    }
-}
+// The resolvers below that read only the row and the request's language.
+plain_fields!(Project {
+    "id" => id,
+    "slug" => slug,
+    "title" => title,
+    "summary" => summary,
+    "description" => description,
+    "direction" => direction,
+    "status" => status,
+    "country" => country,
+    "region" => region,
+    "city" => city,
+    "startsAt" => starts_at,
+    "endsAt" => ends_at,
+    "volunteersNeeded" => volunteers_needed,
+    "volunteerCount" => volunteer_count,
+    "createdAt" => created_at,
+    "publishedAt" => published_at,
+});
 
 #[Object]
 impl Project {

@@ -6,7 +6,7 @@ use birgemiz_tests::{TestApi, TestDb, TestRedis};
 use serde_json::{Value, json};
 
 use crate::public_support::{
-    CREATE_ORG, CREATE_PROJECT, code, count, exec, field, org, outbox, published_project,
+    CREATE_ORG, CREATE_PROJECT, code, count, exec, field, nodes_of, org, outbox, published_project,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -595,12 +595,7 @@ async fn pagination_edges_and_nodes() {
         .await["organizations"]
         .clone();
     assert_eq!(merged["edges"], plain);
-    let nodes: Vec<_> = plain
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect();
+    let nodes = nodes_of(&plain);
     assert_eq!(nodes.len(), 4);
     assert_eq!(merged["nodes"], json!(nodes));
     let only_nodes = gql

@@ -5,7 +5,7 @@ use birgemiz_tests::fixtures::{self, Kind};
 use birgemiz_tests::{TestApi, TestDb, TestRedis, sql_count};
 use serde_json::{Value, json};
 
-use crate::public_support::exec;
+use crate::public_support::{exec, nodes_of};
 
 const FRONT_PAGE: &str = r#"query($n: Int) {
   stats { organizationCount projectCount volunteerCount applicationCount }
@@ -357,28 +357,15 @@ async fn plain_fields_match_the_resolvers() {
     fragment N on Nomination { __typename id nomineeName nomineeKind statement country region status
       voteCount moderationNote createdAt category { title } votes: voteCount }"#;
     let d = gql.ok(Q, json!({})).await;
-    let edge_nodes = |v: &Value| -> Value {
-        v["edges"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["node"].clone())
-            .collect()
-    };
     let orgs = &d["organizations"];
     let fast: Vec<Value> = orgs["nodes"].as_array().unwrap().clone();
-    let slow: Vec<Value> = orgs["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect();
+    let slow = nodes_of(&orgs["edges"]);
     assert_eq!(fast.len(), 2);
     for (f, s) in fast.iter().zip(&slow) {
         let (mut f, mut s) = (f.clone(), s.clone());
         let (fp, sp) = (f["projects"].take(), s["projects"].take());
         assert_eq!(f, s);
-        assert_eq!(fp["nodes"], edge_nodes(&sp));
+        assert_eq!(fp["nodes"], json!(nodes_of(&sp["edges"])));
         assert_eq!(fp["nodes"].as_array().unwrap().len(), 2);
         // The fields merged from both fragments.
         let p = &fp["nodes"][0];
@@ -390,7 +377,7 @@ async fn plain_fields_match_the_resolvers() {
     assert_eq!(fast[1]["label"], "plain");
     assert_eq!(fast[1]["kind"], "NETWORK");
     let nominations = &d["award"]["categories"][0]["nominations"];
-    assert_eq!(nominations["nodes"], edge_nodes(nominations));
+    assert_eq!(nominations["nodes"], json!(nodes_of(&nominations["edges"])));
     assert_eq!(nominations["nodes"][0]["votes"], 15);
     assert_eq!(nominations["nodes"][0]["nomineeKind"], "ORGANIZATION");
     assert_eq!(nominations["nodes"][0]["moderationNote"], Value::Null);

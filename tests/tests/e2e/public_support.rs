@@ -92,3 +92,13 @@ pub fn field(body: &Value) -> &str {
         .as_str()
         .unwrap_or("")
 }
+
+/// The nodes of a connection's `edges`, in order.
+pub fn nodes_of(edges: &Value) -> Vec<Value> {
+    edges
+        .as_array()
+        .expect("edges is a list")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
