@@ -1,5 +1,7 @@
 //! Rows as read from the tables (generated from schema.rs, then kept by hand).
-//! Localized columns read as `LocalizedText`; generated search columns are never selected.
+//! Localized columns read as `LocalizedText`; generated search columns are never selected, nor
+//! are the bookkeeping columns nothing reads back (`updated_at` of the listed rows, who moderated
+//! a nomination and when): every list row decodes each selected column.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -30,7 +32,6 @@ pub struct AwardCategory {
     pub position: i32,
     pub vote_count: i32,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -105,11 +106,8 @@ pub struct Nomination {
     pub status: String,
     pub submitted_by: Option<i64>,
     pub moderation_note: Option<String>,
-    pub moderated_by: Option<i64>,
-    pub moderated_at: Option<DateTime<Utc>>,
     pub vote_count: i32,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -150,7 +148,6 @@ pub struct Organization {
     pub verified: bool,
     pub published_project_count: i32,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -218,7 +215,6 @@ pub struct Project {
     pub volunteers_needed: Option<i32>,
     pub volunteer_count: i32,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
 }
 
