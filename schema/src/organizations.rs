@@ -140,9 +140,9 @@ pub async fn networks_of(
     member_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Organization>>> {
     let mut q = Sql::new(&format!(
-        "SELECT NULL::text AS sort_key, nm.member_id AS parent_id, {} FROM network_memberships nm \
+        "SELECT {} FROM network_memberships nm \
          JOIN organizations t ON t.id = nm.network_id WHERE nm.member_id = ANY(",
-        page::columns::<Organization>(true)
+        page::listed_columns::<Organization>("NULL::text", "nm.member_id", true)
     ));
     q.bind(Bind::I64s(member_ids.to_vec()))
         .push(") ORDER BY nm.member_id, t.id");

@@ -98,15 +98,25 @@ where
     }
 }
 
-/// The two leading columns of every list statement, before `T`'s own.
-fn lead(order: &Order, args: &PageArgs, parent_expr: &str) -> String {
+/// The select list of every statement read as `Listed<T>`, in the order its decoding expects:
+/// the sort value, the parent, then `T`'s columns.
+pub(crate) fn listed_columns<T>(sort_key: &str, parent: &str, long_text: bool) -> String
+where
+    T: Selectable<Pg> + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
+{
+    format!(
+        "{sort_key} AS sort_key, {parent} AS parent_id, {}",
+        columns::<T>(long_text)
+    )
+}
+
+/// The sort value a cursor needs as text, when a cursor was asked for.
+fn sort_key(order: &Order, args: &PageArgs) -> String {
     if args.with_cursors {
-        format!(
-            "({})::text AS sort_key, {parent_expr} AS parent_id",
-            order.expr
-        )
+        format!("({})::text", order.expr)
     } else {
-        format!("NULL::text AS sort_key, {parent_expr} AS parent_id")
+        "NULL::text".to_owned()
     }
 }
 
@@ -191,7 +201,7 @@ struct ParentCount {
 /// empty texts unless `long_text`. The statements are prepared once per connection, and one with
 /// `t.*` fails ("cached plan must not change result type") as soon as a migration adds a column
 /// while the api runs.
-pub(crate) fn columns<T>(long_text: bool) -> &'static str
+fn columns<T>(long_text: bool) -> &'static str
 where
     T: Selectable<Pg> + 'static,
     T::SelectExpression: QueryFragment<Pg>,
@@ -247,9 +257,8 @@ where
         }
     }
     let mut q = Sql::new(&format!(
-        "SELECT {}, {} FROM {from} WHERE true",
-        lead(order, args, "NULL::int8"),
-        columns::<T>(args.with_long_text),
+        "SELECT {} FROM {from} WHERE true",
+        listed_columns::<T>(&sort_key(order, args), "NULL::int8", args.with_long_text),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
@@ -303,10 +312,9 @@ where
     let mut q = Sql::new("SELECT s.* FROM unnest(");
     q.bind(Bind::I64s(with_rows));
     q.push(&format!(
-        "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT {}, {} \
+        "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT {} \
          FROM {from} WHERE {parent_expr} = parent__.id",
-        lead(order, args, parent_expr),
-        columns::<T>(args.with_long_text),
+        listed_columns::<T>(&sort_key(order, args), parent_expr, args.with_long_text),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
