@@ -65,13 +65,14 @@ pub struct VoteOf {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VotesOf(pub i64);
 /// One page of a category's nominations (one status, one order).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NominationsIn {
     pub category_id: i64,
     pub status: &'static str,
     pub order: Order,
     pub args: PageArgs,
 }
+super::loaders::hash_by_parent!(NominationsIn, category_id);
 /// A nomination's submitter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct UserId(pub i64);

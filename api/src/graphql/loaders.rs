@@ -92,6 +92,21 @@ by_id_loader!(ProjectKey, Project, projects::by_ids);
 by_id_loader!(ApplicationKey, Application, applications::by_ids);
 by_id_loader!(PostKey, Post, posts::by_ids);
 
+/// Keys of a nested page (a parent and the page's arguments) hash by the parent alone. Within a
+/// request the arguments nearly always repeat, and each key is hashed about ten times on its way
+/// through the loader: hashing the filter and page arguments as well (strings, options, a
+/// cursor) was 5 % of a front page's instructions. Equality still compares the whole key.
+macro_rules! hash_by_parent {
+    ($key:ty, $parent:ident) => {
+        impl std::hash::Hash for $key {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.$parent.hash(state);
+            }
+        }
+    };
+}
+pub(super) use hash_by_parent;
+
 /// Groups keys that share their list arguments, so each distinct page shape is one batch.
 fn group_by_args<K, A: Clone + Eq + std::hash::Hash>(
     keys: &[K],
@@ -105,12 +120,13 @@ fn group_by_args<K, A: Clone + Eq + std::hash::Hash>(
     groups
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OrgProjects {
     pub org: i64,
     pub filter: ProjectFilter,
     pub args: PageArgs,
 }
+hash_by_parent!(OrgProjects, org);
 
 impl Loader<OrgProjects> for Loaders {
     type Value = Arc<Page<Project>>;
@@ -141,11 +157,12 @@ impl Loader<OrgProjects> for Loaders {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkMembers {
     pub network: i64,
     pub args: PageArgs,
 }
+hash_by_parent!(NetworkMembers, network);
 
 impl Loader<NetworkMembers> for Loaders {
     type Value = Page<Organization>;
@@ -256,12 +273,13 @@ impl Loader<RoleIn> for Loaders {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProjectApplications {
     pub project: i64,
     pub status: Option<String>,
     pub args: PageArgs,
 }
+hash_by_parent!(ProjectApplications, project);
 
 impl Loader<ProjectApplications> for Loaders {
     type Value = Page<Application>;
@@ -292,11 +310,12 @@ impl Loader<ProjectApplications> for Loaders {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserApplications {
     pub user: i64,
     pub args: PageArgs,
 }
+hash_by_parent!(UserApplications, user);
 
 impl Loader<UserApplications> for Loaders {
     type Value = Page<Application>;
