@@ -86,7 +86,7 @@ pub fn page_args(
     Ok(PageArgs {
         first: pagination::page_size(first)?,
         after: pagination::decode_cursor::<Cursor>(after.as_deref())?,
-        with_total: wants_total(ctx),
+        with_total: shape.total_count,
         with_cursors: shape.edge_cursors || shape.page_cursors,
         with_long_text: shape.long_text,
     })

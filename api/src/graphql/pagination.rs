@@ -86,13 +86,14 @@ impl<T: PlainFields + Clone> TypeName for Connection<T> {
 /// Which parts of a connection the query selected: what is not selected is not built (a front
 /// page asks only for `nodes`, so its 220 rows need neither an encoded cursor nor a second copy
 /// as an edge) nor read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Shape {
     pub edges: bool,
     pub nodes: bool,
     pub edge_cursors: bool,
     /// `pageInfo { startCursor endCursor }`.
     pub page_cursors: bool,
+    pub total_count: bool,
     /// Whether a node field reads one of the rows' long texts (`page::LONG_TEXT`).
     pub long_text: bool,
 }
@@ -110,24 +111,43 @@ const LONG_TEXT_FIELDS: [&str; 7] = [
 ];
 
 impl Shape {
-    /// From the selection of the connection field being resolved.
+    /// From the selection of the connection field being resolved, in one walk over it (fragments
+    /// included): asking the look-ahead field by field walked the selection a dozen times per
+    /// connection.
     pub fn of(ctx: &async_graphql::Context<'_>) -> Shape {
-        let look = ctx.look_ahead();
-        let edges = look.field("edges");
-        let nodes = look.field("nodes");
-        let page_info = look.field("pageInfo");
-        let edge_node = edges.field("node");
-        Shape {
-            edges: edges.exists(),
-            nodes: nodes.exists(),
-            edge_cursors: edges.field("cursor").exists(),
-            page_cursors: page_info.field("startCursor").exists()
-                || page_info.field("endCursor").exists(),
-            long_text: LONG_TEXT_FIELDS
-                .iter()
-                .any(|f| nodes.field(f).exists() || edge_node.field(f).exists()),
+        let mut shape = Shape::default();
+        for field in ctx.field().selection_set() {
+            match field.name() {
+                "edges" => {
+                    shape.edges = true;
+                    for edge_field in field.selection_set() {
+                        match edge_field.name() {
+                            "cursor" => shape.edge_cursors = true,
+                            "node" => shape.long_text |= reads_long_text(edge_field),
+                            _ => {}
+                        }
+                    }
+                }
+                "nodes" => {
+                    shape.nodes = true;
+                    shape.long_text |= reads_long_text(field);
+                }
+                "pageInfo" => {
+                    shape.page_cursors |= field
+                        .selection_set()
+                        .any(|f| matches!(f.name(), "startCursor" | "endCursor"));
+                }
+                "totalCount" => shape.total_count = true,
+                _ => {}
+            }
         }
+        shape
     }
+}
+
+fn reads_long_text(node: async_graphql::SelectionField<'_>) -> bool {
+    node.selection_set()
+        .any(|f| LONG_TEXT_FIELDS.contains(&f.name()))
 }
 
 impl<T: PlainFields + Clone> Connection<T> {

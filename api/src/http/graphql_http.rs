@@ -281,14 +281,20 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
     };
     // Straight to bytes: the response is already a value tree, and copying it into a
     // `serde_json::Value` first cost a tenth of a front page.
-    let body = if not_executed {
-        serde_json::to_vec(&NotExecuted {
-            errors: &response.errors,
-            extensions: &response.extensions,
-        })
+    // Sized for a front page, so the buffer is not grown a dozen times while written.
+    let mut body = Vec::with_capacity(32 * 1024);
+    let written = if not_executed {
+        serde_json::to_writer(
+            &mut body,
+            &NotExecuted {
+                errors: &response.errors,
+                extensions: &response.extensions,
+            },
+        )
     } else {
-        serde_json::to_vec(response)
+        serde_json::to_writer(&mut body, response)
     };
+    let body = written.map(|()| body);
     let mut resp = match body {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(e) => {
