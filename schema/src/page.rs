@@ -45,9 +45,17 @@ pub struct PageArgs {
     pub with_long_text: bool,
 }
 
-/// The localized long texts (all `jsonb`) a list leaves out unless asked for: writing `jsonb`
-/// out is PostgreSQL's main cost per row, and the front page's lists never show them.
-pub const LONG_TEXT: [&str; 3] = ["description", "summary", "body"];
+/// The long texts a list leaves out unless asked for, each with the empty value read in its
+/// place: the localized ones are `jsonb`, and writing `jsonb` out is PostgreSQL's main cost per
+/// row; a nomination's statement and moderation note are free text of any length. The front
+/// page's lists show none of them.
+pub const LONG_TEXT: [(&str, &str); 5] = [
+    ("description", "'{}'::jsonb"),
+    ("summary", "'{}'::jsonb"),
+    ("body", "'{}'::jsonb"),
+    ("statement", "''::text"),
+    ("moderation_note", "NULL::text"),
+];
 
 /// Up to `first + 1` rows (the extra one tells that a next page exists) and the total (0 unless
 /// `PageArgs::with_total`).
@@ -228,10 +236,9 @@ where
                 .map(|c| {
                     let name = c.rsplit('.').next().unwrap_or(c);
                     let bare = name.trim_matches('"');
-                    if !long_text && LONG_TEXT.contains(&bare) {
-                        format!("'{{}}'::jsonb AS {name}")
-                    } else {
-                        format!("t.{name}")
+                    match LONG_TEXT.iter().find(|(column, _)| *column == bare) {
+                        Some((_, empty)) if !long_text => format!("{empty} AS {name}"),
+                        _ => format!("t.{name}"),
                     }
                 })
                 .collect::<Vec<_>>()

@@ -98,9 +98,9 @@ pub struct Shape {
     pub long_text: bool,
 }
 
-/// The node fields that read a row's long text: descriptions, summaries and a post's body (its
-/// excerpt is cut from the body).
-const LONG_TEXT_FIELDS: [&str; 7] = [
+/// The node fields that read a row's long text: descriptions, summaries, a post's body (its
+/// excerpt is cut from the body), a nomination's statement and moderation note.
+const LONG_TEXT_FIELDS: [&str; 9] = [
     "description",
     "descriptionI18n",
     "summary",
@@ -108,6 +108,8 @@ const LONG_TEXT_FIELDS: [&str; 7] = [
     "body",
     "bodyI18n",
     "excerpt",
+    "statement",
+    "moderationNote",
 ];
 
 impl Shape {

@@ -157,6 +157,19 @@ async fn award_from_nomination_to_results() {
     assert_eq!(nodes.as_array().unwrap().len(), 3, "approved only: {d}");
     assert_eq!(nodes[0]["nomineeName"], "Aigerim Bekova", "NAME order");
     assert_eq!(nodes[0]["submittedBy"], json!(null));
+    // A nomination's statement is a long text: left out of a list unless a node field reads it,
+    // and there whether read directly or through a fragment of an edge.
+    let statements = "query($slug: String!) { award(slug: $slug) { categories {
+        nominations { nodes { nomineeName statement } edges { node { ...S } } } } } }
+        fragment S on Nomination { statement }";
+    let d = anon
+        .ok(statements, json!({ "slug": "volunteer-of-the-year-2026" }))
+        .await;
+    let nominations = &d["award"]["categories"][0]["nominations"];
+    assert_eq!(nominations["nodes"][0]["nomineeName"], "Aigerim Bekova");
+    let statement = "Organised winter help for elderly people";
+    assert_eq!(nominations["nodes"][0]["statement"], statement);
+    assert_eq!(nominations["edges"][0]["node"]["statement"], statement);
 
     // Not voting yet.
     assert_eq!(
