@@ -18,7 +18,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, wants_total};
+use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -763,7 +763,8 @@ async fn nomination_page(
         .select(models::Nomination::as_select())
         .load(&mut *conn)
         .await?;
-    let total: i64 = if wants_total(ctx) {
+    let shape = Shape::of(ctx);
+    let total: i64 = if shape.total_count {
         scoped(scope, status).count().get_result(&mut *conn).await?
     } else {
         0
@@ -773,7 +774,7 @@ async fn nomination_page(
         first,
         after.is_some(),
         total,
-        Shape::of(ctx),
+        shape,
         |n| nomination_cursor(order, n),
         Nomination::from,
     ))
@@ -856,7 +857,8 @@ impl AwardsQuery {
             .select(models::Award::as_select())
             .load(&mut *conn)
             .await?;
-        let total: i64 = if wants_total(ctx) {
+        let shape = Shape::of(ctx);
+        let total: i64 = if shape.total_count {
             filtered().count().get_result(&mut *conn).await?
         } else {
             0
@@ -866,7 +868,7 @@ impl AwardsQuery {
             first,
             after.is_some(),
             total,
-            Shape::of(ctx),
+            shape,
             |a| (a.year, a.id),
             |a| Award(Arc::new(a)),
         ))

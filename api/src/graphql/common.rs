@@ -92,10 +92,6 @@ pub fn page_args(
     })
 }
 
-pub fn wants_total(ctx: &Context<'_>) -> bool {
-    ctx.look_ahead().field("totalCount").exists()
-}
-
 /// A connection from a page of rows.
 pub fn connection<T, G>(
     ctx: &Context<'_>,
