@@ -142,7 +142,7 @@ pub async fn networks_of(
     let mut q = Sql::new(&format!(
         "SELECT {} FROM network_memberships nm \
          JOIN organizations t ON t.id = nm.network_id WHERE nm.member_id = ANY(",
-        page::listed_columns::<Organization>("NULL::text", "nm.member_id", true)
+        page::listed_columns::<Organization>("NULL::text", "nm.member_id", page::Reads::ALL)
     ));
     q.bind(Bind::I64s(member_ids.to_vec()))
         .push(") ORDER BY nm.member_id, t.id");

@@ -89,6 +89,7 @@ pub fn page_args(
         with_total: shape.total_count,
         with_cursors: shape.edge_cursors || shape.page_cursors,
         with_long_text: shape.long_text,
+        with_details: shape.details,
     })
 }
 

@@ -96,6 +96,8 @@ pub struct Shape {
     pub total_count: bool,
     /// Whether a node field reads one of the rows' long texts (`page::LONG_TEXT`).
     pub long_text: bool,
+    /// Whether a node field reads one of the rows' details (`page::DETAILS`).
+    pub details: bool,
 }
 
 /// The node fields that read a row's long text: descriptions, summaries, a post's body (its
@@ -112,6 +114,21 @@ const LONG_TEXT_FIELDS: [&str; 9] = [
     "moderationNote",
 ];
 
+/// The node fields that read a row's details, whatever their type: a place, dates, a website,
+/// how many volunteers a project needs, a nominee's kind. A field of another type with one of
+/// these names only makes its list read a few more columns.
+const DETAIL_FIELDS: [&str; 9] = [
+    "country",
+    "region",
+    "city",
+    "website",
+    "endsAt",
+    "volunteersNeeded",
+    "createdAt",
+    "publishedAt",
+    "nomineeKind",
+];
+
 impl Shape {
     /// From the selection of the connection field being resolved, in one walk over it (fragments
     /// included): asking the look-ahead field by field walked the selection a dozen times per
@@ -125,14 +142,14 @@ impl Shape {
                     for edge_field in field.selection_set() {
                         match edge_field.name() {
                             "cursor" => shape.edge_cursors = true,
-                            "node" => shape.long_text |= reads_long_text(edge_field),
+                            "node" => shape.read_node_fields(edge_field),
                             _ => {}
                         }
                     }
                 }
                 "nodes" => {
                     shape.nodes = true;
-                    shape.long_text |= reads_long_text(field);
+                    shape.read_node_fields(field);
                 }
                 "pageInfo" => {
                     shape.page_cursors |= field
@@ -145,11 +162,13 @@ impl Shape {
         }
         shape
     }
-}
 
-fn reads_long_text(node: async_graphql::SelectionField<'_>) -> bool {
-    node.selection_set()
-        .any(|f| LONG_TEXT_FIELDS.contains(&f.name()))
+    fn read_node_fields(&mut self, node: async_graphql::SelectionField<'_>) {
+        for field in node.selection_set() {
+            self.long_text |= LONG_TEXT_FIELDS.contains(&field.name());
+            self.details |= DETAIL_FIELDS.contains(&field.name());
+        }
+    }
 }
 
 impl<T: PlainFields + Clone> Connection<T> {
