@@ -138,14 +138,14 @@ where
 
 /// The select list of every statement read as `Listed<T>`, in the order its decoding expects:
 /// the sort value, the parent, then `T`'s columns.
-pub(crate) fn listed_columns<T>(sort_key: &str, parent: &str, args: Reads) -> String
+pub(crate) fn listed_columns<T>(sort_key: &str, parent: &str, reads: Reads) -> String
 where
     T: Selectable<Pg> + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
     format!(
         "{sort_key} AS sort_key, {parent} AS parent_id, {}",
-        columns::<T>(args)
+        columns::<T>(reads)
     )
 }
 
@@ -263,9 +263,9 @@ struct ParentCount {
 }
 
 /// `T`'s columns as its `Selectable` names them, qualified with `t.`, the `LONG_TEXT` and
-/// `DETAILS` ones as their empty values unless `reads` asks for them. The statements are prepared once per connection, and one with
-/// `t.*` fails ("cached plan must not change result type") as soon as a migration adds a column
-/// while the api runs.
+/// `DETAILS` ones as their empty values unless `reads` asks for them. The statements are
+/// prepared once per connection, and one with `t.*` fails ("cached plan must not change result
+/// type") as soon as a migration adds a column while the api runs.
 fn columns<T>(reads: Reads) -> &'static str
 where
     T: Selectable<Pg> + 'static,
