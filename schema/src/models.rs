@@ -1,12 +1,14 @@
 //! Rows as read from the tables (generated from schema.rs, then kept by hand).
 //! Localized columns read as `LocalizedText`; generated search columns are never selected, nor
 //! are the bookkeeping columns nothing reads back (`updated_at` of the listed rows, who moderated
-//! a nomination and when): every list row decodes each selected column.
+//! a nomination and when): every list row decodes each selected column. A column a list may
+//! leave out (`page::LONG_TEXT`, `page::DETAILS`) reads as `OrDefault`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::i18n::LocalizedText;
+use crate::page::OrDefault;
 use crate::schema::*;
 
 #[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
@@ -96,17 +98,22 @@ pub struct Nomination {
     pub id: i64,
     pub category_id: i64,
     pub nominee_name: String,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub nominee_key: String,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub nominee_kind: String,
     pub project_id: Option<i64>,
     pub organization_id: Option<i64>,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub statement: String,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub country: String,
     pub region: Option<String>,
     pub status: String,
     pub submitted_by: Option<i64>,
     pub moderation_note: Option<String>,
     pub vote_count: i32,
+    #[diesel(deserialize_as = OrDefault<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -139,14 +146,17 @@ pub struct Organization {
     pub id: i64,
     pub slug: String,
     pub name: LocalizedText,
+    #[diesel(deserialize_as = OrDefault<LocalizedText>)]
     pub description: LocalizedText,
     pub kind: String,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub country: String,
     pub region: Option<String>,
     pub city: Option<String>,
     pub website: Option<String>,
     pub verified: bool,
     pub published_project_count: i32,
+    #[diesel(deserialize_as = OrDefault<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -189,6 +199,7 @@ pub struct Post {
     pub organization_id: Option<i64>,
     pub author_id: Option<i64>,
     pub title: LocalizedText,
+    #[diesel(deserialize_as = OrDefault<LocalizedText>)]
     pub body: LocalizedText,
     pub view_count: i64,
     pub created_at: DateTime<Utc>,
@@ -203,10 +214,13 @@ pub struct Project {
     pub slug: String,
     pub organization_id: i64,
     pub title: LocalizedText,
+    #[diesel(deserialize_as = OrDefault<LocalizedText>)]
     pub summary: LocalizedText,
+    #[diesel(deserialize_as = OrDefault<LocalizedText>)]
     pub description: LocalizedText,
     pub direction: String,
     pub status: String,
+    #[diesel(deserialize_as = OrDefault<String>)]
     pub country: String,
     pub region: Option<String>,
     pub city: Option<String>,
@@ -214,6 +228,7 @@ pub struct Project {
     pub ends_at: Option<DateTime<Utc>>,
     pub volunteers_needed: Option<i32>,
     pub volunteer_count: i32,
+    #[diesel(deserialize_as = OrDefault<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
 }

@@ -11,7 +11,7 @@ use std::sync::{LazyLock, Mutex};
 
 use diesel::deserialize::{FromSql, FromSqlRow};
 use diesel::dsl::SqlTypeOf;
-use diesel::pg::{Pg, PgQueryBuilder};
+use diesel::pg::{Pg, PgQueryBuilder, PgValue};
 use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::row::{Field, Row};
 use diesel::sql_types::{BigInt, Nullable, Text};
@@ -48,43 +48,82 @@ pub struct PageArgs {
     pub with_details: bool,
 }
 
-/// The long texts a list leaves out unless asked for, each with the empty value read in its
-/// place: the localized ones are `jsonb`, and writing `jsonb` out is PostgreSQL's main cost per
-/// row; a nomination's statement and moderation note are free text of any length. The front
-/// page's lists show none of them.
+/// The long texts a list leaves out unless asked for: the localized ones are `jsonb`, and
+/// writing `jsonb` out is PostgreSQL's main cost per row; a nomination's statement and
+/// moderation note are free text of any length. The front page's lists show none of them.
+/// Each with its type, for the NULL read in its place.
 pub const LONG_TEXT: [(&str, &str); 5] = [
-    ("description", "'{}'::jsonb"),
-    ("summary", "'{}'::jsonb"),
-    ("body", "'{}'::jsonb"),
-    ("statement", "''::text"),
-    ("moderation_note", "NULL::text"),
+    ("description", "jsonb"),
+    ("summary", "jsonb"),
+    ("body", "jsonb"),
+    ("statement", "text"),
+    ("moderation_note", "text"),
 ];
 
-/// The columns of a listed row that only its details show, by table, each with the empty value
-/// read in its place. The front page's projects and nominations show none of them; read anyway,
-/// they were most of the column values PostgreSQL wrote and the api decoded for those lists
-/// (pgbench: the two nested statements ran 8 % faster without them). One switch for all of them
-/// rather than one per column keeps the statement texts, each prepared on every connection, to
-/// four per table.
+/// The columns of a listed row that only its details show, by table, with their types. The front page's projects
+/// and nominations show none of them; read anyway, they were most of the column values
+/// PostgreSQL wrote and the api decoded for those lists (pgbench: the two nested statements ran
+/// 8 % faster without them). One switch for all of them rather than one per column keeps the
+/// statement texts, each prepared on every connection, to four per table.
 pub const DETAILS: [(&str, &str, &str); 17] = [
-    ("organizations", "country", "''::text"),
-    ("organizations", "region", "NULL::text"),
-    ("organizations", "city", "NULL::text"),
-    ("organizations", "website", "NULL::text"),
-    ("organizations", "created_at", "'epoch'::timestamptz"),
-    ("projects", "country", "''::text"),
-    ("projects", "region", "NULL::text"),
-    ("projects", "city", "NULL::text"),
-    ("projects", "ends_at", "NULL::timestamptz"),
-    ("projects", "volunteers_needed", "NULL::int4"),
-    ("projects", "created_at", "'epoch'::timestamptz"),
-    ("projects", "published_at", "NULL::timestamptz"),
-    ("nominations", "nominee_key", "''::text"),
-    ("nominations", "nominee_kind", "''::text"),
-    ("nominations", "country", "''::text"),
-    ("nominations", "region", "NULL::text"),
-    ("nominations", "created_at", "'epoch'::timestamptz"),
+    ("organizations", "country", "text"),
+    ("organizations", "region", "text"),
+    ("organizations", "city", "text"),
+    ("organizations", "website", "text"),
+    ("organizations", "created_at", "timestamptz"),
+    ("projects", "country", "text"),
+    ("projects", "region", "text"),
+    ("projects", "city", "text"),
+    ("projects", "ends_at", "timestamptz"),
+    ("projects", "volunteers_needed", "int4"),
+    ("projects", "created_at", "timestamptz"),
+    ("projects", "published_at", "timestamptz"),
+    ("nominations", "nominee_key", "text"),
+    ("nominations", "nominee_kind", "text"),
+    ("nominations", "country", "text"),
+    ("nominations", "region", "text"),
+    ("nominations", "created_at", "timestamptz"),
 ];
+
+/// A column a list may leave out (`LONG_TEXT`, `DETAILS`) that is never NULL in its table: left
+/// out, it reads as NULL and then as `T`'s default (an empty text, the epoch). A NULL costs
+/// PostgreSQL nothing to write and the api nothing to decode, where an empty `jsonb` constant
+/// was written out and parsed on every row (pgbench on the front page's statements: +8 %).
+/// The models name it with `#[diesel(deserialize_as = OrDefault<T>)]`.
+#[derive(Debug, FromSqlRow)]
+pub struct OrDefault<T>(pub T);
+
+impl<ST, T> FromSql<ST, Pg> for OrDefault<T>
+where
+    T: FromSql<ST, Pg> + Default,
+{
+    fn from_sql(value: PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        T::from_sql(value).map(OrDefault)
+    }
+
+    fn from_nullable_sql(value: Option<PgValue<'_>>) -> diesel::deserialize::Result<Self> {
+        match value {
+            Some(value) => Self::from_sql(value),
+            None => Ok(OrDefault(T::default())),
+        }
+    }
+}
+
+/// `deserialize_as` converts with `Into`; the orphan rule wants one impl per field type.
+macro_rules! or_default_into {
+    ($($t:ty),*) => {$(
+        impl From<OrDefault<$t>> for $t {
+            fn from(value: OrDefault<$t>) -> $t {
+                value.0
+            }
+        }
+    )*};
+}
+or_default_into!(
+    String,
+    chrono::DateTime<chrono::Utc>,
+    crate::i18n::LocalizedText
+);
 
 /// Up to `first + 1` rows (the extra one tells that a next page exists) and the total (0 unless
 /// `PageArgs::with_total`).
@@ -263,7 +302,7 @@ struct ParentCount {
 }
 
 /// `T`'s columns as its `Selectable` names them, qualified with `t.`, the `LONG_TEXT` and
-/// `DETAILS` ones as their empty values unless `reads` asks for them. The statements are
+/// `DETAILS` ones as NULL unless `reads` asks for them. The statements are
 /// prepared once per connection, and one with `t.*` fails ("cached plan must not change result
 /// type") as soon as a migration adds a column while the api runs.
 fn columns<T>(reads: Reads) -> &'static str
@@ -292,14 +331,14 @@ where
                         .iter()
                         .find(|(column, _)| *column == bare)
                         .filter(|_| !reads.long_text)
-                        .map(|(_, empty)| empty);
+                        .map(|(_, ty)| ty);
                     let detail = DETAILS
                         .iter()
                         .find(|(t, column, _)| *t == table && *column == bare)
                         .filter(|_| !reads.details)
-                        .map(|(_, _, empty)| empty);
+                        .map(|(_, _, ty)| ty);
                     match long_text.or(detail) {
-                        Some(empty) => format!("{empty} AS {name}"),
+                        Some(ty) => format!("NULL::{ty} AS {name}"),
                         None => format!("t.{name}"),
                     }
                 })
