@@ -356,7 +356,8 @@ impl AwardCategory {
             NominationOrder::MostVotes => domain::NOMINATIONS_MOST_VOTES,
         };
         let args = page_args(ctx, first, after)?;
-        let page = loaders::get(ctx)
+        let loader = loaders::get(ctx);
+        let page = loader
             .load_one(loaders::NominationsIn {
                 category_id: self.0.id,
                 status: status.as_str(),
@@ -365,7 +366,10 @@ impl AwardCategory {
             })
             .await?
             .unwrap_or_default();
-        // The loader shares the page with its cache: one copy of each row, into its node.
+        // The cache shares the page, which would then be copied row by row into its nodes: the
+        // first category back drops the cached pages of the batch, so the others own theirs (the
+        // same page asked for twice in a request is rare, and is then read again).
+        loader.clear::<loaders::NominationsIn>();
         let page = Arc::unwrap_or_clone(page);
         Ok(connection(
             ctx,

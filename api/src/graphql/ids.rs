@@ -50,8 +50,44 @@ impl NodeType {
     }
 }
 
+/// `Type:id` put together and encoded on the stack, then copied into a string of the exact
+/// size: a front page encodes some 230 IDs, and `format!`, a second allocation and base64's
+/// chunked writer made each cost ~1,300 instructions (6 % of the page).
 pub fn encode(ty: NodeType, id: i64) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", ty.name())))
+    let mut raw = [0u8; 40];
+    let name = ty.name().as_bytes();
+    raw[..name.len()].copy_from_slice(name);
+    raw[name.len()] = b':';
+    let len = name.len() + 1 + write_decimal(&mut raw[name.len() + 1..], id);
+    let mut encoded = [0u8; 56];
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(&raw[..len], &mut encoded)
+        .expect("56 bytes hold the base64 of 40");
+    ID(std::str::from_utf8(&encoded[..written])
+        .expect("base64 is ASCII")
+        .to_owned())
+}
+
+/// `n` in decimal at the start of `out` (which holds any i64); returns its length.
+fn write_decimal(out: &mut [u8], n: i64) -> usize {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let sign = usize::from(n < 0);
+    if n < 0 {
+        out[0] = b'-';
+    }
+    let len = digits.len() - at;
+    out[sign..sign + len].copy_from_slice(&digits[at..]);
+    sign + len
 }
 
 /// Any global ID, whatever its type (for `node` and `nodes`).
@@ -78,6 +114,30 @@ pub fn decode(ty: NodeType, id: &ID, field: &str) -> Result<i64, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encodes_type_and_id_as_base64url_of_their_text() {
+        let ids = [
+            0,
+            1,
+            9,
+            10,
+            42,
+            99,
+            100,
+            12_345,
+            -1,
+            -10,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for ty in NodeType::ALL {
+            for id in ids {
+                let text = format!("{}:{id}", ty.name());
+                assert_eq!(encode(ty, id).0, URL_SAFE_NO_PAD.encode(&text), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn round_trips_and_checks_type() {

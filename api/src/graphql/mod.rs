@@ -10,6 +10,7 @@ pub mod context;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
+pub mod json;
 pub mod live_counts;
 pub mod loaders;
 mod node;

@@ -145,7 +145,8 @@ impl Organization {
                 "only the organization's managers see its unpublished projects",
             )));
         }
-        let page = loaders::loader(ctx)
+        let loader = loaders::loader(ctx);
+        let page = loader
             .load_one(OrgProjects {
                 org: self.0.id,
                 filter,
@@ -153,7 +154,8 @@ impl Organization {
             })
             .await?
             .unwrap_or_default();
-        // The loader shares the page with its cache: one copy of each row, into its node.
+        // Moved into the nodes rather than copied, as for a category's nominations.
+        loader.clear::<OrgProjects>();
         let page = Arc::unwrap_or_clone(page);
         Ok(connection(
             ctx,

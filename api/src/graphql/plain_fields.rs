@@ -10,7 +10,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{
-    ContainerType, Context, ContextSelectionSet, Name, OutputType, Positioned, ServerError,
+    ContainerType, Context, ContextSelectionSet, ID, Name, OutputType, Positioned, ServerError,
     ServerResult, Value,
 };
 use futures_util::FutureExt;
@@ -22,8 +22,8 @@ pub trait PlainFields: ContainerType {
     /// fragments name their members) take the executor's path throughout.
     const ANY: bool = false;
 
-    /// Runs the resolver of `ctx`'s field when it is one of those (with `ready`), `None` to
-    /// leave it to the executor.
+    /// Runs the resolver of `ctx`'s field when it is one of those (`Resolved`), `None` to
+    /// leave it to the executor (also when the resolver would wait after all).
     fn plain_field(&self, _ctx: &Context<'_>) -> Option<ServerResult<Value>> {
         None
     }
@@ -40,8 +40,11 @@ macro_rules! plain_fields {
                 &self,
                 ctx: &async_graphql::Context<'_>,
             ) -> Option<async_graphql::ServerResult<async_graphql::Value>> {
+                #[allow(unused_imports)]
+                use $crate::graphql::plain_fields::{AnyOutput as _, OwnedText as _, Resolved};
+                use futures_util::FutureExt as _;
                 match ctx.item.node.name.node.as_str() {
-                    $($name => $crate::graphql::plain_fields::ready(ctx, self.$method(ctx)),)*
+                    $($name => Resolved(self.$method(ctx).now_or_never()?).into_value(ctx),)*
                     _ => None,
                 }
             }
@@ -50,15 +53,46 @@ macro_rules! plain_fields {
 }
 pub(crate) use plain_fields;
 
-/// A resolver's future run to completion in place, and its value written out as the executor
-/// would (the same `OutputType::resolve`); `None` if either has to wait after all.
-pub fn ready<V: OutputType>(
-    ctx: &Context<'_>,
-    resolver: impl Future<Output = V>,
-) -> Option<ServerResult<Value>> {
-    let value = resolver.now_or_never()?;
-    let selection = ctx.with_selection_set(&ctx.item.node.selection_set);
-    OutputType::resolve(&value, &selection, ctx.item).now_or_never()
+/// A resolver's value, run to completion in place, on its way to the response: as the executor
+/// writes it (the same `OutputType::resolve`, `AnyOutput`), except that a text the resolver made
+/// is moved into the value rather than copied as `resolve` copies it (`OwnedText`): that was an
+/// allocation and a copy for most of a front page's fields. `plain_fields!` calls
+/// `Resolved(value).into_value(ctx)` on the concrete type, so the by-value `OwnedText` impls
+/// are picked where they exist and the by-reference `AnyOutput` one everywhere else.
+pub struct Resolved<V>(pub V);
+
+pub trait OwnedText {
+    fn into_value(self, ctx: &Context<'_>) -> Option<ServerResult<Value>>;
+}
+
+impl OwnedText for Resolved<String> {
+    fn into_value(self, _: &Context<'_>) -> Option<ServerResult<Value>> {
+        Some(Ok(Value::String(self.0)))
+    }
+}
+
+impl OwnedText for Resolved<ID> {
+    fn into_value(self, _: &Context<'_>) -> Option<ServerResult<Value>> {
+        Some(Ok(Value::String(self.0.0)))
+    }
+}
+
+impl OwnedText for Resolved<Option<String>> {
+    fn into_value(self, _: &Context<'_>) -> Option<ServerResult<Value>> {
+        Some(Ok(self.0.map_or(Value::Null, Value::String)))
+    }
+}
+
+pub trait AnyOutput {
+    /// `None` if writing the value has to wait after all.
+    fn into_value(self, ctx: &Context<'_>) -> Option<ServerResult<Value>>;
+}
+
+impl<V: OutputType> AnyOutput for &Resolved<V> {
+    fn into_value(self, ctx: &Context<'_>) -> Option<ServerResult<Value>> {
+        let selection = ctx.with_selection_set(&ctx.item.node.selection_set);
+        OutputType::resolve(&self.0, &selection, ctx.item).now_or_never()
+    }
 }
 
 /// A connection's `nodes`: `[T!]!` in the schema, like `Vec<T>`.

@@ -279,7 +279,7 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
     } else {
         StatusCode::OK
     };
-    // Straight to bytes: the response is already a value tree, and copying it into a
+    // Straight to bytes (`json`): the response is already a value tree, and copying it into a
     // `serde_json::Value` first cost a tenth of a front page.
     // Sized for a front page, so the buffer is not grown a dozen times while written.
     let mut body = Vec::with_capacity(32 * 1024);
@@ -292,7 +292,7 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
             },
         )
     } else {
-        serde_json::to_writer(&mut body, response)
+        crate::graphql::json::write_response(&mut body, response)
     };
     let body = written.map(|()| body);
     let mut resp = match body {
