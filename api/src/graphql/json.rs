@@ -3,34 +3,9 @@
 //! writes each string in pieces (`format_escaped_str_contents` and its copies were a twentieth
 //! of the api's instructions). The output is byte for byte serde_json's: anything unusual (an
 //! escape, a float, bytes, an error) is still written by serde_json.
-//!
-//! It also writes lists the api has already written as JSON (`raw`), which serde_json reads
-//! as the same JSON through async-graphql's `raw_value` feature.
 
-use async_graphql::{Name, Value};
+use async_graphql::Value;
 use serde::Serializer;
-
-/// The key async-graphql's `raw_value` feature reads a value written as JSON under (its
-/// `RAW_VALUE_TOKEN`, which `async_graphql` does not re-export; the tests fail if it changes).
-const RAW: &str = "$serde_json::private::RawValue";
-
-/// JSON the api wrote, kept as a value of the tree.
-pub fn raw(json: String) -> Value {
-    let mut object = async_graphql::indexmap::IndexMap::with_capacity(1);
-    object.insert(Name::new(RAW), Value::String(json));
-    Value::Object(object)
-}
-
-/// The JSON text of a value `raw` made.
-pub fn as_raw(value: &Value) -> Option<&str> {
-    match value {
-        Value::Object(object) if object.len() == 1 => match object.get(RAW) {
-            Some(Value::String(json)) => Some(json),
-            _ => None,
-        },
-        _ => None,
-    }
-}
 
 /// A response as serde_json writes it: `data`, then `extensions` and `errors` when there are any.
 pub fn write_response(
@@ -73,10 +48,6 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
             out.push(b']');
         }
         Value::Object(object) => {
-            if let Some(json) = as_raw(value) {
-                out.extend_from_slice(json.as_bytes());
-                return Ok(());
-            }
             out.push(b'{');
             for (i, (key, item)) in object.iter().enumerate() {
                 if i > 0 {
@@ -132,6 +103,7 @@ fn needs_escape(s: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::Name;
     use async_graphql::indexmap::IndexMap;
 
     fn object(fields: Vec<(&str, Value)>) -> Value {
@@ -224,18 +196,5 @@ mod tests {
             String::from_utf8(ours).unwrap(),
             serde_json::to_string(&response).unwrap()
         );
-    }
-
-    #[test]
-    fn raw_json_is_written_as_it_is_and_as_serde_json_reads_it() {
-        let value = object(vec![
-            ("nodes", raw(r#"[{"id":"a\"b"},{"n":1}]"#.to_owned())),
-            ("other", Value::from(1)),
-        ]);
-        let mut ours = Vec::new();
-        write_value(&mut ours, &value).unwrap();
-        let ours = String::from_utf8(ours).unwrap();
-        assert_eq!(ours, r#"{"nodes":[{"id":"a\"b"},{"n":1}],"other":1}"#);
-        assert_eq!(ours, serde_json::to_string(&value).unwrap());
     }
 }
