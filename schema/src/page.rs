@@ -46,6 +46,16 @@ pub struct PageArgs {
     /// Whether the client reads a detail of the rows (see `DETAILS`); those columns come back
     /// empty otherwise.
     pub with_details: bool,
+    /// Whether the client asked whether a next page exists: only then is the row after the page
+    /// read (a front page asks for 31 such rows, an eighth of its rows, and shows none).
+    pub with_next_page: bool,
+}
+
+impl PageArgs {
+    /// How many rows a page reads: `first`, and the next one when asked for.
+    pub fn fetch(&self) -> i64 {
+        self.first + i64::from(self.with_next_page)
+    }
 }
 
 /// The long texts a list leaves out unless asked for: the localized ones are `jsonb`, and
@@ -125,8 +135,8 @@ or_default_into!(
     crate::i18n::LocalizedText
 );
 
-/// Up to `first + 1` rows (the extra one tells that a next page exists) and the total (0 unless
-/// `PageArgs::with_total`).
+/// Up to `first + 1` rows (the extra one, read only when asked for, tells that a next page
+/// exists) and the total (0 unless `PageArgs::with_total`).
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub rows: Vec<Listed<T>>,
@@ -210,9 +220,9 @@ impl Reads {
     }
 }
 
-/// Room for a whole page: `first` rows and the one that tells a next page exists.
+/// Room for a whole page as read (`PageArgs::fetch`).
 fn page_capacity(args: &PageArgs) -> usize {
-    usize::try_from(args.first + 1).unwrap_or(0)
+    usize::try_from(args.fetch()).unwrap_or(0)
 }
 
 /// The sort value a cursor needs as text, when a cursor was asked for.
@@ -377,7 +387,7 @@ where
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
     q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
-    q.bind(Bind::I64(args.first + 1));
+    q.bind(Bind::I64(args.fetch()));
     let mut rows = Vec::with_capacity(page_capacity(args));
     let mut stream = q.load_stream::<Listed<T>>(conn).await?;
     while let Some(row) = stream.try_next().await? {
@@ -442,7 +452,7 @@ where
     q.push(&format!(
         " ORDER BY {} LIMIT {}) s",
         order.order_by(),
-        args.first + 1
+        args.fetch()
     ));
     // Streamed straight into each parent's page, sized for a full page: collecting the rows
     // first and moving them again, each vector grown by doubling, copied every row three times.

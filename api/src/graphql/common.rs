@@ -90,6 +90,7 @@ pub fn page_args(
         with_cursors: shape.edge_cursors || shape.page_cursors,
         with_long_text: shape.long_text,
         with_details: shape.details,
+        with_next_page: shape.has_next_page,
     })
 }
 

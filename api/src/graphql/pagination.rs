@@ -59,6 +59,8 @@ pub struct Edge<T: OutputType + Clone> {
     pub node: T,
 }
 
+// Built from `first + 1` rows when `hasNextPage` is asked for, so it needs no second query (from
+// `first` rows otherwise); the doc comment below is the type's description in the SDL.
 /// One page. Built from `first + 1` rows so `hasNextPage` needs no second query.
 #[derive(SimpleObject, Clone)]
 #[graphql(name_type)]
@@ -93,6 +95,8 @@ pub struct Shape {
     pub edge_cursors: bool,
     /// `pageInfo { startCursor endCursor }`.
     pub page_cursors: bool,
+    /// `pageInfo { hasNextPage }`.
+    pub has_next_page: bool,
     pub total_count: bool,
     /// Whether a node field reads one of the rows' long texts (`page::LONG_TEXT`).
     pub long_text: bool,
@@ -152,9 +156,13 @@ impl Shape {
                     shape.read_node_fields(field);
                 }
                 "pageInfo" => {
-                    shape.page_cursors |= field
-                        .selection_set()
-                        .any(|f| matches!(f.name(), "startCursor" | "endCursor"));
+                    for info in field.selection_set() {
+                        match info.name() {
+                            "startCursor" | "endCursor" => shape.page_cursors = true,
+                            "hasNextPage" => shape.has_next_page = true,
+                            _ => {}
+                        }
+                    }
                 }
                 "totalCount" => shape.total_count = true,
                 _ => {}
@@ -172,7 +180,8 @@ impl Shape {
 }
 
 impl<T: PlainFields + Clone> Connection<T> {
-    /// `rows` holds up to `first + 1` items in order; `key` gives each one's cursor key.
+    /// `rows` holds up to `first + 1` items in order (`first` when `hasNextPage` is not asked
+    /// for); `key` gives each one's cursor key.
     pub fn from_rows<R, K: Serialize>(
         mut rows: Vec<R>,
         first: i64,

@@ -455,6 +455,80 @@ async fn every_list_field_read_alone_matches_it_read_with_all_others() {
     }
 }
 
+/// A page reads the row after it only when `hasNextPage` is asked for (`PageArgs::fetch`), so
+/// `hasNextPage` must come out right read alone, next to the nodes and next to the cursors, and
+/// a page must hold `first` rows whether or not it is asked.
+#[tokio::test]
+async fn has_next_page_is_right_however_the_page_is_read() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    exec(&db, PLAIN_SEED).await;
+    let api = TestApi::start(&db, &redis).await;
+    let gql = api.client();
+    // Each list of the seed with its length; `PAGE` is replaced by a page selection.
+    let lists = [
+        (
+            "{ organizations(first: FIRST, orderBy: NAME) PAGE }",
+            2,
+            vec!["organizations"],
+        ),
+        (
+            "{ organizations(first: 2, orderBy: NAME) { nodes { projects(first: FIRST) PAGE } } }",
+            2,
+            vec!["organizations", "nodes", "projects"],
+        ),
+        (
+            "{ award(slug: \"plain-award\") { categories { nominations(first: FIRST) PAGE } } }",
+            3,
+            vec!["award", "categories", "nominations"],
+        ),
+    ];
+    // Each page selection, and a fragment it spreads (on the list's connection type).
+    let pages = [
+        ("{ pageInfo { hasNextPage } }", ""),
+        ("{ nodes { id } pageInfo { hasNextPage } }", ""),
+        (
+            "{ edges { cursor } pageInfo { hasNextPage endCursor } }",
+            "",
+        ),
+        (
+            "{ ...P }",
+            " fragment P on CONNECTION { nodes { id } pageInfo { ... on PageInfo { hasNextPage } } }",
+        ),
+    ];
+    for (list, len, path) in &lists {
+        let connection_type = match path.last() {
+            Some(&"organizations") => "OrganizationConnection",
+            Some(&"projects") => "ProjectConnection",
+            _ => "NominationConnection",
+        };
+        for first in [len - 1, *len] {
+            for (page, fragment) in pages {
+                let query = list
+                    .replace("FIRST", &first.to_string())
+                    .replace("PAGE", page)
+                    + &fragment.replace("CONNECTION", connection_type);
+                let d = gql.ok(&query, json!({})).await;
+                let mut at = &d;
+                for step in path {
+                    at = &at[step];
+                    if let Some(first) = at.as_array().and_then(|a| a.first()) {
+                        at = first;
+                    }
+                }
+                assert_eq!(
+                    at["pageInfo"]["hasNextPage"],
+                    json!(first < *len),
+                    "{query}: {d}"
+                );
+                let rows = at["nodes"].as_array().or(at["edges"].as_array());
+                if let Some(rows) = rows {
+                    assert_eq!(rows.len(), first, "{query}: {d}");
+                }
+            }
+        }
+    }
+}
+
 /// Every field of a type a test can select without arguments: leaves by name, localized texts
 /// with their languages, other objects by their type name.
 async fn selections_of(gql: &birgemiz_tests::Gql, type_name: &str) -> Vec<String> {
