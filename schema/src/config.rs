@@ -20,6 +20,9 @@ pub struct Config {
     pub bind: String,
     pub app_env: AppEnv,
     pub worker_concurrency: usize,
+    /// How many GraphQL requests one api executes at once (`GRAPHQL_CONCURRENCY`, by default
+    /// four per core); the others wait their turn in arrival order.
+    pub graphql_concurrency: usize,
     pub digest_schedule: String,
     pub timezone: String,
     /// Prefix of every Redis key and queue name: tests give each run its own namespace.
@@ -184,6 +187,12 @@ impl Config {
             .ok()
             .filter(|n| (1..=1024).contains(n))
             .ok_or("WORKER_CONCURRENCY must be a number from 1 to 1024")?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let graphql_concurrency = var("GRAPHQL_CONCURRENCY", &(4 * cores).to_string())
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=65_536).contains(n))
+            .ok_or("GRAPHQL_CONCURRENCY must be a number from 1 to 65536")?;
         Ok(Config {
             database_url: var(
                 "DATABASE_URL",
@@ -199,6 +208,7 @@ impl Config {
             bind: var("BIND", "127.0.0.1:8080"),
             app_env,
             worker_concurrency,
+            graphql_concurrency,
             digest_schedule: var("DIGEST_SCHEDULE", "0 0 9 * * Mon"),
             timezone: var("TIMEZONE", "Asia/Almaty"),
             redis_namespace: var("REDIS_NAMESPACE", "birgemiz"),

@@ -177,6 +177,10 @@ async fn execute(
             signed_in: Default::default(),
         };
         let started = std::time::Instant::now();
+        // The wait for a turn counts in the request's duration. The semaphore is never closed.
+        let Ok(_turn) = state.executing.acquire().await else {
+            return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        };
         // Votes this process acknowledged are in the counters a query reads (read-your-writes
         // for a client on this process; at once when no fold is pending).
         if kind == Some(OperationType::Query) {

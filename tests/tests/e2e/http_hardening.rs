@@ -375,3 +375,37 @@ async fn pooled_connections_closed_by_the_server_fail_no_request() {
         assert_eq!(body["data"]["stats"]["organizationCount"], 0, "{body}");
     }
 }
+
+/// Requests beyond `GRAPHQL_CONCURRENCY` wait for a turn instead of failing, and are served
+/// once one frees: here the test holds the only turn itself.
+#[tokio::test]
+async fn requests_beyond_the_concurrency_limit_wait_their_turn() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let mut config = birgemiz_tests::api::test_config(&db, &redis);
+    config.graphql_concurrency = 1;
+    let api = TestApi::start_with(config).await;
+    let gql = api.client();
+    let query = "{ stats { organizationCount } }";
+    assert_eq!(
+        gql.ok(query, json!({})).await,
+        json!({ "stats": { "organizationCount": 0 } })
+    );
+
+    let turn = api.state.executing.acquire().await.expect("a turn");
+    let waiting = tokio::spawn({
+        let gql = gql.clone();
+        async move { gql.ok(query, json!({})).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a request ran without a turn");
+    drop(turn);
+    let answer = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("the waiting request is served once a turn frees")
+        .expect("request task");
+    assert_eq!(answer, json!({ "stats": { "organizationCount": 0 } }));
+
+    // Many at once through one turn: all served, none refused.
+    let answers = futures_util::future::join_all((0..16).map(|_| gql.ok(query, json!({})))).await;
+    assert!(answers.iter().all(|a| a["stats"]["organizationCount"] == 0));
+}
