@@ -40,11 +40,11 @@ pub struct PageArgs {
     /// Whether the client asked for a cursor (an edge's or the page's); rows carry no sort value
     /// otherwise, since printing it is a good part of a nested list's cost in PostgreSQL.
     pub with_cursors: bool,
-    /// Whether the client reads a long text of the rows (see `LONG_TEXT`); those columns come
-    /// back empty otherwise.
+    /// Whether the client reads a long text of the rows (see `LONG_TEXT`); those columns read as
+    /// NULL (`OrDefault`) otherwise.
     pub with_long_text: bool,
-    /// Whether the client reads a detail of the rows (see `DETAILS`); those columns come back
-    /// empty otherwise.
+    /// Whether the client reads a detail of the rows (see `DETAILS`); those columns read as NULL
+    /// otherwise.
     pub with_details: bool,
     /// Whether the client asked whether a next page exists: only then is the row after the page
     /// read (a front page asks for 31 such rows, an eighth of its rows, and shows none).
@@ -70,11 +70,11 @@ pub const LONG_TEXT: [(&str, &str); 5] = [
     ("moderation_note", "text"),
 ];
 
-/// The columns of a listed row that only its details show, by table, with their types. The front page's projects
-/// and nominations show none of them; read anyway, they were most of the column values
-/// PostgreSQL wrote and the api decoded for those lists (pgbench: the two nested statements ran
-/// 8 % faster without them). One switch for all of them rather than one per column keeps the
-/// statement texts, each prepared on every connection, to four per table.
+/// The columns of a listed row that only its details show, by table, with their types. The front
+/// page's projects and nominations show none of them; read anyway, they were most of the column
+/// values PostgreSQL wrote and the api decoded for those lists (pgbench: the two nested
+/// statements ran 8 % faster without them). One switch for all of them rather than one per
+/// column keeps the statement texts, each prepared on every connection, to four per table.
 pub const DETAILS: [(&str, &str, &str); 17] = [
     ("organizations", "country", "text"),
     ("organizations", "region", "text"),
