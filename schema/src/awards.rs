@@ -397,6 +397,27 @@ pub async fn create_category(
     .await
 }
 
+/// An award by slug with its categories in their order, in one statement: a page that shows
+/// both would otherwise wait for the award before it could ask for the categories.
+pub async fn award_with_categories(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> Result<Option<(Award, Vec<AwardCategory>)>> {
+    let rows: Vec<(Award, Option<AwardCategory>)> = awards::table
+        .left_join(award_categories::table)
+        .filter(awards::slug.eq(slug))
+        .order(award_categories::position)
+        .select((Award::as_select(), Option::<AwardCategory>::as_select()))
+        .load(conn)
+        .await?;
+    let mut rows = rows.into_iter();
+    let Some((award, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let categories = first.into_iter().chain(rows.filter_map(|(_, c)| c)).collect();
+    Ok(Some((award, categories)))
+}
+
 pub async fn category(conn: &mut AsyncPgConnection, id: i64) -> Result<AwardCategory> {
     award_categories::table
         .find(id)

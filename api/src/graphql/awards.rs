@@ -879,6 +879,17 @@ impl AwardsQuery {
     }
 
     async fn award(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Award>> {
+        if ctx.look_ahead().field("categories").exists() {
+            let found = domain::award_with_categories(&mut *ctx.conn().await?, slug.trim()).await?;
+            let Some((award, categories)) = found else {
+                return Ok(None);
+            };
+            // `categories` below reads them from the request's cache instead of a second query.
+            loaders::get(ctx)
+                .feed_one(CategoriesOf(award.id), categories)
+                .await;
+            return Ok(Some(Award(Arc::new(award))));
+        }
         let a = awards::table
             .filter(awards::slug.eq(slug.trim()))
             .select(models::Award::as_select())
