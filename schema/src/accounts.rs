@@ -47,7 +47,7 @@ impl Viewer {
 }
 
 /// Resolves a bearer token to its live session and user, touching `last_used_at`.
-pub async fn viewer_for_token(conn: &mut AsyncPgConnection, token: &str) -> Result<Option<Viewer>> {
+pub async fn viewer_for_token(conn: &AsyncPgConnection, token: &str) -> Result<Option<Viewer>> {
     let now = Utc::now();
     type Found = (i64, bool, DateTime<Utc>, DateTime<Utc>, User);
     let found: Option<Found> = sessions::table
@@ -62,7 +62,7 @@ pub async fn viewer_for_token(conn: &mut AsyncPgConnection, token: &str) -> Resu
             sessions::last_used_at,
             User::as_select(),
         ))
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?;
     let Some((session_id, via_link, created_at, last_used_at, user)) = found else {
@@ -77,7 +77,7 @@ pub async fn viewer_for_token(conn: &mut AsyncPgConnection, token: &str) -> Resu
                 sessions::last_used_at.eq(now),
                 sessions::expires_at.eq(now + SESSION_TTL),
             ))
-            .execute(conn)
+            .execute(&mut &*conn)
             .await?;
     }
     Ok(Some(Viewer {

@@ -44,7 +44,7 @@ fn status_filter(status: &Option<String>) -> impl Fn(&mut Sql) + '_ {
 }
 
 pub async fn of_projects(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project_ids: &[i64],
     status: &Option<String>,
     args: &PageArgs,
@@ -62,7 +62,7 @@ pub async fn of_projects(
 }
 
 pub async fn of_volunteers(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_ids: &[i64],
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Application>>> {
@@ -80,7 +80,7 @@ pub async fn of_volunteers(
 
 /// The volunteer's application to each of `project_ids`, where there is one.
 pub async fn of_volunteer_for(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_id: i64,
     project_ids: &[i64],
 ) -> Result<Vec<Application>> {
@@ -88,15 +88,15 @@ pub async fn of_volunteer_for(
         .filter(applications::volunteer_id.eq(user_id))
         .filter(applications::project_id.eq_any(project_ids))
         .select(Application::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<Application>> {
+pub async fn by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<Application>> {
     Ok(applications::table
         .filter(applications::id.eq_any(ids))
         .select(Application::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 

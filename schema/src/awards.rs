@@ -400,7 +400,7 @@ pub async fn create_category(
 /// An award by slug with its categories in their order, in one statement: a page that shows
 /// both would otherwise wait for the award before it could ask for the categories.
 pub async fn award_with_categories(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     slug: &str,
 ) -> Result<Option<(Award, Vec<AwardCategory>)>> {
     let rows: Vec<(Award, Option<AwardCategory>)> = awards::table
@@ -408,13 +408,16 @@ pub async fn award_with_categories(
         .filter(awards::slug.eq(slug))
         .order(award_categories::position)
         .select((Award::as_select(), Option::<AwardCategory>::as_select()))
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     let mut rows = rows.into_iter();
     let Some((award, first)) = rows.next() else {
         return Ok(None);
     };
-    let categories = first.into_iter().chain(rows.filter_map(|(_, c)| c)).collect();
+    let categories = first
+        .into_iter()
+        .chain(rows.filter_map(|(_, c)| c))
+        .collect();
     Ok(Some((award, categories)))
 }
 
@@ -544,7 +547,7 @@ pub const NOMINATIONS_MOST_VOTES: Order = Order {
 
 /// The same page of the nominations of one status of each category, for all of them at once.
 pub async fn nominations_of_categories(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     category_ids: &[i64],
     status: &str,
     order: &Order,

@@ -14,6 +14,12 @@ use crate::error::{Error, Result};
 
 pub type Pool = Bb8Pool<AsyncPgConnection>;
 pub type Conn<'a> = PooledConnection<'a, AsyncPgConnection>;
+/// A pooled connection that does not borrow the pool (it can be kept in shared request data).
+pub type OwnedConn = PooledConnection<'static, AsyncPgConnection>;
+
+pub async fn checkout_owned(pool: &Pool) -> Result<OwnedConn> {
+    Ok(pool.get_owned().await?)
+}
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 

@@ -91,7 +91,7 @@ impl OrgFilter {
 }
 
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     filter: &OrgFilter,
     order: &Order,
     args: &PageArgs,
@@ -101,7 +101,7 @@ pub async fn list(
 
 /// The member organizations of each network, by name.
 pub async fn members_of_networks(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     network_ids: &[i64],
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Organization>>> {
@@ -117,26 +117,26 @@ pub async fn members_of_networks(
     .await
 }
 
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<Organization>> {
+pub async fn by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<Organization>> {
     Ok(organizations::table
         .filter(organizations::id.eq_any(ids))
         .select(Organization::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 
-pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> Result<Option<Organization>> {
+pub async fn by_slug(conn: &AsyncPgConnection, slug: &str) -> Result<Option<Organization>> {
     Ok(organizations::table
         .filter(organizations::slug.eq(slug.trim().to_ascii_lowercase()))
         .select(Organization::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?)
 }
 
 /// The networks each organization belongs to.
 pub async fn networks_of(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     member_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<Organization>>> {
     let mut q = Sql::new(&format!(
@@ -146,7 +146,7 @@ pub async fn networks_of(
     ));
     q.bind(Bind::I64s(member_ids.to_vec()))
         .push(") ORDER BY nm.member_id, t.id");
-    let rows = q.load::<page::Listed<Organization>>(conn).await?;
+    let rows = q.load::<page::Listed<Organization>>(&mut &*conn).await?;
     let mut out: HashMap<i64, Vec<Organization>> = HashMap::new();
     for r in rows {
         if let Some(p) = r.parent_id {
@@ -158,7 +158,7 @@ pub async fn networks_of(
 
 /// Managers of each organization, owners first.
 pub async fn managers_of(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     org_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<OrganizationManager>>> {
     let rows: Vec<OrganizationManager> = organization_managers::table
@@ -169,7 +169,7 @@ pub async fn managers_of(
             organization_managers::created_at,
         ))
         .select(OrganizationManager::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     let mut out: HashMap<i64, Vec<OrganizationManager>> = HashMap::new();
     for r in rows {
@@ -180,7 +180,7 @@ pub async fn managers_of(
 
 /// The organizations each user manages.
 pub async fn memberships_of_users(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<OrganizationManager>>> {
     let rows: Vec<OrganizationManager> = organization_managers::table
@@ -190,7 +190,7 @@ pub async fn memberships_of_users(
             organization_managers::created_at,
         ))
         .select(OrganizationManager::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     let mut out: HashMap<i64, Vec<OrganizationManager>> = HashMap::new();
     for r in rows {
@@ -201,7 +201,7 @@ pub async fn memberships_of_users(
 
 /// The user's role in each of `org_ids` where they have one.
 pub async fn roles_of(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_id: i64,
     org_ids: &[i64],
 ) -> Result<HashMap<i64, String>> {
@@ -212,16 +212,12 @@ pub async fn roles_of(
             organization_managers::organization_id,
             organization_managers::role,
         ))
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     Ok(rows.into_iter().collect())
 }
 
-pub async fn role(
-    conn: &mut AsyncPgConnection,
-    org_id: i64,
-    user_id: i64,
-) -> Result<Option<String>> {
+pub async fn role(conn: &AsyncPgConnection, org_id: i64, user_id: i64) -> Result<Option<String>> {
     Ok(roles_of(conn, user_id, &[org_id]).await?.remove(&org_id))
 }
 

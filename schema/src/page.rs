@@ -361,7 +361,7 @@ where
 /// A top-level list. `from` names the table as `t` (joins allowed); `filter` appends
 /// ` AND …` conditions and is called once per statement.
 pub async fn list<T>(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     from: &str,
     filter: &(dyn Fn(&mut Sql) + Sync),
     order: &Order,
@@ -375,7 +375,7 @@ where
     if args.with_total {
         let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
         filter(&mut count);
-        total = count.get_result::<Count>(conn).await?.n;
+        total = count.get_result::<Count>(&mut &*conn).await?.n;
         if total == 0 {
             return Ok(Page::default());
         }
@@ -389,7 +389,7 @@ where
     q.push(&format!(" ORDER BY {} LIMIT ", order.order_by()));
     q.bind(Bind::I64(args.fetch()));
     let mut rows = Vec::with_capacity(page_capacity(args));
-    let mut stream = q.load_stream::<Listed<T>>(conn).await?;
+    let mut stream = q.load_stream::<Listed<T>>(&mut &*conn).await?;
     while let Some(row) = stream.try_next().await? {
         rows.push(row);
     }
@@ -399,7 +399,7 @@ where
 /// The same page of a list for each of `parents` (e.g. the first 5 projects of each of 20
 /// organizations): two statements whatever the number of parents.
 pub async fn list_per_parent<T>(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     from: &str,
     parent_expr: &str,
     parents: &[i64],
@@ -423,7 +423,7 @@ where
         count.bind(Bind::I64s(parents.to_vec())).push(")");
         filter(&mut count);
         count.push(" GROUP BY 1");
-        let totals = count.load::<ParentCount>(conn).await?;
+        let totals = count.load::<ParentCount>(&mut &*conn).await?;
         with_rows = totals.iter().map(|t| t.parent_id).collect();
         for t in totals {
             out.entry(t.parent_id).or_default().total = t.n;
@@ -456,7 +456,7 @@ where
     ));
     // Streamed straight into each parent's page, sized for a full page: collecting the rows
     // first and moving them again, each vector grown by doubling, copied every row three times.
-    let mut stream = q.load_stream::<Listed<T>>(conn).await?;
+    let mut stream = q.load_stream::<Listed<T>>(&mut &*conn).await?;
     while let Some(r) = stream.try_next().await? {
         if let Some(p) = r.parent_id {
             let page = out.entry(p).or_default();

@@ -40,7 +40,7 @@ pub struct PostFilter {
 }
 
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     filter: &PostFilter,
     args: &PageArgs,
 ) -> Result<Page<Post>> {
@@ -62,26 +62,26 @@ pub async fn list(
     page::list(conn, "posts t", &push, order, args).await
 }
 
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<Post>> {
+pub async fn by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<Post>> {
     Ok(posts::table
         .filter(posts::id.eq_any(ids))
         .select(Post::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 
-pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> Result<Option<Post>> {
+pub async fn by_slug(conn: &AsyncPgConnection, slug: &str) -> Result<Option<Post>> {
     Ok(posts::table
         .filter(posts::slug.eq(slug.trim().to_ascii_lowercase()))
         .select(Post::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?)
 }
 
 /// Whether the viewer may see drafts of, and edit, posts of this organization (None: platform).
 pub async fn may_manage(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     viewer: Option<&Viewer>,
     organization_id: Option<i64>,
 ) -> Result<bool> {

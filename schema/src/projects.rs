@@ -117,7 +117,7 @@ impl ProjectFilter {
 /// Whether the viewer may list projects of a status other than PUBLISHED: admins anywhere,
 /// managers within their own organization.
 pub async fn may_see_unpublished(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     viewer: Option<&Viewer>,
     organization_id: Option<i64>,
 ) -> Result<bool> {
@@ -132,7 +132,7 @@ pub async fn may_see_unpublished(
 }
 
 pub async fn list(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     filter: &ProjectFilter,
     order: &Order,
     args: &PageArgs,
@@ -142,7 +142,7 @@ pub async fn list(
 
 /// The same page of projects for each organization.
 pub async fn of_organizations(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     org_ids: &[i64],
     filter: &ProjectFilter,
     args: &PageArgs,
@@ -159,19 +159,19 @@ pub async fn of_organizations(
     .await
 }
 
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<Project>> {
+pub async fn by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<Project>> {
     Ok(projects::table
         .filter(projects::id.eq_any(ids))
         .select(Project::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 
-pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> Result<Option<Project>> {
+pub async fn by_slug(conn: &AsyncPgConnection, slug: &str) -> Result<Option<Project>> {
     Ok(projects::table
         .filter(projects::slug.eq(slug.trim().to_ascii_lowercase()))
         .select(Project::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?)
 }

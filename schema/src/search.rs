@@ -91,7 +91,7 @@ fn hits_sql(sql: &mut Sql, q: &str, ts: &str) {
 }
 
 pub async fn search(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     query: &str,
     args: &PageArgs,
 ) -> Result<(Vec<Hit>, i64)> {
@@ -111,7 +111,7 @@ pub async fn search(
     let mut count = Sql::default();
     hits_sql(&mut count, &q, &ts);
     count.push(" SELECT count(*) AS n FROM hits");
-    let total = count.get_result::<Count>(conn).await?.n;
+    let total = count.get_result::<Count>(&mut &*conn).await?.n;
     if total == 0 {
         return Ok((Vec::new(), 0));
     }
@@ -139,7 +139,7 @@ pub async fn search(
     }
     page.push(" ORDER BY rank DESC, kind, id LIMIT ")
         .bind(Bind::I64(args.first + 1));
-    let rows = page.load::<Row>(conn).await?;
+    let rows = page.load::<Row>(&mut &*conn).await?;
     let hits = rows
         .into_iter()
         .filter_map(|r| {

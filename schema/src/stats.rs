@@ -31,6 +31,6 @@ pub const PLATFORM_SQL: &str =
                   coalesce(sum(published_project_count), 0)::int AS published_projects
            FROM organizations) o";
 
-pub async fn platform(conn: &mut AsyncPgConnection) -> Result<PlatformStats> {
-    Ok(Sql::new(PLATFORM_SQL).get_result(conn).await?)
+pub async fn platform(conn: &AsyncPgConnection) -> Result<PlatformStats> {
+    Ok(Sql::new(PLATFORM_SQL).get_result(&mut &*conn).await?)
 }

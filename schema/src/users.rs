@@ -7,19 +7,19 @@ use crate::error::Result;
 use crate::models::User;
 use crate::schema::users;
 
-pub async fn find(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<User>> {
+pub async fn find(conn: &AsyncPgConnection, id: i64) -> Result<Option<User>> {
     Ok(users::table
         .find(id)
         .select(User::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?)
 }
 
-pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<User>> {
+pub async fn by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<User>> {
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select(User::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }

@@ -16,23 +16,24 @@ use diesel_async::RunQueryDsl;
 
 use super::errors::{ApiError, ApiResult};
 use super::loaders::RequestCache;
+use super::reads::{ReadConn, Reads};
 
 pub struct AwardData {
-    pool: db::Pool,
+    reads: Reads,
 }
 
 pub type AwardLoader = DataLoader<AwardData, RequestCache>;
 
 /// A new loader for one request, caching like `loaders::for_request`: the award and category
 /// behind every nomination's `voteCount` are read once per request, not once per batch.
-pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
-    DataLoader::with_cache(AwardData { pool }, tokio::spawn, RequestCache::new())
+pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AwardLoader {
+    DataLoader::with_cache(AwardData { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none (WebSocket): no cache.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
-    let loader = for_request(pool, delay);
+    let loader = for_request(Reads::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }
@@ -78,12 +79,8 @@ super::loaders::hash_by_parent!(NominationsIn, category_id);
 pub struct UserId(pub i64);
 
 impl AwardData {
-    async fn conn(&self) -> Result<db::Conn<'_>, ApiError> {
-        Ok(self
-            .pool
-            .get()
-            .await
-            .map_err(birgemiz_schema::Error::from)?)
+    async fn conn(&self) -> ApiResult<ReadConn<'_>> {
+        Ok(self.reads.conn().await?)
     }
 }
 
@@ -112,7 +109,7 @@ impl Loader<AwardId> for AwardData {
         let rows = awards::table
             .filter(awards::id.eq_any(ids))
             .select(Award::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(by_key(rows.into_iter().map(Arc::new).collect(), |a| {
             AwardId(a.id)
@@ -131,7 +128,7 @@ impl Loader<CategoryId> for AwardData {
         let rows = award_categories::table
             .filter(award_categories::id.eq_any(ids))
             .select(AwardCategory::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(by_key(rows.into_iter().map(Arc::new).collect(), |c| {
             CategoryId(c.id)
@@ -147,7 +144,7 @@ impl Loader<NominationId> for AwardData {
         let rows = nominations::table
             .filter(nominations::id.eq_any(ids))
             .select(Nomination::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(by_key(rows, |n| NominationId(n.id)))
     }
@@ -161,7 +158,7 @@ impl Loader<VoteId> for AwardData {
         let rows = votes::table
             .filter(votes::id.eq_any(ids))
             .select(Vote::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(by_key(rows, |v| VoteId(v.id)))
     }
@@ -179,7 +176,7 @@ impl Loader<CategoriesOf> for AwardData {
             .filter(award_categories::award_id.eq_any(ids))
             .order((award_categories::award_id, award_categories::position))
             .select(AwardCategory::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(grouped(keys.iter().copied(), rows, |c| {
             CategoriesOf(c.award_id)
@@ -196,7 +193,7 @@ impl Loader<ApprovedIn> for AwardData {
             .filter(nominations::category_id.eq_any(ids))
             .filter(nominations::status.eq(APPROVED))
             .select(Nomination::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(grouped(keys.iter().copied(), rows, |n| {
             ApprovedIn(n.category_id)
@@ -215,7 +212,7 @@ impl Loader<VoteOf> for AwardData {
             .filter(votes::user_id.eq_any(users))
             .filter(votes::category_id.eq_any(cats))
             .select(Vote::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         let mut out = by_key(rows, |v| VoteOf {
             user_id: v.user_id,
@@ -235,7 +232,7 @@ impl Loader<VotesOf> for AwardData {
             .filter(votes::user_id.eq_any(ids))
             .order((votes::user_id, votes::created_at, votes::id))
             .select(Vote::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(grouped(keys.iter().copied(), rows, |v| VotesOf(v.user_id)))
     }
@@ -249,7 +246,7 @@ impl Loader<UserId> for AwardData {
         let rows = users::table
             .filter(users::id.eq_any(ids))
             .select(User::as_select())
-            .load(&mut *self.conn().await?)
+            .load(&mut &*self.conn().await?)
             .await?;
         Ok(by_key(rows, |u| UserId(u.id)))
     }
@@ -270,11 +267,11 @@ impl Loader<NominationsIn> for AwardData {
                 .or_default()
                 .push(k.category_id);
         }
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         let mut out = HashMap::new();
         for ((status, order, args), ids) in groups {
             let mut pages =
-                domain::nominations_of_categories(&mut conn, &ids, status, &order, &args).await?;
+                domain::nominations_of_categories(&conn, &ids, status, &order, &args).await?;
             for category_id in ids {
                 let page = Arc::new(pages.remove(&category_id).unwrap_or_default());
                 let key = NominationsIn {

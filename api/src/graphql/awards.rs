@@ -761,15 +761,18 @@ async fn nomination_page(
             q.order((nominations::vote_count.desc(), nominations::id.asc()))
         }
     };
-    let mut conn = ctx.conn().await?;
+    let conn = ctx.read().await?;
     let rows: Vec<models::Nomination> = q
         .limit(first + 1)
         .select(models::Nomination::as_select())
-        .load(&mut *conn)
+        .load(&mut &*conn)
         .await?;
     let shape = Shape::of(ctx);
     let total: i64 = if shape.total_count {
-        scoped(scope, status).count().get_result(&mut *conn).await?
+        scoped(scope, status)
+            .count()
+            .get_result(&mut &*conn)
+            .await?
     } else {
         0
     };
@@ -854,16 +857,16 @@ impl AwardsQuery {
                     .or(awards::year.eq(y).and(awards::id.lt(id))),
             );
         }
-        let mut conn = ctx.conn().await?;
+        let conn = ctx.read().await?;
         let rows: Vec<models::Award> = q
             .order((awards::year.desc(), awards::id.desc()))
             .limit(first + 1)
             .select(models::Award::as_select())
-            .load(&mut *conn)
+            .load(&mut &*conn)
             .await?;
         let shape = Shape::of(ctx);
         let total: i64 = if shape.total_count {
-            filtered().count().get_result(&mut *conn).await?
+            filtered().count().get_result(&mut &*conn).await?
         } else {
             0
         };
@@ -880,7 +883,7 @@ impl AwardsQuery {
 
     async fn award(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Award>> {
         if ctx.look_ahead().field("categories").exists() {
-            let found = domain::award_with_categories(&mut *ctx.conn().await?, slug.trim()).await?;
+            let found = domain::award_with_categories(&*ctx.read().await?, slug.trim()).await?;
             let Some((award, categories)) = found else {
                 return Ok(None);
             };
@@ -893,7 +896,7 @@ impl AwardsQuery {
         let a = awards::table
             .filter(awards::slug.eq(slug.trim()))
             .select(models::Award::as_select())
-            .first(&mut *ctx.conn().await?)
+            .first(&mut &*ctx.read().await?)
             .await
             .optional()?;
         Ok(a.map(|a| Award(Arc::new(a))))

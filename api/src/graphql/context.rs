@@ -8,6 +8,7 @@ use birgemiz_schema::i18n::Locale;
 use std::sync::Arc;
 
 use super::errors::{ApiError, ApiResult};
+use super::reads::{ReadConn, Reads};
 use birgemiz_schema::Error;
 
 #[derive(Clone, Debug, Default)]
@@ -50,10 +51,13 @@ pub trait ContextExt: Sync {
     fn is_admin(&self) -> bool {
         self.viewer().is_some_and(|v| v.is_admin())
     }
+    /// A connection of its own, for writes and transactions.
     fn conn(&self) -> impl Future<Output = ApiResult<db::Conn<'_>>> + Send {
         let pool = self.pool();
         async move { Ok(pool.get().await.map_err(Error::from)?) }
     }
+    /// The request's shared connection, for reads (see `reads`).
+    fn read(&self) -> impl Future<Output = ApiResult<ReadConn<'_>>> + Send;
 }
 
 static ANONYMOUS: RequestContext = RequestContext {
@@ -78,6 +82,10 @@ impl ContextExt for Context<'_> {
     }
     fn pool(&self) -> &db::Pool {
         self.data_unchecked::<db::Pool>()
+    }
+    fn read(&self) -> impl Future<Output = ApiResult<ReadConn<'_>>> + Send {
+        let reads = self.data_unchecked::<Reads>();
+        async move { Ok(reads.conn().await?) }
     }
     fn config(&self) -> &Arc<Config> {
         self.data_unchecked::<Arc<Config>>()

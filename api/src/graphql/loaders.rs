@@ -16,9 +16,10 @@ use birgemiz_schema::{applications, db, organizations, posts, projects, users};
 
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
+use super::reads::{ReadConn, Reads};
 
 pub struct Loaders {
-    pool: db::Pool,
+    reads: Reads,
 }
 
 pub type AppLoader = DataLoader<Loaders, RequestCache>;
@@ -29,14 +30,14 @@ pub type RequestCache = HashMapCache<foldhash::fast::RandomState>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
 /// row read once (a role, an organization) is not read again.
-pub fn for_request(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
-    DataLoader::with_cache(Loaders { pool }, tokio::spawn, RequestCache::new())
+pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AppLoader {
+    DataLoader::with_cache(Loaders { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none: no cache, so nothing outlives a request.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
-    let loader = for_request(pool, delay);
+    let loader = for_request(Reads::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }
@@ -60,12 +61,8 @@ pub fn loader<'a>(ctx: &'a Context<'_>) -> &'a AppLoader {
 }
 
 impl Loaders {
-    async fn conn(&self) -> ApiResult<db::Conn<'_>> {
-        Ok(self
-            .pool
-            .get()
-            .await
-            .map_err(birgemiz_schema::Error::from)?)
+    async fn conn(&self) -> ApiResult<ReadConn<'_>> {
+        Ok(self.reads.conn().await?)
     }
 }
 
@@ -79,7 +76,7 @@ macro_rules! by_id_loader {
             type Error = ApiError;
             async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $model>, ApiError> {
                 let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-                let rows = $load(&mut *self.conn().await?, &ids).await?;
+                let rows = $load(&*self.conn().await?, &ids).await?;
                 Ok(rows.into_iter().map(|r| ($key(r.id), r)).collect())
             }
         }
@@ -136,11 +133,11 @@ impl Loader<OrgProjects> for Loaders {
         keys: &[OrgProjects],
     ) -> Result<HashMap<OrgProjects, Arc<Page<Project>>>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         for ((filter, args), ids) in
             group_by_args(keys, |k| (k.org, (k.filter.clone(), k.args.clone())))
         {
-            let mut pages = projects::of_organizations(&mut conn, &ids, &filter, &args).await?;
+            let mut pages = projects::of_organizations(&conn, &ids, &filter, &args).await?;
             for id in ids {
                 let page = Arc::new(pages.remove(&id).unwrap_or_default());
                 out.insert(
@@ -172,9 +169,9 @@ impl Loader<NetworkMembers> for Loaders {
         keys: &[NetworkMembers],
     ) -> Result<HashMap<NetworkMembers, Page<Organization>>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         for (args, ids) in group_by_args(keys, |k| (k.network, k.args.clone())) {
-            let mut pages = organizations::members_of_networks(&mut conn, &ids, &args).await?;
+            let mut pages = organizations::members_of_networks(&conn, &ids, &args).await?;
             for id in ids {
                 let page = pages.remove(&id).unwrap_or_default();
                 out.insert(
@@ -201,7 +198,7 @@ impl Loader<MemberOf> for Loaders {
         keys: &[MemberOf],
     ) -> Result<HashMap<MemberOf, Vec<Organization>>, ApiError> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = organizations::networks_of(&mut *self.conn().await?, &ids).await?;
+        let mut found = organizations::networks_of(&*self.conn().await?, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (MemberOf(id), found.remove(&id).unwrap_or_default()))
@@ -220,7 +217,7 @@ impl Loader<OrgManagers> for Loaders {
         keys: &[OrgManagers],
     ) -> Result<HashMap<OrgManagers, Vec<OrganizationManager>>, ApiError> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = organizations::managers_of(&mut *self.conn().await?, &ids).await?;
+        let mut found = organizations::managers_of(&*self.conn().await?, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (OrgManagers(id), found.remove(&id).unwrap_or_default()))
@@ -239,7 +236,7 @@ impl Loader<UserMemberships> for Loaders {
         keys: &[UserMemberships],
     ) -> Result<HashMap<UserMemberships, Vec<OrganizationManager>>, ApiError> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let mut found = organizations::memberships_of_users(&mut *self.conn().await?, &ids).await?;
+        let mut found = organizations::memberships_of_users(&*self.conn().await?, &ids).await?;
         Ok(ids
             .into_iter()
             .map(|id| (UserMemberships(id), found.remove(&id).unwrap_or_default()))
@@ -259,13 +256,13 @@ impl Loader<RoleIn> for Loaders {
     type Error = ApiError;
     async fn load(&self, keys: &[RoleIn]) -> Result<HashMap<RoleIn, String>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
         for k in keys {
             by_user.entry(k.user).or_default().push(k.org);
         }
         for (user, orgs) in by_user {
-            for (org, role) in organizations::roles_of(&mut conn, user, &orgs).await? {
+            for (org, role) in organizations::roles_of(&conn, user, &orgs).await? {
                 out.insert(RoleIn { user, org }, role);
             }
         }
@@ -289,11 +286,11 @@ impl Loader<ProjectApplications> for Loaders {
         keys: &[ProjectApplications],
     ) -> Result<HashMap<ProjectApplications, Page<Application>>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         for ((status, args), ids) in
             group_by_args(keys, |k| (k.project, (k.status.clone(), k.args.clone())))
         {
-            let mut pages = applications::of_projects(&mut conn, &ids, &status, &args).await?;
+            let mut pages = applications::of_projects(&conn, &ids, &status, &args).await?;
             for id in ids {
                 let page = pages.remove(&id).unwrap_or_default();
                 out.insert(
@@ -325,9 +322,9 @@ impl Loader<UserApplications> for Loaders {
         keys: &[UserApplications],
     ) -> Result<HashMap<UserApplications, Page<Application>>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         for (args, ids) in group_by_args(keys, |k| (k.user, k.args.clone())) {
-            let mut pages = applications::of_volunteers(&mut conn, &ids, &args).await?;
+            let mut pages = applications::of_volunteers(&conn, &ids, &args).await?;
             for id in ids {
                 let page = pages.remove(&id).unwrap_or_default();
                 out.insert(
@@ -358,13 +355,13 @@ impl Loader<ApplicationOf> for Loaders {
         keys: &[ApplicationOf],
     ) -> Result<HashMap<ApplicationOf, Application>, ApiError> {
         let mut out = HashMap::new();
-        let mut conn = self.conn().await?;
+        let conn = self.conn().await?;
         let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
         for k in keys {
             by_user.entry(k.user).or_default().push(k.project);
         }
         for (user, projects) in by_user {
-            for a in applications::of_volunteer_for(&mut conn, user, &projects).await? {
+            for a in applications::of_volunteer_for(&conn, user, &projects).await? {
                 out.insert(
                     ApplicationOf {
                         user,

@@ -20,6 +20,7 @@ pub mod plain_fields;
 mod posts;
 mod projects;
 mod rate_limit;
+pub mod reads;
 mod search;
 mod stats;
 mod viewer;
@@ -107,6 +108,7 @@ pub fn build_schema(
     .data(vote_counts)
     .data(loader)
     .data(config)
+    .data(reads::Reads::Pool(pool.clone()))
     .data(pool)
     .data(redis)
     .finish()

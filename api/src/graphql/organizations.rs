@@ -280,7 +280,7 @@ impl OrganizationQuery {
             OrganizationOrder::Newest => &orgs::ORDER_NEWEST,
             OrganizationOrder::MostProjects => &orgs::ORDER_MOST_PROJECTS,
         };
-        let page = orgs::list(&mut *ctx.conn().await?, &filter, order, &args).await?;
+        let page = orgs::list(&*ctx.read().await?, &filter, order, &args).await?;
         Ok(connection(ctx, page, &args, order, |o| o.id, Organization))
     }
 
@@ -289,7 +289,7 @@ impl OrganizationQuery {
         ctx: &Context<'_>,
         slug: String,
     ) -> ApiResult<Option<Organization>> {
-        Ok(orgs::by_slug(&mut *ctx.conn().await?, &slug)
+        Ok(orgs::by_slug(&*ctx.read().await?, &slug)
             .await?
             .map(Organization))
     }

@@ -133,15 +133,15 @@ impl PostQuery {
                 .transpose()?,
             published: f.published.unwrap_or(true),
         };
-        let mut conn = ctx.conn().await?;
+        let conn = ctx.read().await?;
         if !filter.published
-            && !posts::may_manage(&mut conn, ctx.viewer(), filter.organization_id).await?
+            && !posts::may_manage(&conn, ctx.viewer(), filter.organization_id).await?
         {
             return Err(ApiError::from(birgemiz_schema::Error::forbidden(
                 "drafts: only admins, or managers filtering by their organizationId",
             )));
         }
-        let page = posts::list(&mut conn, &filter, &args).await?;
+        let page = posts::list(&conn, &filter, &args).await?;
         let order = if filter.published {
             &posts::ORDER_PUBLISHED
         } else {
@@ -151,7 +151,7 @@ impl PostQuery {
     }
 
     async fn post(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Post>> {
-        let Some(p) = posts::by_slug(&mut *ctx.conn().await?, &slug).await? else {
+        let Some(p) = posts::by_slug(&*ctx.read().await?, &slug).await? else {
             return Ok(None);
         };
         Ok(visible(ctx, &p).await?.then_some(Post(p)))

@@ -328,9 +328,9 @@ impl ProjectQuery {
     ) -> ApiResult<Connection<Project>> {
         let args = page_args(ctx, first, after)?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let mut conn = ctx.conn().await?;
+        let conn = ctx.read().await?;
         if filter.status != projs::PUBLISHED
-            && !projs::may_see_unpublished(&mut conn, ctx.viewer(), filter.organization_id).await?
+            && !projs::may_see_unpublished(&conn, ctx.viewer(), filter.organization_id).await?
         {
             return Err(ApiError::from(birgemiz_schema::Error::forbidden(
                 "unpublished projects: only admins, or managers filtering by their organizationId",
@@ -341,12 +341,12 @@ impl ProjectQuery {
             ProjectOrder::StartsSoon => &projs::ORDER_STARTS_SOON,
             ProjectOrder::MostVolunteers => &projs::ORDER_MOST_VOLUNTEERS,
         };
-        let page = projs::list(&mut conn, &filter, order, &args).await?;
+        let page = projs::list(&conn, &filter, order, &args).await?;
         Ok(connection(ctx, page, &args, order, |p| p.id, Project))
     }
 
     async fn project(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Project>> {
-        let Some(p) = projs::by_slug(&mut *ctx.conn().await?, &slug).await? else {
+        let Some(p) = projs::by_slug(&*ctx.read().await?, &slug).await? else {
             return Ok(None);
         };
         Ok(visible(ctx, &p).await?.then_some(Project(p)))

@@ -36,7 +36,7 @@ impl SearchQuery {
         after: Option<String>,
     ) -> ApiResult<Connection<SearchResult>> {
         let args = page_args(ctx, first, after)?;
-        let (mut hits, total) = search::search(&mut *ctx.conn().await?, &query, &args).await?;
+        let (mut hits, total) = search::search(&*ctx.read().await?, &query, &args).await?;
         let has_next_page = hits.len() as i64 > args.first;
         hits.truncate(args.first as usize);
         let ids = |k: HitKind| hits.iter().filter(move |h| h.kind == k).map(|h| h.id);

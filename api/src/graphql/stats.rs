@@ -21,7 +21,7 @@ pub struct StatsQuery;
 impl StatsQuery {
     /// Counts for the front page: organizations, published projects, volunteers, applications.
     async fn stats(&self, ctx: &Context<'_>) -> ApiResult<PlatformStats> {
-        let s = stats::platform(&mut *ctx.conn().await?).await?;
+        let s = stats::platform(&*ctx.read().await?).await?;
         Ok(PlatformStats {
             organization_count: s.organizations,
             project_count: s.published_projects,

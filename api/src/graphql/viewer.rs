@@ -155,9 +155,7 @@ impl ViewerQuery {
         let Some(v) = ctx.viewer() else {
             return Ok(None);
         };
-        Ok(users::find(&mut *ctx.conn().await?, v.user_id)
-            .await?
-            .map(User))
+        Ok(users::find(&*ctx.read().await?, v.user_id).await?.map(User))
     }
 }
 

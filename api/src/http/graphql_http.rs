@@ -17,6 +17,7 @@ use tracing::Instrument;
 
 use super::{client_addr, limits};
 use crate::graphql::RequestContext;
+use crate::graphql::reads::Reads;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -144,9 +145,17 @@ async fn execute(
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
+        let started = std::time::Instant::now();
+        // The wait for a turn counts in the request's duration. The semaphore is never closed.
+        // The turn covers the session lookup: it is the first read on the request's connection,
+        // which no request holds while it waits.
+        let Ok(_turn) = state.executing.acquire().await else {
+            return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+        };
+        let reads = Reads::for_request(state.pool.clone());
         let viewer = match bearer(&headers) {
             None => None,
-            Some(token) => match viewer_for(&state, token).await {
+            Some(token) => match viewer_for(&reads, token).await {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
@@ -176,20 +185,19 @@ async fn execute(
                 .map(|s| s.chars().take(300).collect()),
             signed_in: Default::default(),
         };
-        let started = std::time::Instant::now();
-        // The wait for a turn counts in the request's duration. The semaphore is never closed.
-        let Ok(_turn) = state.executing.acquire().await else {
-            return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
-        };
         // Votes this process acknowledged are in the counters a query reads (read-your-writes
         // for a client on this process; at once when no fold is pending).
         if kind == Some(OperationType::Query) {
             state.vote_counts.caught_up().await;
         }
         let delay = state.config.dataloader_delay;
-        let loader = crate::graphql::loaders::for_request(state.pool.clone(), delay);
-        let award_loader = crate::graphql::award_loaders::for_request(state.pool.clone(), delay);
-        let request = request.data(ctx).data(loader).data(award_loader);
+        let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
+        let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
+        let request = request
+            .data(ctx)
+            .data(loader)
+            .data(award_loader)
+            .data(reads);
         let mut response = state.schema.execute(request).await;
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
@@ -223,11 +231,10 @@ async fn execute(
 }
 
 async fn viewer_for(
-    state: &AppState,
+    reads: &Reads,
     token: &str,
 ) -> birgemiz_schema::Result<Option<accounts::Viewer>> {
-    let mut conn = state.pool.get().await?;
-    accounts::viewer_for_token(&mut conn, token).await
+    accounts::viewer_for_token(&*reads.conn().await?, token).await
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

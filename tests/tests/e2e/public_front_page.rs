@@ -588,3 +588,71 @@ fn keep_in_nodes(data: &Value, field: &str) -> Value {
         other => other.clone(),
     }
 }
+
+/// A request's reads go through one pooled connection, shared by its resolvers and loaders, so
+/// the statements of a level (here the stats, the organizations, the award and the posts) leave
+/// together instead of each waiting for a connection of its own. A mutation's transaction
+/// still takes a connection to itself, and its payload is read after the commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_requests_reads_share_one_pooled_connection() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let viewer = fixtures::user(&db, "reads@example.kz", Kind::Verified).await;
+    exec(
+        &db,
+        "INSERT INTO organizations (slug, name, kind, country)
+           SELECT 'org-' || i, jsonb_build_object('en', 'Org ' || i), 'NGO', 'KZ' FROM generate_series(1, 3) i;
+         INSERT INTO projects (slug, organization_id, title, direction, status, country, published_at)
+           SELECT o.slug || '-p', o.id, '{\"en\": \"Project\"}', 'SOCIAL', 'PUBLISHED', 'KZ', now() FROM organizations o;
+         INSERT INTO awards (slug, title, year, countries, nomination_opens_at, nomination_closes_at,
+                             voting_opens_at, voting_closes_at)
+           VALUES ('award', '{\"en\": \"Award\"}', 2026, '{KZ}', now() - interval '2 days', now() + interval '1 day',
+                   now() + interval '2 days', now() + interval '3 days');
+         INSERT INTO award_categories (award_id, position, title)
+           SELECT id, 1, '{\"en\": \"Category\"}' FROM awards;",
+    )
+    .await;
+    let mut config = birgemiz_tests::api::test_config(&db, &redis);
+    // No periodic vote fold checks out a connection during the measurement.
+    config.vote_fold_interval = std::time::Duration::from_secs(3600);
+    let api = TestApi::start_with(config).await;
+    let gql = api.client().with_token(&viewer.token);
+    const PAGE: &str = r#"{
+      stats { organizationCount }
+      organizations(first: 3) { nodes { slug projects(first: 2) { nodes { slug } } } }
+      award(slug: "award") { title categories { title nominations(first: 3) { nodes { id } } } }
+      posts(first: 2) { nodes { id } }
+    }"#;
+    gql.ok(PAGE, json!({})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let checkouts = |api: &TestApi| {
+        let s = api.state.pool.state().statistics;
+        s.get_direct + s.get_waited + s.get_timed_out
+    };
+
+    let before = checkouts(&api);
+    let data = gql.ok(PAGE, json!({})).await;
+    assert_eq!(
+        checkouts(&api) - before,
+        1,
+        "one connection per request's reads"
+    );
+    assert_eq!(data["stats"]["organizationCount"], 3);
+    assert_eq!(
+        data["organizations"]["nodes"][0]["projects"]["nodes"][0]["slug"],
+        "org-1-p"
+    );
+    assert_eq!(data["award"]["categories"][0]["title"], "Category");
+
+    // A mutation writes on a connection of its own and its payload reads on the shared one.
+    let before = checkouts(&api);
+    let created = gql
+        .ok(
+            r#"mutation { createOrganization(input: { name: { en: "Fresh" }, kind: NGO, country: "KZ" }) {
+                 name projects(first: 1) { totalCount } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(created["createOrganization"]["name"], "Fresh");
+    assert_eq!(created["createOrganization"]["projects"]["totalCount"], 0);
+    assert_eq!(checkouts(&api) - before, 2);
+}
