@@ -153,9 +153,17 @@ async fn execute(
             return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
         };
         let reads = Reads::for_request(state.pool.clone());
+        // A mutation's transaction takes a connection of its own: a request that kept the shared
+        // one from its session lookup through the transaction would hold two. Its lookup
+        // returns its connection at once, and the payload's reads check one out after the commit.
+        let lookup = if kind == Some(OperationType::Mutation) {
+            Reads::Pool(state.pool.clone())
+        } else {
+            reads.clone()
+        };
         let viewer = match bearer(&headers) {
             None => None,
-            Some(token) => match viewer_for(&reads, token).await {
+            Some(token) => match viewer_for(&lookup, token).await {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");

@@ -589,7 +589,7 @@ fn keep_in_nodes(data: &Value, field: &str) -> Value {
     }
 }
 
-/// A request's reads go through one pooled connection, shared by its resolvers and loaders, so
+/// A query's reads go through one pooled connection, shared by its resolvers and loaders, so
 /// the statements of a level (here the stats, the organizations, the award and the posts) leave
 /// together instead of each waiting for a connection of its own. A mutation's transaction
 /// still takes a connection to itself, and its payload is read after the commit.
@@ -643,7 +643,8 @@ async fn a_requests_reads_share_one_pooled_connection() {
     );
     assert_eq!(data["award"]["categories"][0]["title"], "Category");
 
-    // A mutation writes on a connection of its own and its payload reads on the shared one.
+    // A mutation holds one connection at a time: the session lookup's, then the transaction's,
+    // then (after the commit) the one its payload reads through.
     let before = checkouts(&api);
     let created = gql
         .ok(
@@ -654,5 +655,7 @@ async fn a_requests_reads_share_one_pooled_connection() {
         .await;
     assert_eq!(created["createOrganization"]["name"], "Fresh");
     assert_eq!(created["createOrganization"]["projects"]["totalCount"], 0);
-    assert_eq!(checkouts(&api) - before, 2);
+    assert_eq!(checkouts(&api) - before, 3);
+    let s = api.state.pool.state();
+    assert_eq!(s.connections - s.idle_connections, 0, "all returned");
 }
