@@ -9,8 +9,8 @@ use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{db, redis_conn};
 use redis::aio::ConnectionManager;
 
+use crate::graphql;
 use crate::graphql::live_counts::LiveCounts;
-use crate::graphql::{self, BirgemizSchema};
 use crate::http::metrics::Metrics;
 
 #[derive(Clone)]
@@ -18,7 +18,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub pool: db::Pool,
     pub redis: ConnectionManager,
-    pub schema: BirgemizSchema,
+    pub schema: graphql::Schemas,
     pub metrics: Arc<Metrics>,
     pub vote_counts: Arc<VoteCounts>,
     pub live_counts: Arc<LiveCounts>,

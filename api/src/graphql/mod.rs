@@ -28,7 +28,7 @@ pub mod vote_folds;
 
 use std::sync::Arc;
 
-use async_graphql::{MergedObject, Schema, SchemaBuilder};
+use async_graphql::{MergedObject, Schema, SchemaBuilder, ValidationMode};
 use birgemiz_schema::config::Config;
 use birgemiz_schema::db;
 use birgemiz_schema::vote_counts::VoteCounts;
@@ -79,20 +79,26 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .register_output_type::<node::Node>()
 }
 
-/// The schema with its process-wide data; per-request data (viewer, locale) is added per request.
+/// The schema twice over, with the same process-wide data: `strict` validates every document
+/// it is given; `fast` runs only the checks that can come out differently for the same document
+/// (its cost and depth limits, fragment cycles) and serves documents `strict` has already
+/// accepted without variables, whose validation can only come out the same again (the rules
+/// read nothing but the document and the schema, and variable values only when there are
+/// some). Validating the front page was a twentieth of its instructions.
+#[derive(Clone)]
+pub struct Schemas {
+    pub strict: BirgemizSchema,
+    pub fast: BirgemizSchema,
+}
+
+/// The schemas with their process-wide data; per-request data (viewer, locale) is added per request.
 pub fn build_schema(
     config: Arc<Config>,
     pool: db::Pool,
     redis: ConnectionManager,
     vote_counts: Arc<VoteCounts>,
     live_counts: Arc<live_counts::LiveCounts>,
-) -> BirgemizSchema {
-    let mut b = builder();
-    if config.is_production() {
-        b = b.disable_introspection().disable_suggestions();
-    }
-    // The HTTP handler gives each request its own loader; this one serves the rest (WebSocket).
-    let loader = loaders::uncached(pool.clone(), config.dataloader_delay);
+) -> Schemas {
     vote_folds::start(
         vote_counts.clone(),
         pool.clone(),
@@ -100,18 +106,29 @@ pub fn build_schema(
         live_counts.clone(),
         config.vote_fold_interval,
     );
-    b.data(award_loaders::uncached(
-        pool.clone(),
-        config.dataloader_delay,
-    ))
-    .data(live_counts)
-    .data(vote_counts)
-    .data(loader)
-    .data(config)
-    .data(reads::Reads::Pool(pool.clone()))
-    .data(pool)
-    .data(redis)
-    .finish()
+    let build = |mode: ValidationMode| {
+        let mut b = builder().validation_mode(mode);
+        if config.is_production() {
+            b = b.disable_introspection().disable_suggestions();
+        }
+        // The HTTP handler gives each request its own loaders; these serve the rest (WebSocket).
+        b.data(award_loaders::uncached(
+            pool.clone(),
+            config.dataloader_delay,
+        ))
+        .data(live_counts.clone())
+        .data(vote_counts.clone())
+        .data(loaders::uncached(pool.clone(), config.dataloader_delay))
+        .data(config.clone())
+        .data(reads::Reads::Pool(pool.clone()))
+        .data(pool.clone())
+        .data(redis.clone())
+        .finish()
+    };
+    Schemas {
+        strict: build(ValidationMode::Strict),
+        fast: build(ValidationMode::Fast),
+    }
 }
 
 /// The SDL exactly as served (printed by `print-schema`, snapshotted in api/schema.graphql).

@@ -2,6 +2,7 @@
 //! development. The viewer and locale are read from the headers here, once per request.
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
@@ -139,6 +140,7 @@ async fn execute(
     checked: limits::Checked,
 ) -> Response {
     let (kind, operation) = (checked.operation, checked.operation_name);
+    let checked_validated = checked.validated;
     if let Some(doc) = checked.document {
         request.set_parsed_query(doc);
     }
@@ -206,7 +208,23 @@ async fn execute(
             .data(loader)
             .data(award_loader)
             .data(reads);
-        let mut response = state.schema.execute(request).await;
+        // Only a document without variables skips the rules: with variables, their values are
+        // validated too.
+        let without_variables = request.variables.is_empty();
+        let validated = checked_validated.filter(|_| without_variables);
+        let mut response = match &validated {
+            Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
+            _ => {
+                let response = state.schema.strict.execute(request).await;
+                // Past validation every error is a field's, with its path.
+                if let Some(v) = &validated
+                    && response.errors.iter().all(|e| !e.path.is_empty())
+                {
+                    v.store(true, Ordering::Relaxed);
+                }
+                response
+            }
+        };
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))

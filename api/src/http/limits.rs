@@ -2,6 +2,7 @@
 //! each value is in the README ("Request limits").
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
@@ -44,6 +45,9 @@ pub struct Checked {
     pub operation_name: Option<String>,
     /// Handed to the executor so the query is not parsed twice.
     pub document: Option<ExecutableDocument>,
+    /// Whether the kept document passed full validation once (see `graphql::Schemas`); the
+    /// handler marks it after the strict schema accepted it.
+    pub validated: Option<Arc<AtomicBool>>,
 }
 
 /// How many accepted documents `check` keeps, by query text. Clients send the same few queries
@@ -52,7 +56,12 @@ pub struct Checked {
 /// costs what it did without it, and the cache holds at most this many × `MAX_QUERY_BYTES`.
 const PARSED_CAPACITY: usize = 256;
 
-type ParsedCache = HashMap<String, Arc<ExecutableDocument>, foldhash::fast::RandomState>;
+struct Kept {
+    doc: Arc<ExecutableDocument>,
+    validated: Arc<AtomicBool>,
+}
+
+type ParsedCache = HashMap<String, Kept, foldhash::fast::RandomState>;
 
 static PARSED: LazyLock<Mutex<ParsedCache>> = LazyLock::new(Default::default);
 
@@ -64,15 +73,16 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(query)
-        .cloned();
-    let doc = match kept {
-        Some(doc) => doc,
+        .map(|k| (k.doc.clone(), k.validated.clone()));
+    let (doc, validated) = match kept {
+        Some(kept) => kept,
         None => {
             let Ok(doc) = async_graphql::parser::parse_query(query) else {
                 return Ok(Checked {
                     operation: None,
                     operation_name: operation_name.map(str::to_owned),
                     document: None,
+                    validated: None,
                 });
             };
             accept(&doc)?;
@@ -81,8 +91,15 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             if cache.len() >= PARSED_CAPACITY {
                 cache.clear();
             }
-            cache.insert(query.to_owned(), doc.clone());
-            doc
+            let validated = Arc::new(AtomicBool::new(false));
+            cache.insert(
+                query.to_owned(),
+                Kept {
+                    doc: doc.clone(),
+                    validated: validated.clone(),
+                },
+            );
+            (doc, validated)
         }
     };
     let selected = match operation_name {
@@ -98,6 +115,7 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
         operation,
         operation_name,
         document: Some(ExecutableDocument::clone(&doc)),
+        validated: Some(validated),
     })
 }
 

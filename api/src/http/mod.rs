@@ -29,7 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route_service(
             "/graphql/ws",
-            async_graphql_axum::GraphQLSubscription::new(state.schema.clone()),
+            async_graphql_axum::GraphQLSubscription::new(state.schema.strict.clone()),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -409,3 +409,35 @@ async fn requests_beyond_the_concurrency_limit_wait_their_turn() {
     let answers = futures_util::future::join_all((0..16).map(|_| gql.ok(query, json!({})))).await;
     assert!(answers.iter().all(|a| a["stats"]["organizationCount"] == 0));
 }
+
+/// A kept document that the strict schema accepted without variables skips the validation rules
+/// afterwards (they could only come out the same). With variables it is validated in full again,
+/// their values included, and a document that failed is refused every time.
+#[tokio::test(flavor = "multi_thread")]
+async fn documents_are_validated_in_full_until_accepted_and_whenever_they_bring_variables() {
+    let (_db, _redis, api) = setup().await;
+    let gql = api.client();
+    // Unique texts: the kept documents are process-wide, shared with the other tests.
+    const Q: &str = "query validatedOnce($n: Int) { organizations(first: $n) { totalCount } }";
+    for _ in 0..3 {
+        let d = gql.ok(Q, json!({})).await;
+        assert_eq!(d["organizations"]["totalCount"], 0);
+    }
+    let bad = gql.raw(Q, json!({ "n": "ten" })).await;
+    let message = bad["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Invalid value for argument"),
+        "a variable's value is validated: {bad}"
+    );
+    assert!(bad["data"].is_null(), "{bad}");
+    let d = gql.ok(Q, json!({ "n": 2 })).await;
+    assert_eq!(d["organizations"]["totalCount"], 0);
+
+    const INVALID: &str = "query neverValid { organizations(first: 1) { totalCount nope } }";
+    for _ in 0..3 {
+        let r = gql.raw(INVALID, json!({})).await;
+        let message = r["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("Unknown field \"nope\""), "{r}");
+        assert!(r["data"].is_null(), "{r}");
+    }
+}
