@@ -31,11 +31,20 @@ pub struct AppState {
 
 impl AppState {
     pub async fn connect(config: Config) -> anyhow::Result<AppState> {
-        // Sized to the cores: more connections than PostgreSQL can run at once only queue inside it.
+        // An executing GraphQL request holds one connection for its reads (`graphql::reads`), so
+        // the pool covers every request's turn plus a few for health checks and email links.
+        let needed = config.graphql_concurrency + 4;
         let pool_size = std::env::var("DATABASE_POOL_SIZE")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(16);
+            .unwrap_or(needed.max(16) as u32);
+        if (pool_size as usize) < needed {
+            tracing::warn!(
+                pool_size,
+                graphql_concurrency = config.graphql_concurrency,
+                "DATABASE_POOL_SIZE is below GRAPHQL_CONCURRENCY + 4: executing requests will wait for connections"
+            );
+        }
         let pool = db::connect(&config.database_url, pool_size).await?;
         let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
             .await
