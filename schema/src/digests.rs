@@ -211,7 +211,7 @@ pub async fn finish_runs(conn: &mut AsyncPgConnection) -> Result<usize> {
 
 /// A page of runs, newest first, after the keyset `(started_at, id)` of the previous page.
 pub async fn page_runs(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     after: Option<(DateTime<Utc>, i64)>,
     limit: i64,
 ) -> Result<Vec<DigestRun>> {
@@ -227,7 +227,7 @@ pub async fn page_runs(
                 .or(digest_runs::started_at.eq(at).and(digest_runs::id.lt(id))),
         );
     }
-    Ok(query.load(conn).await?)
+    Ok(query.load(&mut &*conn).await?)
 }
 
 pub async fn find_run(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<DigestRun>> {
@@ -240,16 +240,16 @@ pub async fn find_run(conn: &mut AsyncPgConnection, id: i64) -> Result<Option<Di
 }
 
 /// Several runs in one query (`nodes`); unknown ids are absent.
-pub async fn runs_by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> Result<Vec<DigestRun>> {
+pub async fn runs_by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<DigestRun>> {
     Ok(digest_runs::table
         .filter(digest_runs::id.eq_any(ids))
         .select(DigestRun::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 
-pub async fn count_runs(conn: &mut AsyncPgConnection) -> Result<i64> {
-    Ok(digest_runs::table.count().get_result(conn).await?)
+pub async fn count_runs(conn: &AsyncPgConnection) -> Result<i64> {
+    Ok(digest_runs::table.count().get_result(&mut &*conn).await?)
 }
 
 /// Delivery progress of a run.
@@ -263,7 +263,7 @@ pub struct Progress {
 
 /// Progress of several runs in one query (a page of `digestRuns`).
 pub async fn progress_of(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     run_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Progress>> {
     use crate::schema::outbox;
@@ -275,7 +275,7 @@ pub async fn progress_of(
             outbox::status,
             diesel::dsl::count_star(),
         ))
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     let mut out = std::collections::HashMap::new();
     for (run, status, n) in rows {

@@ -224,7 +224,7 @@ fn token_email(secret: &str, token: &str) -> Result<String> {
 
 /// The subscription an unsubscribe/preferences token stands for.
 pub async fn find_by_token(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     secret: &str,
     token: &str,
 ) -> Result<EmailSubscription> {
@@ -232,7 +232,7 @@ pub async fn find_by_token(
     email_subscriptions::table
         .filter(email_subscriptions::email.eq(email))
         .select(EmailSubscription::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?
         .ok_or(Error::NotFound("subscription"))

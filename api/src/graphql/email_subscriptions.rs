@@ -132,7 +132,7 @@ impl DigestRun {
 
 /// Runs with their progress, read in one query for the whole list.
 pub async fn digest_runs_by_ids(
-    conn: &mut diesel_async::AsyncPgConnection,
+    conn: &diesel_async::AsyncPgConnection,
     runs: &[models::DigestRun],
 ) -> ApiResult<Vec<DigestRun>> {
     let ids: Vec<i64> = runs.iter().map(|r| r.id).collect();
@@ -177,10 +177,10 @@ impl EmailQuery {
         }
         let first = pagination::page_size(first)?;
         let cursor: Option<(DateTime<Utc>, i64)> = pagination::decode_cursor(after.as_deref())?;
-        let mut conn = ctx.conn().await?;
-        let rows = digests::page_runs(&mut conn, cursor, first + 1).await?;
-        let total = digests::count_runs(&mut conn).await?;
-        let nodes = digest_runs_by_ids(&mut conn, &rows).await?;
+        let conn = ctx.read().await?;
+        let rows = digests::page_runs(&conn, cursor, first + 1).await?;
+        let total = digests::count_runs(&conn).await?;
+        let nodes = digest_runs_by_ids(&conn, &rows).await?;
         Ok(Some(Connection::from_rows(
             rows.into_iter().zip(nodes).collect(),
             first,
@@ -198,8 +198,8 @@ impl EmailQuery {
         ctx: &Context<'_>,
         token: String,
     ) -> ApiResult<Option<EmailSubscriptionGql>> {
-        let mut conn = ctx.conn().await?;
-        match subscriptions::find_by_token(&mut conn, &ctx.config().app_secret, &token).await {
+        let conn = ctx.read().await?;
+        match subscriptions::find_by_token(&conn, &ctx.config().app_secret, &token).await {
             Ok(sub) => Ok(Some(sub.into())),
             Err(Error::NotFound(_) | Error::BadInput { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -300,7 +300,7 @@ impl EmailMutation {
         require_admin(ctx)?;
         let mut conn = ctx.conn().await?;
         let (run, _created) = digests::start_manual_run(&mut conn).await?;
-        let progress = digests::progress_of(&mut conn, &[run.id]).await?;
+        let progress = digests::progress_of(&conn, &[run.id]).await?;
         Ok(DigestRun::new(
             &run,
             progress.get(&run.id).copied().unwrap_or_default(),

@@ -102,9 +102,9 @@ async fn load_type(
         NodeType::DigestRun => {
             // Admins only; for anyone else the ids are not even looked up.
             if ctx.is_admin() {
-                let mut conn = ctx.conn().await?;
-                let runs = digests::runs_by_ids(&mut conn, &ids).await?;
-                let nodes = email_subscriptions::digest_runs_by_ids(&mut conn, &runs).await?;
+                let conn = ctx.read().await?;
+                let runs = digests::runs_by_ids(&conn, &ids).await?;
+                let nodes = email_subscriptions::digest_runs_by_ids(&conn, &runs).await?;
                 for (r, n) in runs.iter().zip(nodes) {
                     out.insert(r.id, Node::DigestRun(n));
                 }

@@ -164,8 +164,8 @@ pub async fn unsubscribe_page(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let found = async {
-        let mut conn = state.pool.get().await?;
-        subscriptions::find_by_token(&mut conn, &state.config.app_secret, &q.token).await
+        let conn = state.pool.get().await?;
+        subscriptions::find_by_token(&conn, &state.config.app_secret, &q.token).await
     }
     .await;
     // A valid link of an address that never subscribed (a reminder's) still offers the
