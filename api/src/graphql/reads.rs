@@ -2,9 +2,9 @@
 //! one pooled connection, shared: statements issued at the same level of the response (the
 //! stats, the organizations and the award of a front page) leave together and come back
 //! together (diesel-async pipelines concurrent statements on a shared connection), one backend
-//! serves the whole page, and the pool is visited once. Writes never go through it: a
-//! transaction takes its own connection (`ContextExt::conn`), so no other statement can land
-//! inside it.
+//! serves the whole page, and the pool is visited once. No transaction goes through it (a
+//! statement that commits alone may: the session lookup's sliding expiry); a transaction takes a
+//! connection of its own (`ContextExt::conn`), so no other statement can land inside it.
 
 use std::ops::Deref;
 use std::sync::Arc;
