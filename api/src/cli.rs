@@ -1,4 +1,4 @@
-//! The subcommands of ARCHITECTURE.md.
+//! The subcommands (docs/architecture.md, "Binaries").
 
 use anyhow::{Context, bail};
 use birgemiz_schema::config::Config;

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use birgemiz_api::{cli, telemetry};
 
-// A GraphQL response is hundreds of small allocations; glibc's malloc spent a third of the
-// front page's CPU on them, mimalloc a fraction of that.
+// A GraphQL response is hundreds of small allocations, which glibc's malloc serves far more
+// slowly than mimalloc (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

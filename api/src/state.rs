@@ -25,7 +25,7 @@ pub struct AppState {
     /// Turns to execute a GraphQL request (`Config::graphql_concurrency`); the semaphore is fair,
     /// so requests beyond it wait in arrival order. Rather than share the cores and the pool with
     /// all the others, each request then runs with less contention and the slowest wait little
-    /// longer than the typical one (the README's benchmarks section has the measurements).
+    /// longer than the typical one (docs/benchmarks.md has the measurements).
     pub executing: Arc<tokio::sync::Semaphore>,
 }
 

@@ -1,5 +1,5 @@
-//! Configuration read from the environment (and a `.env` file), with the defaults of
-//! ARCHITECTURE.md, shared by both binaries so they can never disagree on a default.
+//! Configuration read from the environment (and a `.env` file), with the defaults of the
+//! README's configuration table, shared by both binaries so they can never disagree on a default.
 
 use std::env;
 

@@ -50,8 +50,8 @@ pub fn redact_url(url: &str) -> String {
 
 /// Builds the pool and checks one connection, so a wrong URL fails at start, not at first use.
 pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
-    // The default check on checkout is a `SELECT 1` round trip: a third of a front page's
-    // statements once. This one asks only whether the connection's socket is still open, so a
+    // The default check on checkout is a `SELECT 1` round trip, once per checkout, which added
+    // up to many of a page's statements. This one asks only whether the connection's socket is still open, so a
     // connection the server closed (a restart, a terminated backend) is replaced at checkout
     // instead of failing the request that drew it.
     let mut config = ManagerConfig::<AsyncPgConnection>::default();

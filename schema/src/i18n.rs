@@ -165,10 +165,10 @@ impl LocalizedText {
     /// The common case read without a JSON parser: PostgreSQL prints a jsonb object as
     /// `{"en": "…", "kk": "…"}`, and most texts hold no character that JSON escapes. Anything
     /// else (an escape, another shape or spacing, invalid UTF-8) gives `None` for `serde_json`
-    /// to read. Decoding titles was a twentieth of the api's instructions on the front page.
+    /// to read. A list page decodes hundreds of titles, so this path is hot.
     fn from_plain_json(json: &[u8]) -> Option<LocalizedText> {
-        // Checked once as a whole rather than per key and value (a call per string was a
-        // fortieth of the front page's instructions); cut only at ASCII bytes below.
+        // Checked once as a whole rather than per key and value (a call per string showed in
+        // the front page's profile); cut only at ASCII bytes below.
         let json = std::str::from_utf8(json).ok()?;
         let mut text = LocalizedText::default();
         let mut rest = json.strip_prefix('{')?.strip_suffix('}')?;

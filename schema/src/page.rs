@@ -47,7 +47,7 @@ pub struct PageArgs {
     /// otherwise.
     pub with_details: bool,
     /// Whether the client asked whether a next page exists: only then is the row after the page
-    /// read (a front page asks for 31 such rows, an eighth of its rows, and shows none).
+    /// read (otherwise every nested list of a page reads one row more than it shows).
     pub with_next_page: bool,
 }
 
@@ -72,8 +72,8 @@ pub const LONG_TEXT: [(&str, &str); 5] = [
 
 /// The columns of a listed row that only its details show, by table, with their types. The front
 /// page's projects and nominations show none of them; read anyway, they were most of the column
-/// values PostgreSQL wrote and the api decoded for those lists (pgbench: the two nested
-/// statements ran 8 % faster without them). One switch for all of them rather than one per
+/// values PostgreSQL wrote and the api decoded for those lists, and the nested statements ran
+/// measurably faster without them. One switch for all of them rather than one per
 /// column keeps the statement texts, each prepared on every connection, to four per table.
 pub const DETAILS: [(&str, &str, &str); 17] = [
     ("organizations", "country", "text"),
@@ -98,7 +98,7 @@ pub const DETAILS: [(&str, &str, &str); 17] = [
 /// A column a list may leave out (`LONG_TEXT`, `DETAILS`) that is never NULL in its table: left
 /// out, it reads as NULL and then as `T`'s default (an empty text, the epoch). A NULL costs
 /// PostgreSQL nothing to write and the api nothing to decode, where an empty `jsonb` constant
-/// was written out and parsed on every row (pgbench on the front page's statements: +8 %).
+/// was written out and parsed on every row.
 /// The models name it with `#[diesel(deserialize_as = OrDefault<T>)]`.
 #[derive(Debug, FromSqlRow)]
 pub struct OrDefault<T>(pub T);
@@ -162,7 +162,7 @@ pub struct Listed<T> {
 
 /// Decoded by position, not by name: every list statement puts `sort_key` and `parent_id` first
 /// and then `T`'s columns in `Selectable` order (`columns`). diesel looks a name up by comparing
-/// it with every column's, which was an eighth of the api's instructions on the front page.
+/// it with every column's, which showed high in the api's profile of a front page.
 impl<T> QueryableByName<Pg> for Listed<T>
 where
     T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg>,
@@ -448,7 +448,7 @@ where
     order.push_after(&mut q, &args.after)?;
     // The limit is written into the text, not bound: with `LIMIT $n` the generic plan is costed
     // for an unknown limit, so PostgreSQL kept planning a category's nominations afresh on every
-    // execution (0.2 ms). `first` is a checked integer of at most 100, so the texts stay few.
+    // execution. `first` is a checked integer of at most 100, so the texts stay few.
     q.push(&format!(
         " ORDER BY {} LIMIT {}) s",
         order.order_by(),

@@ -1,6 +1,6 @@
 //! Reminders, computed from state by a worker schedule and written to the outbox with a dedupe key
 //! of (kind, subject, recipient): running them every minute, in any number of workers, sends each
-//! reminder once. Recipients are the ones ARCHITECTURE.md names; all reminders are bulk mail.
+//! reminder once. Recipients are the ones docs/architecture.md names; all reminders are bulk mail.
 
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};

@@ -3,8 +3,8 @@
 //!
 //! Unlike diesel's `sql_query`, these statements are prepared once per connection and reused:
 //! their text is built from code only (every value is a bind), so a handful of shapes exist, and
-//! parsing and planning each one on every request was half of the front page's time in
-//! PostgreSQL.
+//! parsing and planning each one on every request was a large share of the front page's time
+//! in PostgreSQL.
 
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;

@@ -22,7 +22,7 @@ pub struct PlatformStats {
 
 /// The front page's numbers in one statement, prepared once per connection. Published projects
 /// are the sum of the organizations' trigger-kept counters (every project has an organization):
-/// 200 rows read instead of every project.
+/// one row per organization read instead of every project.
 pub const PLATFORM_SQL: &str =
     "SELECT o.organizations, o.published_projects,
             (SELECT count(DISTINCT volunteer_id) FROM applications WHERE status = 'ACCEPTED')::int AS volunteers,

@@ -6,8 +6,8 @@
 //! [`VoteCounts::fold_pending`]) that folds whatever committed meanwhile, at most once per
 //! `VOTE_FOLD_INTERVAL_MS`, so the counters see one fold per batch of votes rather than one
 //! update per vote, and live counts are read and published once per batch. A fold was once run
-//! by the voting request itself and awaited: at ~550 folds a second the folds alone cost a fifth
-//! of PostgreSQL's time and added their latency to every vote.
+//! by the voting request itself and awaited: the folds, each covering a few votes, took a large
+//! share of PostgreSQL's time and added their latency to every vote (docs/benchmarks.md).
 //!
 //! Nothing is lost when a process dies between a commit and its fold: the deltas are rows, and
 //! the next fold of any process folds them. Readers that must see a vote in the counters wait for

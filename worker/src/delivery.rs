@@ -53,9 +53,9 @@ pub struct Deliverer {
 }
 
 /// Messages in flight (sending, or sent and waiting for their SENT mark) per sending slot. With
-/// one, each slot waited for its mark's commit before it could send again: 3,600 digest emails a
-/// second; with two, 4,100. Three (with more jobs at a time, see `main.rs`): +12 % on another
-/// machine, where three alone or more jobs alone changed nothing.
+/// one, each slot waited for its mark's commit before it could send again. Each permit more
+/// raised the digest's rate (three only together with more jobs at a time, see `main.rs`;
+/// docs/benchmarks.md) and also what a SIGKILL can duplicate, this many × `WORKER_CONCURRENCY`.
 pub const UNRECORDED_PER_SLOT: usize = 3;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -310,7 +310,7 @@ impl Deliverer {
         // allows four values), so that only the primary key can serve this statement. With the
         // equality the planner may also AND in the pending-rows index, whose `next_attempt_at <=
         // now` range covers a whole digest's backlog: it did, with statistics taken before a
-        // digest's rows were added, walking 43,000 index entries to claim 50 rows (3 ms of 3.2).
+        // digest's rows were added, walking tens of thousands of index entries to claim 50 rows.
         let mut rows = diesel::update(
             outbox::table
                 .filter(outbox::id.eq_any(ids))

@@ -69,8 +69,8 @@ async fn run(pool: Pool, mut rx: mpsc::Receiver<Sent>) {
 
 async fn mark_sent(pool: &Pool, group: &[Sent]) -> Result<()> {
     let mut conn = pool.get().await?;
-    // Prepared once per connection: parsing and planning it for every group was a quarter of
-    // the group's time, and this loop is what a digest's sending rate waits on.
+    // Prepared once per connection: parsing and planning it for every group was a large share
+    // of the group's time, and this loop is what a digest's sending rate waits on.
     let mut update = Sql::new(
         "UPDATE outbox o
          SET status = 'SENT', smtp_response = s.answer, last_error = NULL, sent_at = s.at,

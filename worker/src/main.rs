@@ -27,8 +27,8 @@ use crate::render::RenderEnv;
 use crate::schedules::Queue;
 use crate::settings::Settings;
 
-// Building a MIME message is many small allocations; glibc's malloc was an eighth of the
-// worker's CPU in the digest benchmark (perf).
+// Building a MIME message is many small allocations, which glibc's malloc serves more slowly
+// than mimalloc (the digest benchmark, docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -170,8 +170,8 @@ async fn run() -> Result<(), String> {
     ];
 
     // A job carries up to JOB_IDS rows sent in parallel. While one job claims and renders its
-    // rows (13 ms of a 46 ms job in a digest) and another waits for its last marks, the others
-    // keep the sending slots busy: 3 jobs at 16 slots left them idle more than half the time.
+    // rows (a good part of a job's time) and another waits for its last marks, the others keep
+    // the sending slots busy: with only as many jobs as the slots need, they sat idle.
     let jobs = concurrency.div_ceil(outbox::JOB_IDS) + 5;
     // A new consumer can fetch only once its first heartbeat registered it, and apalis beats
     // every 30 s by default: a fresh (or restarted) worker would sit idle that long. PostgreSQL

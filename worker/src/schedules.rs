@@ -64,7 +64,7 @@ const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 impl Queue {
     /// Whether the queue holds no job yet to be fetched. While it does, a due row the relay did
-    /// not see change is most likely in it (a digest pushes 100,000 ids at once, and re-pushing
+    /// not see change is most likely in it (a digest pushes all its ids at once, and re-pushing
     /// the head of that backlog every few seconds only made the consumers claim each row
     /// twice); a lost push (a Redis flush, a killed consumer's fetched jobs) shows once the
     /// queue has drained, which a flush does at once. A Redis error counts as drained: pushing

@@ -3,8 +3,8 @@
 //! lettre's pooled transport writes a message's body and its closing `\r\n.\r\n` in two writes on
 //! a socket with Nagle's algorithm on: the small second write waits for the server to acknowledge
 //! the first, and servers delay that ACK (40 ms on Linux) because they have nothing to answer
-//! yet. That capped each connection at about 20 messages/s (280/s at 16 connections to a sink
-//! that takes 19,000/s). lettre offers no way to set the option on its own sockets, so for
+//! yet. That capped each connection at one message per delayed ACK, whatever the server could
+//! take. lettre offers no way to set the option on its own sockets, so for
 //! `smtp://` (plain or STARTTLS, with or without AUTH) this module opens the TCP connection
 //! itself and hands it to lettre's connection type; `smtps://` (implicit TLS) still goes through
 //! lettre's pool. Checking a connection out also skips lettre's NOOP round trip when it was in

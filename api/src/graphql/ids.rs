@@ -51,8 +51,8 @@ impl NodeType {
 }
 
 /// `Type:id` put together and encoded on the stack, then copied into a string of the exact
-/// size: a front page encodes some 230 IDs, and `format!`, a second allocation and base64's
-/// chunked writer made each cost ~1,300 instructions (6 % of the page).
+/// size: a front page encodes hundreds of IDs, and `format!`, a second allocation and base64's
+/// chunked writer made each of them expensive.
 pub fn encode(ty: NodeType, id: i64) -> ID {
     let mut raw = [0u8; 40];
     let name = ty.name().as_bytes();

@@ -25,7 +25,7 @@ pub struct Loaders {
 pub type AppLoader = DataLoader<Loaders, RequestCache>;
 
 /// A request's loader cache. Its keys are ids and list arguments of one request, so a fast
-/// seeded hash will do: SipHash was 1.5 % of a front page's CPU.
+/// seeded hash will do, and SipHash showed in a front page's profile.
 pub type RequestCache = HashMapCache<foldhash::fast::RandomState>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
@@ -45,9 +45,10 @@ pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader
 /// How long a batch waits for more keys. It must cover the resolution of one whole level of the
 /// response (e.g. 100 projects' fields): keys arriving after it form a second batch and cost
 /// more statements. In release builds no extra wait: the batch's timer still fires through the
-/// timer thread, after the level that registered its first key has been polled through (a front
-/// page took 5.6 statements on average under load against 5.4 with 3 ms, and one client's page
-/// went from 8.5 ms to 2.6 ms). Unoptimized builds resolve an order of magnitude slower.
+/// timer thread, after the level that registered its first key has been polled through: under
+/// load a page costs barely more statements than with a few milliseconds' wait, and a single
+/// client's page no longer waits for the timer. Unoptimized builds resolve an order of magnitude
+/// slower.
 pub(super) const BATCH_DELAY: std::time::Duration = if cfg!(debug_assertions) {
     std::time::Duration::from_millis(25)
 } else {
@@ -92,7 +93,7 @@ by_id_loader!(PostKey, Post, posts::by_ids);
 /// Keys of a nested page (a parent and the page's arguments) hash by the parent alone. Within a
 /// request the arguments nearly always repeat, and each key is hashed about ten times on its way
 /// through the loader: hashing the filter and page arguments as well (strings, options, a
-/// cursor) was 5 % of a front page's instructions. Equality still compares the whole key.
+/// cursor) showed in a front page's profile. Equality still compares the whole key.
 macro_rules! hash_by_parent {
     ($key:ty, $parent:ident) => {
         impl std::hash::Hash for $key {

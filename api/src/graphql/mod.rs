@@ -84,7 +84,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 /// (its cost and depth limits, fragment cycles) and serves documents `strict` has already
 /// accepted without variables, whose validation can only come out the same again (the rules
 /// read nothing but the document and the schema, and variable values only when there are
-/// some). Validating the front page was a twentieth of its instructions.
+/// some). Validation otherwise runs in full on every request, for a document that cannot come
+/// out differently.
 #[derive(Clone)]
 pub struct Schemas {
     pub strict: BirgemizSchema,

@@ -86,8 +86,8 @@ impl<T: PlainFields + Clone> TypeName for Connection<T> {
 }
 
 /// Which parts of a connection the query selected: what is not selected is not built (a front
-/// page asks only for `nodes`, so its 220 rows need neither an encoded cursor nor a second copy
-/// as an edge) nor read.
+/// page asks only for `nodes`, so its rows need neither an encoded cursor nor a second copy as
+/// an edge) nor read.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Shape {
     pub edges: bool,

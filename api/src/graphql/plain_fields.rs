@@ -1,6 +1,6 @@
-//! A leaner path for the nodes of a connection. The executor spends about 3,000 instructions on
-//! every field (a boxed future and a task to poll it, a context, a map insertion), and the front
-//! page has some 900 fields that only copy a column. Here the selection is flattened once per
+//! A leaner path for the nodes of a connection. The executor pays for every field (a boxed
+//! future and a task to poll it, a context, a map insertion), and a list page has hundreds of
+//! fields that only copy a column. Here the selection is flattened once per
 //! list, the fields whose resolvers never wait (`PlainFields`) are run to completion in place,
 //! and every other field still goes through the executor's path.
 

@@ -317,7 +317,7 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
         StatusCode::OK
     };
     // Straight to bytes (`json`): the response is already a value tree, and copying it into a
-    // `serde_json::Value` first cost a tenth of a front page.
+    // `serde_json::Value` first would build every value twice.
     // Sized for a front page, so the buffer is not grown a dozen times while written.
     let mut body = Vec::with_capacity(32 * 1024);
     let written = if not_executed {

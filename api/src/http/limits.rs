@@ -1,5 +1,5 @@
 //! Bounds on what one request may ask, checked before anything executes. The reasoning behind
-//! each value is in the README ("Request limits").
+//! each value is in docs/architecture.md ("Request limits").
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
@@ -51,7 +51,7 @@ pub struct Checked {
 }
 
 /// How many accepted documents `check` keeps, by query text. Clients send the same few queries
-/// over and over, and parsing was a tenth of the front page's instructions; copying a kept
+/// over and over, and parsing is a large share of a small query's work; copying a kept
 /// document costs a fraction of that. Full, the cache starts over: a stream of distinct queries
 /// costs what it did without it, and the cache holds at most this many × `MAX_QUERY_BYTES`.
 const PARSED_CAPACITY: usize = 256;
