@@ -483,6 +483,12 @@ async fn digest_survives_redis_flushall_midway() {
         lu[0].starts_with("<https://birgemiz.test/unsubscribe?token="),
         "{lu:?}"
     );
+    // The link names the subscription by an opaque token, never by its address.
+    let expected = birgemiz_tests::fixtures::unsubscribe_token(&db, &m.rcpt_to[0]).await;
+    assert_eq!(
+        lu[0],
+        format!("<https://birgemiz.test/unsubscribe?token={expected}>")
+    );
     assert_eq!(
         header(&parsed, "List-Unsubscribe-Post"),
         ["List-Unsubscribe=One-Click"]
