@@ -45,6 +45,9 @@ impl AppState {
                 "DATABASE_POOL_SIZE is below GRAPHQL_CONCURRENCY + 4: executing requests will wait for connections"
             );
         }
+        // Hashed now rather than on the first sign-in with an unknown email, which would then
+        // take twice as long as any other.
+        birgemiz_schema::accounts::prepare_dummy_hash().await?;
         let pool = db::connect(&config.database_url, pool_size).await?;
         let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
             .await

@@ -201,6 +201,30 @@ pub async fn verify_password(hash: &str, password: &str) -> bool {
 /// email takes as long as a wrong password.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
+/// Warms the dummy hash up, so even the first sign-in with an unknown email takes no longer
+/// than the others.
+pub async fn prepare_dummy_hash() -> crate::Result<()> {
+    dummy_hash().await.map(|_| ())
+}
+
+async fn dummy_hash() -> crate::Result<&'static String> {
+    DUMMY_HASH
+        .get_or_try_init(|| async { hash_password(&tokens::random_token()).await })
+        .await
+}
+
+/// The name of an account made by a sign-in link until its owner sets one: neutral, in the
+/// account's language, with a number so two of them can be told apart in a list.
+pub fn default_display_name(locale: Locale) -> String {
+    use rand::Rng;
+    let n: u16 = rand::rng().random_range(1000..10_000);
+    match locale {
+        Locale::Kk => format!("Ерікті {n}"),
+        Locale::Ru => format!("Волонтёр {n}"),
+        Locale::En => format!("Volunteer {n}"),
+    }
+}
+
 fn user_locale(u: &User) -> Locale {
     Locale::parse(&u.locale).unwrap_or_default()
 }
@@ -323,10 +347,7 @@ pub async fn sign_in(
         .optional()?;
     let hash = match user.as_ref().and_then(|u| u.password_hash.clone()) {
         Some(h) => h,
-        None => DUMMY_HASH
-            .get_or_try_init(|| async { hash_password(&tokens::random_token()).await })
-            .await?
-            .clone(),
+        None => dummy_hash().await?.clone(),
     };
     let ok = verify_password(&hash, password).await;
     match user {
@@ -388,7 +409,8 @@ pub async fn sign_in_with_link(
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
         let (_, email) = consume_token(conn, PURPOSE_SIGN_IN, &token).await?;
         let now = Utc::now();
-        let display_name = email.split('@').next().unwrap_or(&email).to_owned();
+        // Never the address's local part: the display name is public.
+        let display_name = default_display_name(locale);
         diesel::insert_into(users::table)
             .values((
                 users::email.eq(&email),

@@ -221,9 +221,14 @@ pub async fn withdraw(
         .pop()
         .ok_or(Error::NotFound("application"))?;
     if app.volunteer_id != viewer.user_id {
-        return Err(Error::forbidden(
-            "only the volunteer may withdraw an application",
-        ));
+        // The project's managers see the application; to anyone else it doesn't exist.
+        return Err(
+            match crate::projects::require_manager(conn, viewer, app.project_id).await {
+                Ok(_) => Error::forbidden("only the volunteer may withdraw an application"),
+                Err(Error::Forbidden(_) | Error::NotFound(_)) => Error::NotFound("application"),
+                Err(e) => e,
+            },
+        );
     }
     if app.status == WITHDRAWN {
         return Ok(app);

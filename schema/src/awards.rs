@@ -94,9 +94,16 @@ pub fn award_phase(a: &Award, now: DateTime<Utc>) -> Phase {
     phase(&Dates::of(a), a.results_published_at, now)
 }
 
-/// Whether vote counts may be shown: live counts, or results out.
+/// Whether vote counts of the award may be shown at all: live counts, or results out.
 pub fn counts_visible(a: &Award) -> bool {
     a.live_counts || a.results_published_at.is_some()
+}
+
+/// Whether one category's counts may be shown, to anyone (admins too): once results are out,
+/// or with live counts when the category has at least `min_votes` votes. In a category of a
+/// handful of votes, a count that moves right after someone known voted tells how they voted.
+pub fn category_counts_visible(a: &Award, category_votes: i32, min_votes: i32) -> bool {
+    a.results_published_at.is_some() || (a.live_counts && category_votes >= min_votes)
 }
 
 /// Once voting has opened, dates, categories and the approved set are frozen.

@@ -39,7 +39,17 @@ pub struct Config {
     /// The least time between two folds of vote counters in one api process
     /// (`VOTE_FOLD_INTERVAL_MS`): how stale `voteCount` and live counts may be, for fewer folds.
     pub vote_fold_interval: std::time::Duration,
+    /// Until when unsubscribe links of the old format, which carried the address, still work
+    /// (`LEGACY_UNSUBSCRIBE_TOKENS_UNTIL`, RFC 3339, or `off`); see docs/privacy.md.
+    pub legacy_unsubscribe_tokens_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// While voting, a category's counts stay hidden until it has this many votes
+    /// (`LIVE_COUNTS_MIN_VOTES`), so a count that moves tells no one how a known voter voted.
+    pub live_counts_min_votes: i32,
 }
+
+/// When the legacy unsubscribe tokens stop working by default: a year of digests after the
+/// opaque tokens replaced them, longer than anyone keeps acting on an old newsletter.
+pub const LEGACY_UNSUBSCRIBE_TOKENS_UNTIL: &str = "2027-12-31T00:00:00Z";
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -237,6 +247,26 @@ impl Config {
                     .parse()
                     .map_err(|_| "VOTE_FOLD_INTERVAL_MS must be a number of milliseconds")?,
             ),
+            legacy_unsubscribe_tokens_until: match var(
+                "LEGACY_UNSUBSCRIBE_TOKENS_UNTIL",
+                LEGACY_UNSUBSCRIBE_TOKENS_UNTIL,
+            )
+            .as_str()
+            {
+                "off" | "" => None,
+                t => Some(
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map_err(
+                            |_| "LEGACY_UNSUBSCRIBE_TOKENS_UNTIL must be an RFC 3339 time or off",
+                        )?
+                        .with_timezone(&chrono::Utc),
+                ),
+            },
+            live_counts_min_votes: var("LIVE_COUNTS_MIN_VOTES", "10")
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or("LIVE_COUNTS_MIN_VOTES must be a number of votes")?,
         })
     }
 

@@ -111,26 +111,61 @@ async fn require_manager(conn: &mut AsyncPgConnection, viewer: &Viewer, id: i64)
     Ok(post)
 }
 
-/// Plain text of the start of a markdown body, cut at a word, for lists and previews.
-pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+fn markdown_options() -> pulldown_cmark::Options {
+    pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH
+}
+
+/// The text of a markdown document with every bit of markup gone: raw HTML (with what a
+/// script or style element holds), link and image targets, emphasis, headings, code fences.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, TagEnd};
     let mut plain = String::new();
-    let mut in_link_target = false;
-    for line in markdown.lines() {
-        let line = line.trim_start_matches(['#', '>', '-', '*', '+', ' ']);
-        let mut prev = ' ';
-        for c in line.chars() {
-            let after_bracket = prev == ']';
-            prev = c;
-            match c {
-                '(' if after_bracket => in_link_target = true,
-                ')' if in_link_target => in_link_target = false,
-                _ if in_link_target => {}
-                '*' | '_' | '`' | '[' | ']' | '#' | '!' => {}
-                _ => plain.push(c),
+    // Inline HTML comes tag by tag: the text between `<script>` and `</script>` is code, not prose.
+    let mut in_raw_element = false;
+    for event in Parser::new_ext(markdown, markdown_options()) {
+        match event {
+            Event::InlineHtml(tag) => {
+                let tag = tag.trim_start().to_ascii_lowercase();
+                if tag.starts_with("<script") || tag.starts_with("<style") {
+                    in_raw_element = true;
+                } else if tag.starts_with("</script") || tag.starts_with("</style") {
+                    in_raw_element = false;
+                }
             }
+            Event::Text(t) | Event::Code(t) if !in_raw_element => plain.push_str(&t),
+            Event::SoftBreak | Event::HardBreak | Event::Rule => plain.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::BlockQuote(_)
+                | TagEnd::CodeBlock
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => plain.push(' '),
+            _ => {}
         }
-        plain.push(' ');
     }
+    plain
+}
+
+/// A markdown body as HTML for clients that show it as such: rendered by pulldown-cmark, then
+/// sanitized by ammonia (no scripts, no event handlers, no `javascript:` or other unsafe URLs,
+/// `rel="noopener noreferrer"` on links). Never built or cleaned by hand.
+pub fn body_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 5 / 4);
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(markdown, markdown_options()),
+    );
+    ammonia::clean(&html)
+}
+
+/// Plain text of the start of a markdown body (`plain_text`), cut at a word, for lists and
+/// previews.
+pub fn excerpt(markdown: &str, max_chars: usize) -> String {
+    let plain = plain_text(markdown);
     let words: Vec<&str> = plain.split_whitespace().collect();
     let mut out = String::new();
     for w in words {
@@ -288,5 +323,22 @@ mod tests {
         let md = "# Title\n\nSome **bold** and a [link](https://x.kz) here.";
         assert_eq!(super::excerpt(md, 200), "Title Some bold and a link here.");
         assert_eq!(super::excerpt("one two three", 8), "one two…");
+        assert_eq!(super::excerpt("a **b**c `d`\n\n> e", 200), "a bc d e");
+    }
+
+    #[test]
+    fn excerpts_keep_no_markup_and_html_keeps_nothing_unsafe() {
+        let md = "Hi <script>alert(1)</script> <img src=x onerror=alert(2)>\n\n\
+                  <script>alert(3)</script>\n\n[click](javascript:alert(4)) <a href=\"javascript:alert(5)\">x</a>";
+        let plain = super::excerpt(md, 500);
+        assert_eq!(plain, "Hi click x");
+        let html = super::body_html(md);
+        for bad in ["<script", "onerror", "javascript:", "alert(1)", "alert(3)"] {
+            assert!(!html.contains(bad), "{bad} in {html}");
+        }
+        assert!(
+            html.contains("<a rel=\"noopener noreferrer\">click</a>"),
+            "{html}"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Email subscriptions: double opt-in, confirmation, unsubscribe (all or some topics) and
 //! preferences, all reached by a link: a one-time token to confirm, a long-lived HMAC token to
 //! unsubscribe or change preferences (RFC 8058 one-click needs a token that works repeatedly).
+//! The long-lived token is a MAC over the id of the subscription or, for bulk mail to an account
+//! that never subscribed, of the user: the address is in no link (docs/privacy.md).
 //!
 //! `subscribe` answers the same whatever the address's state, so it tells nobody whether an
 //! address is subscribed; only the mailbox owner learns more, through the email.
@@ -19,8 +21,13 @@ use crate::tokens;
 
 /// How long a confirmation link works.
 pub const CONFIRM_TTL: Duration = Duration::days(7);
-/// The HMAC purpose of unsubscribe/preferences tokens.
-pub const UNSUBSCRIBE_PURPOSE: &str = "unsubscribe";
+/// The HMAC purpose of the legacy unsubscribe/preferences tokens, which carried the address
+/// (`base64(address).mac`); still accepted until `Config::legacy_unsubscribe_tokens_until`.
+pub const LEGACY_UNSUBSCRIBE_PURPOSE: &str = "unsubscribe";
+/// The HMAC purpose of today's opaque unsubscribe/preferences tokens.
+pub const UNSUBSCRIBE_PURPOSE: &str = "unsubscribe-v2";
+/// The id an unsubscribe token names: a kind byte and a big-endian `i64`.
+const SUBJECT_LEN: usize = 9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -89,18 +96,75 @@ pub fn topics_of(sub: &EmailSubscription) -> Vec<Topic> {
         .collect()
 }
 
-/// The token of the unsubscribe and preferences links of `email`.
-pub fn unsubscribe_token(secret: &str, email: &str) -> String {
-    tokens::sign(secret, UNSUBSCRIBE_PURPOSE, email)
+/// Whom an unsubscribe/preferences link stands for: a subscription, or an account that gets
+/// bulk mail (reminders) without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkSubject {
+    Subscription(i64),
+    User(i64),
 }
 
-/// `PUBLIC_URL/unsubscribe?token=…`, the List-Unsubscribe target.
-pub fn unsubscribe_url(public_url: &str, secret: &str, email: &str) -> String {
-    format!(
+impl LinkSubject {
+    fn bytes(self) -> [u8; SUBJECT_LEN] {
+        let (kind, id) = match self {
+            LinkSubject::Subscription(id) => (b'S', id),
+            LinkSubject::User(id) => (b'U', id),
+        };
+        let mut out = [kind; SUBJECT_LEN];
+        out[1..].copy_from_slice(&id.to_be_bytes());
+        out
+    }
+
+    fn from_bytes(b: &[u8]) -> Option<LinkSubject> {
+        let id = i64::from_be_bytes(b.get(1..SUBJECT_LEN)?.try_into().ok()?);
+        match b.first()? {
+            b'S' => Some(LinkSubject::Subscription(id)),
+            b'U' => Some(LinkSubject::User(id)),
+            _ => None,
+        }
+    }
+}
+
+/// The opaque token of the unsubscribe and preferences links of `subject`.
+pub fn unsubscribe_token(secret: &str, subject: LinkSubject) -> String {
+    tokens::seal(secret, UNSUBSCRIBE_PURPOSE, &subject.bytes())
+}
+
+/// Whom bulk mail to `email` is for: its subscription, else its account.
+pub async fn link_subject(conn: &mut AsyncPgConnection, email: &str) -> Result<LinkSubject> {
+    let sub: Option<i64> = email_subscriptions::table
+        .filter(email_subscriptions::email.eq(email))
+        .select(email_subscriptions::id)
+        .first(conn)
+        .await
+        .optional()?;
+    if let Some(id) = sub {
+        return Ok(LinkSubject::Subscription(id));
+    }
+    let user: Option<i64> = crate::schema::users::table
+        .filter(crate::schema::users::email.eq(email))
+        .select(crate::schema::users::id)
+        .first(conn)
+        .await
+        .optional()?;
+    user.map(LinkSubject::User).ok_or_else(|| {
+        Error::Internal("bulk mail to an address with no subscription or account".into())
+    })
+}
+
+/// `PUBLIC_URL/unsubscribe?token=…`, the List-Unsubscribe target of bulk mail to `email`.
+pub async fn unsubscribe_url(
+    conn: &mut AsyncPgConnection,
+    public_url: &str,
+    secret: &str,
+    email: &str,
+) -> Result<String> {
+    let subject = link_subject(conn, email).await?;
+    Ok(format!(
         "{}/unsubscribe?token={}",
         public_url.trim_end_matches('/'),
-        unsubscribe_token(secret, email)
-    )
+        unsubscribe_token(secret, subject)
+    ))
 }
 
 /// `PUBLIC_URL/subscriptions/confirm?token=…`.
@@ -216,19 +280,65 @@ pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailS
     sub.ok_or(Error::NotFound("subscription"))
 }
 
+/// What verifies unsubscribe/preferences tokens: the key, and until when the legacy tokens
+/// that carried the address are still honoured (`None`: no longer).
+#[derive(Clone, Copy, Debug)]
+pub struct LinkKeys<'a> {
+    pub secret: &'a str,
+    pub legacy_until: Option<chrono::DateTime<Utc>>,
+}
+
+impl<'a> LinkKeys<'a> {
+    pub fn of(config: &'a crate::config::Config) -> LinkKeys<'a> {
+        LinkKeys {
+            secret: &config.app_secret,
+            legacy_until: config.legacy_unsubscribe_tokens_until,
+        }
+    }
+}
+
 /// The address an unsubscribe/preferences token was issued for.
-fn token_email(secret: &str, token: &str) -> Result<String> {
-    tokens::verify(secret, UNSUBSCRIBE_PURPOSE, token)
-        .ok_or_else(|| Error::bad_input("token", "this link is invalid"))
+async fn token_email(conn: &AsyncPgConnection, keys: LinkKeys<'_>, token: &str) -> Result<String> {
+    let invalid = || Error::bad_input("token", "this link is invalid");
+    if let Some(subject) = tokens::unseal(keys.secret, UNSUBSCRIBE_PURPOSE, token, SUBJECT_LEN)
+        .as_deref()
+        .and_then(LinkSubject::from_bytes)
+    {
+        let email: Option<String> = match subject {
+            LinkSubject::Subscription(id) => email_subscriptions::table
+                .find(id)
+                .select(email_subscriptions::email)
+                .first(&mut &*conn)
+                .await
+                .optional()?,
+            LinkSubject::User(id) => crate::schema::users::table
+                .find(id)
+                .select(crate::schema::users::email)
+                .first(&mut &*conn)
+                .await
+                .optional()?,
+        };
+        return email.ok_or_else(invalid);
+    }
+    let legacy =
+        tokens::verify(keys.secret, LEGACY_UNSUBSCRIBE_PURPOSE, token).ok_or_else(invalid)?;
+    if keys.legacy_until.is_some_and(|until| Utc::now() < until) {
+        Ok(legacy)
+    } else {
+        Err(Error::bad_input(
+            "token",
+            "this link is from an older email and no longer works; use the link in a recent email",
+        ))
+    }
 }
 
 /// The subscription an unsubscribe/preferences token stands for.
 pub async fn find_by_token(
     conn: &AsyncPgConnection,
-    secret: &str,
+    keys: LinkKeys<'_>,
     token: &str,
 ) -> Result<EmailSubscription> {
-    let email = token_email(secret, token)?;
+    let email = token_email(conn, keys, token).await?;
     email_subscriptions::table
         .filter(email_subscriptions::email.eq(email))
         .select(EmailSubscription::as_select())
@@ -243,10 +353,10 @@ pub async fn find_by_token(
 /// topics), which the reminders honour and a later `subscribe` turns back into a subscription.
 async fn opt_out(
     conn: &mut AsyncPgConnection,
-    secret: &str,
+    keys: LinkKeys<'_>,
     token: &str,
 ) -> Result<EmailSubscription> {
-    let email = token_email(secret, token)?;
+    let email = token_email(conn, keys, token).await?;
     let locale: Option<String> = crate::schema::users::table
         .filter(crate::schema::users::email.eq(&email))
         .select(crate::schema::users::locale)
@@ -265,19 +375,19 @@ async fn opt_out(
         .do_nothing()
         .execute(conn)
         .await?;
-    find_by_token(conn, secret, token).await
+    find_by_token(conn, keys, token).await
 }
 
 /// Unsubscribes from `topics`, or from everything when `topics` is `None` or leaves none.
 /// Idempotent: one-click clients may POST twice.
 pub async fn unsubscribe(
     conn: &mut AsyncPgConnection,
-    secret: &str,
+    keys: LinkKeys<'_>,
     token: &str,
     topics: Option<&[Topic]>,
 ) -> Result<EmailSubscription> {
-    let sub = match find_by_token(conn, secret, token).await {
-        Err(Error::NotFound(_)) => opt_out(conn, secret, token).await?,
+    let sub = match find_by_token(conn, keys, token).await {
+        Err(Error::NotFound(_)) => opt_out(conn, keys, token).await?,
         found => found?,
     };
     let remaining: Vec<Topic> = match topics {
@@ -311,12 +421,12 @@ pub async fn unsubscribe(
 /// The preferences page: change topics and/or language. An empty topic list unsubscribes.
 pub async fn update(
     conn: &mut AsyncPgConnection,
-    secret: &str,
+    keys: LinkKeys<'_>,
     token: &str,
     topics: Option<&[Topic]>,
     locale: Option<Locale>,
 ) -> Result<EmailSubscription> {
-    let sub = find_by_token(conn, secret, token).await?;
+    let sub = find_by_token(conn, keys, token).await?;
     if let Some(locale) = locale {
         diesel::update(email_subscriptions::table.find(sub.id))
             .set(email_subscriptions::locale.eq(locale.as_str()))
@@ -324,10 +434,10 @@ pub async fn update(
             .await?;
     }
     let Some(topics) = topics else {
-        return find_by_token(conn, secret, token).await;
+        return find_by_token(conn, keys, token).await;
     };
     if topics.is_empty() {
-        return unsubscribe(conn, secret, token, None).await;
+        return unsubscribe(conn, keys, token, None).await;
     }
     // Choosing topics again on an unsubscribed address is the owner acting through their own
     // signed link, so it reactivates without a new confirmation.
@@ -381,14 +491,14 @@ mod tests {
     }
 
     #[test]
-    fn unsubscribe_tokens_name_the_address() {
-        let t = unsubscribe_token("s", "a@b.kz");
+    fn unsubscribe_tokens_name_an_id_not_the_address() {
+        let t = unsubscribe_token("s", LinkSubject::Subscription(7));
+        let id = tokens::unseal("s", UNSUBSCRIBE_PURPOSE, &t, SUBJECT_LEN).unwrap();
         assert_eq!(
-            tokens::verify("s", UNSUBSCRIBE_PURPOSE, &t).as_deref(),
-            Some("a@b.kz")
+            LinkSubject::from_bytes(&id),
+            Some(LinkSubject::Subscription(7))
         );
-        assert!(
-            unsubscribe_url("http://x/", "s", "a@b.kz").starts_with("http://x/unsubscribe?token=")
-        );
+        assert_ne!(t, unsubscribe_token("s", LinkSubject::User(7)));
+        assert_eq!(LinkSubject::from_bytes(b"X00000000"), None);
     }
 }

@@ -50,3 +50,12 @@ pub async fn user(db: &TestDb, email: &str, kind: Kind) -> TestUser {
         token,
     }
 }
+
+/// The unsubscribe/preferences token the worker puts in bulk mail to `email` (its subscription,
+/// else its account, must exist).
+pub async fn unsubscribe_token(db: &TestDb, email: &str) -> String {
+    let subject = birgemiz_schema::subscriptions::link_subject(&mut db.conn().await, email)
+        .await
+        .expect("a subscription or an account for the address");
+    birgemiz_schema::subscriptions::unsubscribe_token(crate::api::TEST_SECRET, subject)
+}

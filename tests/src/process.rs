@@ -36,6 +36,8 @@ impl ApiProcess {
             .env("APP_SECRET", TEST_SECRET)
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("LOG_FORMAT", "json")
+            // As `api::test_config`: tests of live counts use a handful of votes.
+            .env("LIVE_COUNTS_MIN_VOTES", "0")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));
         for (k, v) in extra_env {

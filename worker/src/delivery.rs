@@ -201,24 +201,32 @@ impl Deliverer {
     ) -> std::result::Result<Message, String> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
         let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
+        // One look-up of whom the unsubscribe link stands for, shared by the footer and the
+        // List-Unsubscribe header.
+        let unsubscribe_url = if row.bulk {
+            Some(
+                subscriptions::unsubscribe_url(
+                    conn,
+                    &self.render_env.public_url,
+                    &self.render_env.app_secret,
+                    &row.recipient,
+                )
+                .await
+                .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        };
         let content = render::render(
             conn,
             digests,
             &self.render_env,
             &email,
-            &row.recipient,
             locale,
-            row.bulk,
+            unsubscribe_url.as_deref(),
         )
         .await
         .map_err(|e| e.to_string())?;
-        let unsubscribe_url = row.bulk.then(|| {
-            subscriptions::unsubscribe_url(
-                &self.render_env.public_url,
-                &self.render_env.app_secret,
-                &row.recipient,
-            )
-        });
         let envelope = Envelope {
             outbox_id: row.id,
             created_at: row.created_at,

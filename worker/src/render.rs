@@ -10,7 +10,7 @@ use birgemiz_schema::outbox::{Email, EmailKind};
 use birgemiz_schema::schema::{
     applications, award_categories, awards, nominations, posts, projects, users,
 };
-use birgemiz_schema::{Error, Result, subscriptions};
+use birgemiz_schema::{Error, Result};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -177,15 +177,15 @@ async fn load_digest(
     })
 }
 
-/// Renders `email` for `recipient` in `locale`; `bulk` adds the unsubscribe footer.
+/// Renders `email` in `locale`; bulk mail passes its unsubscribe link, which
+/// adds the footer.
 pub async fn render(
     conn: &mut AsyncPgConnection,
     digests: &mut DigestCache,
     env: &RenderEnv,
     email: &Email,
-    recipient: &str,
     locale: Locale,
-    bulk: bool,
+    unsubscribe_url: Option<&str>,
 ) -> Result<Rendered> {
     let url = |path: &str| format!("{}{path}", env.public_url);
     let when = |t: DateTime<Utc>| {
@@ -366,16 +366,9 @@ pub async fn render(
         }
     }
     let mut source = source(locale, email.kind()).to_owned();
-    if bulk {
+    if let Some(link) = unsubscribe_url {
         source = format!("{}\n\n{}", source.trim_end(), footer(locale));
-        v.insert(
-            "unsubscribe",
-            Value::Link(subscriptions::unsubscribe_url(
-                &env.public_url,
-                &env.app_secret,
-                recipient,
-            )),
-        );
+        v.insert("unsubscribe", Value::Link(link.to_owned()));
     }
     template::render(&source, locale.as_str(), &v)
         .map_err(|e| Error::Internal(format!("template: {e}")))

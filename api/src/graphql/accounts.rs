@@ -108,9 +108,10 @@ impl AccountMutation {
     }
 
     async fn verify_email(&self, ctx: &Context<'_>, token: String) -> ApiResult<User> {
-        Ok(User(
-            accounts::verify_email(&mut *ctx.conn().await?, &token).await?,
-        ))
+        let user = accounts::verify_email(&mut *ctx.conn().await?, &token).await?;
+        // The link was sent to the account's own mailbox: whoever uses it sees that account.
+        ctx.mark_signed_in(user.id);
+        Ok(User(user))
     }
 
     async fn resend_verification(&self, ctx: &Context<'_>) -> ApiResult<bool> {

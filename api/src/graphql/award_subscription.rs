@@ -11,6 +11,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::awards::award_of_category;
+use super::context::ContextExt;
 use super::errors::ApiError;
 use super::ids::{self, NodeType};
 use super::live_counts::{CountMessage, LiveCounts};
@@ -42,32 +43,47 @@ impl AwardsSubscription {
             return Err(Error::forbidden("vote counts of this award are not public").into());
         }
         let rx = ctx.data_unchecked::<Arc<LiveCounts>>().subscribe(id);
-        Ok(updates(rx))
+        Ok(updates(rx, award, ctx.config().live_counts_min_votes))
     }
 }
 
 /// The category's messages as updates, dropping any older than one already sent for the same
 /// nomination (racing votes publish out of order).
-fn updates(rx: broadcast::Receiver<CountMessage>) -> impl Stream<Item = VoteCountUpdate> {
+/// Counts of a category below the minimum are not sent (`domain::category_counts_visible`).
+fn updates(
+    rx: broadcast::Receiver<CountMessage>,
+    award: Arc<birgemiz_schema::models::Award>,
+    min_votes: i32,
+) -> impl Stream<Item = VoteCountUpdate> {
     let seen: HashMap<i64, DateTime<Utc>> = HashMap::new();
-    futures_util::stream::unfold((rx, seen), |(mut rx, mut seen)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(m) => {
-                    if seen.get(&m.nomination_id).is_some_and(|t| *t > m.read_at) {
-                        continue;
+    futures_util::stream::unfold((rx, seen), move |(mut rx, mut seen)| {
+        let award = award.clone();
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(m) => {
+                        if !domain::category_counts_visible(
+                            &award,
+                            m.category_vote_count,
+                            min_votes,
+                        ) {
+                            continue;
+                        }
+                        if seen.get(&m.nomination_id).is_some_and(|t| *t > m.read_at) {
+                            continue;
+                        }
+                        seen.insert(m.nomination_id, m.read_at);
+                        let u = VoteCountUpdate {
+                            nomination_id: ids::encode(NodeType::Nomination, m.nomination_id),
+                            category_id: ids::encode(NodeType::AwardCategory, m.category_id),
+                            vote_count: m.vote_count,
+                            category_vote_count: m.category_vote_count,
+                        };
+                        return Some((u, (rx, seen)));
                     }
-                    seen.insert(m.nomination_id, m.read_at);
-                    let u = VoteCountUpdate {
-                        nomination_id: ids::encode(NodeType::Nomination, m.nomination_id),
-                        category_id: ids::encode(NodeType::AwardCategory, m.category_id),
-                        vote_count: m.vote_count,
-                        category_vote_count: m.category_vote_count,
-                    };
-                    return Some((u, (rx, seen)));
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
             }
         }
     })

@@ -146,6 +146,30 @@ pub(super) async fn award_of_category(
         .ok_or_else(|| Error::NotFound("award").into())
 }
 
+/// Whether the counts of category `category_id` (`votes` of them when already at hand) may be
+/// shown: `domain::category_counts_visible` with the configured minimum.
+async fn category_counts_visible(
+    ctx: &Context<'_>,
+    award: &models::Award,
+    category_id: i64,
+    votes: Option<i32>,
+) -> ApiResult<bool> {
+    if !domain::counts_visible(award) {
+        return Ok(false);
+    }
+    let votes = match votes {
+        Some(v) => v,
+        None => {
+            load_category(ctx, category_id)
+                .await?
+                .ok_or(Error::NotFound("award category"))?
+                .vote_count
+        }
+    };
+    let min = ctx.config().live_counts_min_votes;
+    Ok(domain::category_counts_visible(award, votes, min))
+}
+
 /// Pushes outbox ids after commit; a failure only delays the email until the relay sweep.
 async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
     let redis = ctx.data_unchecked::<ConnectionManager>().clone();
@@ -344,7 +368,9 @@ impl AwardCategory {
         }
         let order = order_by.unwrap_or(NominationOrder::Name);
         let award = award_of_category(ctx, self.0.id).await?;
-        if order == NominationOrder::MostVotes && !domain::counts_visible(&award) {
+        if order == NominationOrder::MostVotes
+            && !category_counts_visible(ctx, &award, self.0.id, Some(self.0.vote_count)).await?
+        {
             return Err(bad_input(
                 "orderBy",
                 "MOST_VOTES is available once counts are public",
@@ -396,7 +422,9 @@ impl AwardCategory {
     /// Total votes in the category; null while counts are hidden.
     async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
         let award = award_of_category(ctx, self.0.id).await?;
-        Ok(domain::counts_visible(&award).then_some(self.0.vote_count))
+        let visible =
+            category_counts_visible(ctx, &award, self.0.id, Some(self.0.vote_count)).await?;
+        Ok(visible.then_some(self.0.vote_count))
     }
     /// Ranked approved nominations; empty until results are published.
     async fn results(&self, ctx: &Context<'_>) -> ApiResult<Vec<NominationResult>> {
@@ -544,10 +572,11 @@ impl Nomination {
     }
     /// Null while counts are hidden.
     async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        let visible = match &self.1 {
-            Some(award) => domain::counts_visible(award),
-            None => domain::counts_visible(&*award_of_category(ctx, self.0.category_id).await?),
+        let award = match &self.1 {
+            Some(award) => award.clone(),
+            None => award_of_category(ctx, self.0.category_id).await?,
         };
+        let visible = category_counts_visible(ctx, &award, self.0.category_id, None).await?;
         Ok(visible.then_some(self.0.vote_count))
     }
     /// Submitter; visible to the submitter and admins only.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use birgemiz_schema::digests::{self, Progress};
 use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
+use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::subscriptions::{self, Topic};
 use birgemiz_schema::{Error, outbox};
 use chrono::{DateTime, Utc};
@@ -199,7 +200,7 @@ impl EmailQuery {
         token: String,
     ) -> ApiResult<Option<EmailSubscriptionGql>> {
         let conn = ctx.read().await?;
-        match subscriptions::find_by_token(&conn, &ctx.config().app_secret, &token).await {
+        match subscriptions::find_by_token(&conn, LinkKeys::of(ctx.config()), &token).await {
             Ok(sub) => Ok(Some(sub.into())),
             Err(Error::NotFound(_) | Error::BadInput { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -265,7 +266,7 @@ impl EmailMutation {
     ) -> ApiResult<EmailSubscriptionGql> {
         let topics: Option<Vec<Topic>> = topics.map(|t| t.into_iter().map(Into::into).collect());
         let mut conn = ctx.conn().await?;
-        let secret = &ctx.config().app_secret;
+        let secret = LinkKeys::of(ctx.config());
         Ok(
             subscriptions::unsubscribe(&mut conn, secret, &token, topics.as_deref())
                 .await?
@@ -283,7 +284,7 @@ impl EmailMutation {
     ) -> ApiResult<EmailSubscriptionGql> {
         let topics: Vec<Topic> = topics.into_iter().map(Into::into).collect();
         let mut conn = ctx.conn().await?;
-        let secret = &ctx.config().app_secret;
+        let secret = LinkKeys::of(ctx.config());
         let updated = subscriptions::update(
             &mut conn,
             secret,

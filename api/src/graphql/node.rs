@@ -52,8 +52,13 @@ async fn load_type(
     let mut out = HashMap::new();
     match ty {
         NodeType::User => {
+            // Only the person and admins find an account by its id: for anyone else it is null,
+            // as if it did not exist, so ids can't be walked to list the accounts.
             for (k, u) in loader.load_many(ids.into_iter().map(UserKey)).await? {
-                out.insert(k.0, Node::User(User(u)));
+                let user = User(u);
+                if user.access(ctx).is_full() {
+                    out.insert(k.0, Node::User(user));
+                }
             }
         }
         NodeType::Organization => {

@@ -105,14 +105,15 @@ pub struct Shape {
 }
 
 /// The node fields that read a row's long text: descriptions, summaries, a post's body (its
-/// excerpt is cut from the body), a nomination's statement and moderation note.
-const LONG_TEXT_FIELDS: [&str; 9] = [
+/// excerpt and HTML are made from the body), a nomination's statement and moderation note.
+const LONG_TEXT_FIELDS: [&str; 10] = [
     "description",
     "descriptionI18n",
     "summary",
     "summaryI18n",
     "body",
     "bodyI18n",
+    "bodyHtml",
     "excerpt",
     "statement",
     "moderationNote",

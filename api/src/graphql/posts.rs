@@ -58,9 +58,14 @@ impl Post {
     async fn body_i18n(&self) -> LocalizedTextGql {
         (&self.0.body).into()
     }
-    /// The start of the body as plain text.
+    /// The start of the body as plain text: every bit of markdown and HTML markup removed.
     async fn excerpt(&self, ctx: &Context<'_>) -> String {
         posts::excerpt(&localized_or_empty(ctx, &self.0.body), EXCERPT_CHARS)
+    }
+    /// The body rendered from markdown to HTML and sanitized (no scripts, event handlers or
+    /// unsafe URLs), for clients that show HTML rather than render the markdown themselves.
+    async fn body_html(&self, ctx: &Context<'_>) -> String {
+        posts::body_html(&localized_or_empty(ctx, &self.0.body))
     }
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
         let Some(o) = self.0.organization_id else {

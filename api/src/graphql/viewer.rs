@@ -55,9 +55,20 @@ impl From<LocaleGql> for Locale {
 pub struct User(pub models::User);
 
 impl User {
-    /// The user themself or an admin: who may see private fields.
+    /// What this request may see of the account (`users::access`, the one rule).
+    pub fn access(&self, ctx: &Context<'_>) -> users::UserAccess {
+        let viewer = ctx.acting_user_id().map(|id| (id, ctx.is_admin()));
+        users::access(viewer, self.0.id)
+    }
     fn is_self_or_admin(&self, ctx: &Context<'_>) -> bool {
-        ctx.acting_user_id() == Some(self.0.id) || ctx.is_admin()
+        self.access(ctx).is_full()
+    }
+    /// The row as this request may see it: masked unless the access is full.
+    fn shown(&self, ctx: &Context<'_>) -> std::borrow::Cow<'_, models::User> {
+        match self.access(ctx) {
+            users::UserAccess::Full => std::borrow::Cow::Borrowed(&self.0),
+            a => std::borrow::Cow::Owned(users::as_seen(self.0.clone(), a)),
+        }
     }
 }
 
@@ -73,14 +84,19 @@ impl User {
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         self.is_self_or_admin(ctx).then_some(self.0.email.as_str())
     }
-    async fn email_verified(&self) -> bool {
-        self.0.email_verified_at.is_some()
+    /// The user themself and admins; false for anyone else.
+    async fn email_verified(&self, ctx: &Context<'_>) -> bool {
+        self.shown(ctx).email_verified_at.is_some()
     }
-    async fn locale(&self) -> LocaleGql {
-        Locale::parse(&self.0.locale).unwrap_or_default().into()
+    /// The user themself and admins; KK for anyone else.
+    async fn locale(&self, ctx: &Context<'_>) -> LocaleGql {
+        Locale::parse(&self.shown(ctx).locale)
+            .unwrap_or_default()
+            .into()
     }
-    async fn role(&self) -> RoleGql {
-        match accounts::Role::parse(&self.0.role) {
+    /// The user themself and admins; MEMBER for anyone else.
+    async fn role(&self, ctx: &Context<'_>) -> RoleGql {
+        match accounts::Role::parse(&self.shown(ctx).role) {
             accounts::Role::Admin => RoleGql::Admin,
             accounts::Role::Member => RoleGql::Member,
         }
@@ -140,8 +156,9 @@ impl User {
     ) -> ApiResult<Option<super::pagination::Connection<super::awards::Nomination>>> {
         super::awards::user_nominations(ctx, self.0.id, first, after, status).await
     }
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    /// The user themself and admins; the Unix epoch for anyone else.
+    async fn created_at(&self, ctx: &Context<'_>) -> DateTime<Utc> {
+        self.shown(ctx).created_at
     }
 }
 

@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::{Error, subscriptions};
 use serde::Deserialize;
 
@@ -165,7 +166,7 @@ pub async fn unsubscribe_page(
 ) -> Response {
     let found = async {
         let conn = state.pool.get().await?;
-        subscriptions::find_by_token(&conn, &state.config.app_secret, &q.token).await
+        subscriptions::find_by_token(&conn, LinkKeys::of(&state.config), &q.token).await
     }
     .await;
     // A valid link of an address that never subscribed (a reminder's) still offers the
@@ -193,7 +194,7 @@ pub async fn unsubscribe_post(
 ) -> Response {
     let done = async {
         let mut conn = state.pool.get().await?;
-        subscriptions::unsubscribe(&mut conn, &state.config.app_secret, &q.token, None).await
+        subscriptions::unsubscribe(&mut conn, LinkKeys::of(&state.config), &q.token, None).await
     }
     .await;
     match done {

@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router {
-    let cors = cors(&state.config.cors_allowed_origins);
+    let cors = cors(&state.config);
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route_service(
@@ -59,23 +59,53 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-/// Only listed origins may call from a browser; bearer tokens travel in a header, never cookies,
-/// so credentials mode stays off.
-fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
+/// Which browser origins may call the API: those of `CORS_ALLOWED_ORIGINS`; with none listed,
+/// in development any `http://localhost:PORT` or `http://127.0.0.1:PORT` (a frontend's dev
+/// server), in production none. Bearer tokens travel in a header, never cookies, so
+/// credentials mode stays off.
+fn cors(config: &birgemiz_schema::config::Config) -> CorsLayer {
+    let origins = &config.cors_allowed_origins;
+    let allow = if origins.is_empty() && !config.is_production() {
+        AllowOrigin::predicate(|origin, _| is_local_dev_origin(origin))
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let request_id = HeaderName::from_static("x-request-id");
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(allowed))
+        .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
+            request_id.clone(),
         ])
+        .expose_headers([request_id])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// `http://localhost[:port]` or `http://127.0.0.1[:port]`, exactly (no path, no other host
+/// that merely starts with those names).
+fn is_local_dev_origin(origin: &HeaderValue) -> bool {
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://localhost")
+        .or_else(|| origin.strip_prefix("http://127.0.0.1"))
+    else {
+        return false;
+    };
+    match rest.strip_prefix(':') {
+        None => rest.is_empty(),
+        Some(port) => {
+            !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+    }
 }
 
 async fn metrics_text(State(state): State<AppState>) -> ([(HeaderName, &'static str); 1], String) {
@@ -136,4 +166,35 @@ async fn shutdown_signal() {
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_dev_origins_are_localhost_and_loopback_with_any_port() {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1:5173",
+            "http://localhost",
+        ] {
+            assert!(is_local_dev_origin(&HeaderValue::from_static(ok)), "{ok}");
+        }
+        for bad in [
+            "https://localhost:3000",
+            "http://localhost.evil.kz",
+            "http://localhost:3000.evil.kz",
+            "http://127.0.0.10:80",
+            "http://localhost:0",
+            "http://localhost:99999",
+            "http://localhost:",
+            "http://evil.kz",
+        ] {
+            assert!(
+                !is_local_dev_origin(&HeaderValue::from_static(bad)),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -212,6 +212,8 @@ impl ApiProcess {
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("APP_SECRET", TEST_SECRET)
             .env("RUST_LOG", "warn")
+            // As tests/src/api.rs: live-count tests use a handful of votes.
+            .env("LIVE_COUNTS_MIN_VOTES", "0")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);

@@ -3,8 +3,7 @@
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::schema::{email_subscriptions, outbox};
 use birgemiz_schema::subscriptions::{self, Topic};
-use birgemiz_tests::api::TEST_SECRET;
-use birgemiz_tests::{TestApi, TestDb, TestRedis};
+use birgemiz_tests::{TestApi, TestDb, TestRedis, fixtures};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -82,7 +81,7 @@ async fn confirm_and_unsubscribe_links_act_only_on_post() {
 
     let unsubscribe_url = api.url(&format!(
         "/unsubscribe?token={}",
-        subscriptions::unsubscribe_token(TEST_SECRET, email)
+        fixtures::unsubscribe_token(&db, email).await
     ));
     assert_eq!(
         http.get(&unsubscribe_url)
@@ -145,9 +144,10 @@ async fn the_unsubscribe_link_of_an_address_that_never_subscribed_works() {
     let (db, redis) = (TestDb::new().await, TestRedis::new());
     let api = TestApi::start(&db, &redis).await;
     let email = "voter@example.kz";
+    fixtures::user(&db, email, fixtures::Kind::Verified).await;
     let url = api.url(&format!(
         "/unsubscribe?token={}",
-        subscriptions::unsubscribe_token(TEST_SECRET, email)
+        fixtures::unsubscribe_token(&db, email).await
     ));
     let http = reqwest::Client::new();
     let page = http.get(&url).send().await.expect("get");

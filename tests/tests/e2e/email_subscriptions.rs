@@ -1,8 +1,6 @@
 //! Subscriptions over GraphQL: double opt-in, the preferences link, digest runs for admins.
 
 use birgemiz_schema::schema::outbox;
-use birgemiz_schema::subscriptions;
-use birgemiz_tests::api::TEST_SECRET;
 use birgemiz_tests::fixtures::{self, Kind};
 use birgemiz_tests::{TestApi, TestDb, TestRedis};
 use diesel::prelude::*;
@@ -79,7 +77,7 @@ async fn double_opt_in_preferences_and_unsubscribe() {
         "an active address gets no email"
     );
 
-    let link = subscriptions::unsubscribe_token(TEST_SECRET, "aruzhan@example.kz");
+    let link = birgemiz_tests::fixtures::unsubscribe_token(&db, "aruzhan@example.kz").await;
     let read = gql
         .ok(
             "query($t: String!) { emailSubscription(token: $t) { status topics } }",

@@ -1,5 +1,6 @@
 //! One integration-test binary: every end-to-end test, as modules.
 
+mod abuse;
 mod account_rate_limits;
 mod auth_link;
 mod awards_common;
