@@ -580,7 +580,8 @@ async fn visible_score(ctx: &Context<'_>, s: jm::JuryScore) -> ApiResult<Option<
     let Some(j) = loader(ctx).load_one(JurorId(s.juror_id)).await? else {
         return Ok(None);
     };
-    Ok(domain::can_see_score(ctx.viewer(), &j).then(|| JuryScore(s, j)))
+    let visible = domain::can_see_score(ctx.viewer(), &j);
+    Ok(visible.then_some(JuryScore(s, j)))
 }
 
 #[derive(SimpleObject, Clone)]
