@@ -85,14 +85,10 @@ pub fn can_see_juror(viewer: Option<&Viewer>, juror: &Juror) -> bool {
     viewer.is_some_and(|v| v.is_admin() || juror.user_id == Some(v.user_id))
 }
 
-/// A score is the juror's and the admins': other jurors never see it.
+/// A score is the juror's and the admins': other jurors never see it. (Conflict reasons are
+/// stored for admins and reach no one through the API.)
 pub fn can_see_score(viewer: Option<&Viewer>, juror: &Juror) -> bool {
     can_see_juror(viewer, juror)
-}
-
-/// Reasons of conflicts are for admins only.
-pub fn can_see_conflict_reason(viewer: Option<&Viewer>) -> bool {
-    viewer.is_some_and(Viewer::is_admin)
 }
 
 // ───────────── formula ─────────────
