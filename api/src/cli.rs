@@ -30,6 +30,9 @@ enum Command {
     PrintSchema,
     /// Give an existing user the ADMIN role.
     MakeAdmin { email: String },
+    /// Recompute a frozen results document's ranking from the document alone and say whether
+    /// it matches; exits non-zero when it does not. Takes the `resultSnapshot.url` or a file.
+    VerifyResults { source: String },
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -38,6 +41,9 @@ pub async fn run() -> anyhow::Result<()> {
     if let Command::PrintSchema = command {
         print!("{}", graphql::sdl());
         return Ok(());
+    }
+    if let Command::VerifyResults { source } = &command {
+        return verify_results(source).await;
     }
     let config = Config::from_env().map_err(anyhow::Error::msg)?;
     match command {
@@ -64,7 +70,51 @@ pub async fn run() -> anyhow::Result<()> {
             println!("{email} is now an ADMIN");
             Ok(())
         }
-        Command::PrintSchema => unreachable!("handled before configuration is read"),
+        Command::PrintSchema | Command::VerifyResults { .. } => {
+            unreachable!("handled before configuration is read")
+        }
+    }
+}
+
+/// Reads the document (over HTTP or from a file), verifies it and prints the verdict.
+async fn verify_results(source: &str) -> anyhow::Result<()> {
+    let bytes = if source.starts_with("http://") || source.starts_with("https://") {
+        let resp = reqwest::get(source)
+            .await
+            .with_context(|| format!("GET {source}"))?;
+        if !resp.status().is_success() {
+            bail!("GET {source}: {}", resp.status());
+        }
+        resp.bytes().await.context("reading the document")?.to_vec()
+    } else {
+        std::fs::read(source).with_context(|| format!("reading {source}"))?
+    };
+    let mut report = birgemiz_schema::results::verify(&bytes);
+    // A served document is named by its hash: the name must be the hash of what came back.
+    let name = source.rsplit('/').next().unwrap_or_default();
+    if let Some(named) = name.strip_suffix(".json").filter(|n| n.len() == 64)
+        && named != report.sha256
+    {
+        report.problems.push(format!(
+            "named {named} but its SHA-256 is {}",
+            report.sha256
+        ));
+    }
+    println!("sha256 {}", report.sha256);
+    if report.matches() {
+        println!(
+            "MATCH: the ranking of {} categories follows from the document's inputs",
+            report.categories
+        );
+        Ok(())
+    } else {
+        for p in &report.problems {
+            println!("MISMATCH: {p}");
+        }
+        bail!(
+            "the document does not verify ({} problems)",
+            report.problems.len()
+        )
     }
 }
 

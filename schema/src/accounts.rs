@@ -141,7 +141,7 @@ pub const DISPLAY_NAME_MAX: usize = 100;
 pub const SIGN_IN_LINK_TTL: Duration = Duration::minutes(15);
 pub const VERIFY_EMAIL_TTL: Duration = Duration::days(7);
 const PURPOSE_VERIFY: &str = "VERIFY_EMAIL";
-const PURPOSE_SIGN_IN: &str = "SIGN_IN";
+pub(crate) const PURPOSE_SIGN_IN: &str = "SIGN_IN";
 
 fn check_password(field: &str, password: &str) -> crate::Result<()> {
     let n = password.chars().count();
@@ -229,7 +229,7 @@ fn user_locale(u: &User) -> Locale {
     Locale::parse(&u.locale).unwrap_or_default()
 }
 
-async fn insert_token(
+pub(crate) async fn insert_token(
     conn: &mut AsyncPgConnection,
     purpose: &str,
     user_id: Option<i64>,
@@ -428,6 +428,8 @@ pub async fn sign_in_with_link(
             .returning(User::as_returning())
             .get_result(conn)
             .await?;
+        // A jury invitation is a sign-in link: using it (or any link of the address) takes the seat.
+        crate::juries::seats_signed_in(conn, &token, user.id, &email).await?;
         let session = create_session(conn, user.id, true).await?;
         Ok((user, session))
     })

@@ -1143,11 +1143,13 @@ const ANNOUNCE: &str = "
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id";
 
-/// Publishes the results once voting has closed, and writes the announcement for every active
-/// AWARD_UPDATES subscriber in the same transaction. Publishing again changes nothing.
-/// Returns the award and the outbox ids to push after commit.
+/// Publishes exactly the frozen results once voting has closed (freezing them first when they
+/// are not yet: see `juries::freeze`), and writes the announcement for every active
+/// AWARD_UPDATES subscriber and every juror in the same transaction. Publishing again changes
+/// nothing. Returns the award and the outbox ids to push after commit.
 pub async fn publish_results(
     conn: &mut AsyncPgConnection,
+    admin_id: Option<i64>,
     award_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(Award, Vec<i64>)> {
@@ -1163,6 +1165,7 @@ pub async fn publish_results(
         }
         // A vote whose own fold failed still has its delta waiting; results count it.
         crate::vote_counts::fold(conn).await?;
+        crate::juries::freeze::freeze_locked(conn, admin_id, &a, now).await?;
         let a: Award = diesel::update(awards::table.find(award_id))
             .set(awards::results_published_at.eq(now))
             .returning(Award::as_returning())
@@ -1177,7 +1180,9 @@ pub async fn publish_results(
             .bind::<BigInt, _>(award_id)
             .load(conn)
             .await?;
-        Ok((a, ids.into_iter().map(|r| r.id).collect()))
+        let mut ids: Vec<i64> = ids.into_iter().map(|r| r.id).collect();
+        ids.extend(crate::juries::freeze::announce_to_jurors(conn, award_id).await?);
+        Ok((a, ids))
     })
     .await
 }

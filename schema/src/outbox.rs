@@ -48,10 +48,12 @@ pub enum EmailKind {
     NominationClosesReminder,
     ProjectStartsReminder,
     Digest,
+    JuryInvitation,
+    JuryReminder,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 13] = [
+    pub const ALL: [EmailKind; 15] = [
         EmailKind::VerifyEmail,
         EmailKind::SignInLink,
         EmailKind::ApplicationReceipt,
@@ -65,6 +67,8 @@ impl EmailKind {
         EmailKind::NominationClosesReminder,
         EmailKind::ProjectStartsReminder,
         EmailKind::Digest,
+        EmailKind::JuryInvitation,
+        EmailKind::JuryReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +86,8 @@ impl EmailKind {
             EmailKind::NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
             EmailKind::ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
             EmailKind::Digest => "DIGEST",
+            EmailKind::JuryInvitation => "JURY_INVITATION",
+            EmailKind::JuryReminder => "JURY_REMINDER",
         }
     }
 
@@ -147,6 +153,14 @@ pub enum Email {
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     },
+    /// A sign-in link that also shows which jury seat it is for.
+    JuryInvitation {
+        juror_id: i64,
+        token: Option<String>,
+    },
+    JuryReminder {
+        juror_id: i64,
+    },
 }
 
 impl Email {
@@ -165,6 +179,8 @@ impl Email {
             Email::NominationClosesReminder { .. } => EmailKind::NominationClosesReminder,
             Email::ProjectStartsReminder { .. } => EmailKind::ProjectStartsReminder,
             Email::Digest { .. } => EmailKind::Digest,
+            Email::JuryInvitation { .. } => EmailKind::JuryInvitation,
+            Email::JuryReminder { .. } => EmailKind::JuryReminder,
         }
     }
 

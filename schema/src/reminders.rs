@@ -82,5 +82,10 @@ pub async fn enqueue_due(conn: &mut AsyncPgConnection, timezone: &str) -> Result
             .load::<Id>(conn)
             .await?,
     );
+    ids.extend(
+        diesel::sql_query(crate::juries::reminder_sql())
+            .load::<Id>(conn)
+            .await?,
+    );
     Ok(ids.into_iter().map(|r| r.id).collect())
 }

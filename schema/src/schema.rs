@@ -27,6 +27,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    award_result_formulas (award_id) {
+        award_id -> Int8,
+        public_weight -> Float8,
+        method -> Text,
+        rank_points -> Nullable<Array<Nullable<Int4>>>,
+        normalize_jurors -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     awards (id) {
         id -> Int8,
         slug -> Text,
@@ -68,6 +79,84 @@ diesel::table! {
         confirmed_at -> Nullable<Timestamptz>,
         unsubscribed_at -> Nullable<Timestamptz>,
         last_digest_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    final_results (category_id, nomination_id) {
+        category_id -> Int8,
+        nomination_id -> Int8,
+        rank -> Int4,
+        score -> Float8,
+        public_votes -> Int4,
+        public_rank -> Int4,
+        jury_score -> Nullable<Float8>,
+        jury_rank -> Nullable<Int4>,
+        jurors_scored -> Int4,
+    }
+}
+
+diesel::table! {
+    judging_criteria (id) {
+        id -> Int8,
+        award_id -> Int8,
+        title -> Jsonb,
+        description -> Jsonb,
+        weight -> Float8,
+        max_score -> Int4,
+        position -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    juror_categories (juror_id, category_id) {
+        juror_id -> Int8,
+        category_id -> Int8,
+    }
+}
+
+diesel::table! {
+    juror_conflicts (juror_id, nomination_id) {
+        juror_id -> Int8,
+        nomination_id -> Int8,
+        reason -> Text,
+        declared_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    jurors (id) {
+        id -> Int8,
+        award_id -> Int8,
+        email -> Text,
+        user_id -> Nullable<Int8>,
+        locale -> Text,
+        invitation_token_id -> Nullable<Int8>,
+        invited_by -> Nullable<Int8>,
+        invited_at -> Timestamptz,
+        accepted_at -> Nullable<Timestamptz>,
+        submitted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    jury_criterion_scores (score_id, criterion_id) {
+        score_id -> Int8,
+        criterion_id -> Int8,
+        score -> Int4,
+    }
+}
+
+diesel::table! {
+    jury_scores (id) {
+        id -> Int8,
+        juror_id -> Int8,
+        nomination_id -> Int8,
+        total -> Float8,
+        comment -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -216,6 +305,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    result_snapshots (award_id) {
+        award_id -> Int8,
+        frozen_at -> Timestamptz,
+        frozen_by -> Nullable<Int8>,
+        document -> Text,
+        sha256 -> Text,
+        votes_counted -> Int4,
+        votes_excluded -> Int4,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Int8,
         user_id -> Int8,
@@ -275,6 +376,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    vote_quarantines (id) {
+        id -> Int8,
+        category_id -> Int8,
+        user_id -> Int8,
+        reason -> Text,
+        quarantined_by -> Nullable<Int8>,
+        quarantined_at -> Timestamptz,
+        released_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     votes (id) {
         id -> Int8,
         user_id -> Int8,
@@ -289,6 +402,20 @@ diesel::table! {
 diesel::joinable!(applications -> projects (project_id));
 diesel::joinable!(applications -> users (volunteer_id));
 diesel::joinable!(award_categories -> awards (award_id));
+diesel::joinable!(award_result_formulas -> awards (award_id));
+diesel::joinable!(final_results -> award_categories (category_id));
+diesel::joinable!(final_results -> nominations (nomination_id));
+diesel::joinable!(judging_criteria -> awards (award_id));
+diesel::joinable!(juror_categories -> award_categories (category_id));
+diesel::joinable!(juror_categories -> jurors (juror_id));
+diesel::joinable!(juror_conflicts -> jurors (juror_id));
+diesel::joinable!(juror_conflicts -> nominations (nomination_id));
+diesel::joinable!(jurors -> awards (award_id));
+diesel::joinable!(jurors -> one_time_tokens (invitation_token_id));
+diesel::joinable!(jury_criterion_scores -> judging_criteria (criterion_id));
+diesel::joinable!(jury_criterion_scores -> jury_scores (score_id));
+diesel::joinable!(jury_scores -> jurors (juror_id));
+diesel::joinable!(jury_scores -> nominations (nomination_id));
 diesel::joinable!(nominations -> award_categories (category_id));
 diesel::joinable!(nominations -> organizations (organization_id));
 diesel::joinable!(nominations -> projects (project_id));
@@ -300,16 +427,27 @@ diesel::joinable!(post_views -> posts (post_id));
 diesel::joinable!(posts -> organizations (organization_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(projects -> organizations (organization_id));
+diesel::joinable!(result_snapshots -> awards (award_id));
+diesel::joinable!(result_snapshots -> users (frozen_by));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(vote_events -> users (user_id));
+diesel::joinable!(vote_quarantines -> award_categories (category_id));
 diesel::joinable!(votes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     applications,
     award_categories,
+    award_result_formulas,
     awards,
     digest_runs,
     email_subscriptions,
+    final_results,
+    judging_criteria,
+    juror_categories,
+    juror_conflicts,
+    jurors,
+    jury_criterion_scores,
+    jury_scores,
     network_memberships,
     nominations,
     one_time_tokens,
@@ -319,10 +457,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_views,
     posts,
     projects,
+    result_snapshots,
     sessions,
     suppressions,
     users,
     vote_count_deltas,
     vote_events,
+    vote_quarantines,
     votes,
 );

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use birgemiz_schema::i18n::{Locale, LocalizedText};
 use birgemiz_schema::outbox::{Email, EmailKind};
 use birgemiz_schema::schema::{
-    applications, award_categories, awards, nominations, posts, projects, users,
+    applications, award_categories, awards, final_results, jurors, nominations, posts, projects,
+    users,
 };
 use birgemiz_schema::{Error, Result};
 use chrono::{DateTime, Utc};
@@ -53,6 +54,8 @@ sources! {
     NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
     ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
     Digest => "DIGEST",
+    JuryInvitation => "JURY_INVITATION",
+    JuryReminder => "JURY_REMINDER",
 }
 
 /// An award's title, slug and its five phase dates (nomination open/close, voting open/close,
@@ -177,6 +180,60 @@ async fn load_digest(
     })
 }
 
+/// The title and slug of a juror's award.
+async fn juror_award(
+    conn: &mut AsyncPgConnection,
+    juror_id: i64,
+) -> Result<(LocalizedText, String)> {
+    Ok(jurors::table
+        .inner_join(awards::table)
+        .filter(jurors::id.eq(juror_id))
+        .select((awards::title, awards::slug))
+        .first(conn)
+        .await?)
+}
+
+/// Every category's first rank (all of them when tied), in the categories' order, each with a
+/// link to the nomination on the award's page.
+async fn winners(
+    conn: &mut AsyncPgConnection,
+    award_id: i64,
+    slug: &str,
+    locale: Locale,
+    public_url: &str,
+) -> Result<Value> {
+    let rows: Vec<(LocalizedText, i64, String)> = final_results::table
+        .inner_join(award_categories::table)
+        .inner_join(nominations::table)
+        .filter(award_categories::award_id.eq(award_id))
+        .filter(final_results::rank.eq(1))
+        .order((award_categories::position, nominations::id))
+        .select((
+            award_categories::title,
+            nominations::id,
+            nominations::nominee_name,
+        ))
+        .load(conn)
+        .await?;
+    let empty = match locale {
+        Locale::Kk => "— жеңімпаз жоқ",
+        Locale::Ru => "— победителей нет",
+        Locale::En => "— no winners",
+    };
+    Ok(Value::List {
+        items: rows
+            .into_iter()
+            .map(|(category, id, name)| {
+                (
+                    format!("{}: {name}", text(&category, locale)),
+                    Some(format!("{public_url}/awards/{slug}#nomination-{id}")),
+                )
+            })
+            .collect(),
+        empty: empty.to_owned(),
+    })
+}
+
 /// Renders `email` in `locale`; bulk mail passes its unsubscribe link, which
 /// adds the footer.
 pub async fn render(
@@ -286,6 +343,29 @@ pub async fn render(
             } else {
                 voting_closes
             };
+            v.insert("award", Value::Text(text(&title, locale)));
+            v.insert("deadline", Value::Text(when(deadline)));
+            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+            if matches!(email, Email::ResultsAnnouncement { .. }) {
+                v.insert(
+                    "winners",
+                    winners(conn, *award_id, &slug, locale, &env.public_url).await?,
+                );
+            }
+        }
+        Email::JuryInvitation { juror_id, token } => {
+            let (title, _) = juror_award(conn, *juror_id).await?;
+            v.insert("award", Value::Text(text(&title, locale)));
+            v.insert("link", token_link(token, "/auth/link")?);
+        }
+        Email::JuryReminder { juror_id } => {
+            let (title, slug) = juror_award(conn, *juror_id).await?;
+            let deadline: DateTime<Utc> = jurors::table
+                .inner_join(awards::table)
+                .filter(jurors::id.eq(juror_id))
+                .select(awards::voting_closes_at)
+                .first(conn)
+                .await?;
             v.insert("award", Value::Text(text(&title, locale)));
             v.insert("deadline", Value::Text(when(deadline)));
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));

@@ -273,6 +273,28 @@ impl Award {
             .await;
         Ok(categories.into_iter().map(AwardCategory).collect())
     }
+    async fn formula(&self, ctx: &Context<'_>) -> ApiResult<super::juries::ResultFormula> {
+        super::juries::award_formula(ctx, self.0.id).await
+    }
+    async fn criteria(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::juries::JudgingCriterion>> {
+        super::juries::award_criteria(ctx, self.0.id).await
+    }
+    /// Admins only, null otherwise.
+    async fn jurors(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Option<Connection<super::juries::Juror>>> {
+        super::juries::award_jurors(ctx, self.0.id, first, after).await
+    }
+    /// Null until the results are frozen; public from then on.
+    async fn result_snapshot(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<super::juries::ResultSnapshot>> {
+        super::juries::award_snapshot(ctx, self.0.id).await
+    }
     /// Admins only, null otherwise: nominations of every category, for the moderation queue.
     async fn nominations(
         &self,
@@ -425,6 +447,10 @@ impl AwardCategory {
         let visible =
             category_counts_visible(ctx, &award, self.0.id, Some(self.0.vote_count)).await?;
         Ok(visible.then_some(self.0.vote_count))
+    }
+    /// The final ranking (public vote and jury) once results are published; empty before.
+    async fn final_results(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::juries::FinalResult>> {
+        super::juries::category_final_results(ctx, self.0.id).await
     }
     /// Ranked approved nominations; empty until results are published.
     async fn results(&self, ctx: &Context<'_>) -> ApiResult<Vec<NominationResult>> {
@@ -1243,10 +1269,11 @@ impl AwardsMutation {
 
     /// Admins; after voting closes. Emails the AWARD_UPDATES subscribers.
     async fn publish_results(&self, ctx: &Context<'_>, award_id: ID) -> ApiResult<Award> {
-        require_admin(ctx)?;
+        let v = require_admin(ctx)?;
         let award_id = ids::decode(NodeType::Award, &award_id, "awardId")?;
         let (a, outbox_ids) =
-            domain::publish_results(&mut *ctx.conn().await?, award_id, now()).await?;
+            domain::publish_results(&mut *ctx.conn().await?, Some(v.user_id), award_id, now())
+                .await?;
         push_emails(ctx, &outbox_ids).await;
         Ok(Award(Arc::new(a)))
     }

@@ -18,10 +18,13 @@ pub enum NodeType {
     Nomination,
     Vote,
     DigestRun,
+    JudgingCriterion,
+    Juror,
+    JuryScore,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 10] = [
+    const ALL: [NodeType; 13] = [
         NodeType::User,
         NodeType::Organization,
         NodeType::Project,
@@ -32,6 +35,9 @@ impl NodeType {
         NodeType::Nomination,
         NodeType::Vote,
         NodeType::DigestRun,
+        NodeType::JudgingCriterion,
+        NodeType::Juror,
+        NodeType::JuryScore,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +52,9 @@ impl NodeType {
             NodeType::Nomination => "Nomination",
             NodeType::Vote => "Vote",
             NodeType::DigestRun => "DigestRun",
+            NodeType::JudgingCriterion => "JudgingCriterion",
+            NodeType::Juror => "Juror",
+            NodeType::JuryScore => "JuryScore",
         }
     }
 }

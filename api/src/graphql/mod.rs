@@ -11,6 +11,7 @@ mod email_subscriptions;
 pub mod errors;
 pub mod ids;
 pub mod json;
+pub mod juries;
 pub mod live_counts;
 pub mod loaders;
 mod node;
@@ -59,6 +60,7 @@ pub struct Mutation(
     posts::PostMutation,
     email_subscriptions::EmailMutation,
     awards::AwardsMutation,
+    juries::JuryMutation,
 );
 
 pub type Subscription = award_subscription::AwardsSubscription;
@@ -117,6 +119,7 @@ pub fn build_schema(
             pool.clone(),
             config.dataloader_delay,
         ))
+        .data(juries::uncached(pool.clone(), config.dataloader_delay))
         .data(live_counts.clone())
         .data(vote_counts.clone())
         .data(loaders::uncached(pool.clone(), config.dataloader_delay))

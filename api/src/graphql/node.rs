@@ -13,6 +13,7 @@ use super::context::ContextExt;
 use super::email_subscriptions::{self, DigestRun};
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
+use super::juries::{self, JudgingCriterion, Juror, JuryScore};
 use super::loaders::{self, ApplicationKey, OrgKey, PostKey, ProjectKey, UserKey};
 use super::organizations::Organization;
 use super::posts::{self, Post};
@@ -32,6 +33,9 @@ pub enum Node {
     Nomination(Nomination),
     Vote(Vote),
     DigestRun(DigestRun),
+    JudgingCriterion(JudgingCriterion),
+    Juror(Juror),
+    JuryScore(JuryScore),
 }
 
 /// Pairs ids with what a `load_by_ids` found for them (None: missing or hidden).
@@ -103,6 +107,21 @@ async fn load_type(
         }
         NodeType::Vote => {
             out = found(&ids, Vote::load_by_ids(ctx, &ids).await?, Node::Vote);
+        }
+        NodeType::JudgingCriterion => {
+            // Criteria are public, like the formula they feed.
+            let rows = juries::criteria_by_ids(ctx, &ids).await?;
+            out = found(&ids, rows, Node::JudgingCriterion);
+        }
+        NodeType::Juror => {
+            out = found(&ids, Juror::load_by_ids(ctx, &ids).await?, Node::Juror);
+        }
+        NodeType::JuryScore => {
+            out = found(
+                &ids,
+                JuryScore::load_by_ids(ctx, &ids).await?,
+                Node::JuryScore,
+            );
         }
         NodeType::DigestRun => {
             // Admins only; for anyone else the ids are not even looked up.

@@ -142,6 +142,10 @@ impl User {
             Application,
         )))
     }
+    /// The user's jury seats; on the viewer only (empty for anyone else).
+    async fn juror_seats(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::juries::Juror>> {
+        super::juries::user_juror_seats(ctx, self.0.id).await
+    }
     /// The user's current votes, one per award category at most. The user themself only; null otherwise.
     async fn votes(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<super::awards::Vote>>> {
         super::awards::user_votes(ctx, self.0.id).await

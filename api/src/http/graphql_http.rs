@@ -203,10 +203,12 @@ async fn execute(
         let delay = state.config.dataloader_delay;
         let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
         let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
+        let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
         let request = request
             .data(ctx)
             .data(loader)
             .data(award_loader)
+            .data(jury_loader)
             .data(reads);
         // Only a document without variables skips the rules: with variables, their values are
         // validated too.

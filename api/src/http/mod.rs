@@ -8,6 +8,7 @@ mod health;
 pub mod limits;
 pub mod metrics;
 mod pages;
+mod results;
 
 use std::net::SocketAddr;
 
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
             "/unsubscribe",
             get(email_links::unsubscribe_page).post(email_links::unsubscribe_post),
         )
+        .route("/results/{file}", get(results::document))
         .route(
             "/auth/link",
             get(auth_link::link_page).post(auth_link::link_post),

@@ -14,6 +14,7 @@ mod email_subscriptions;
 mod email_worker;
 mod foundation;
 mod http_hardening;
+mod juries;
 mod public_accounts;
 mod public_catalog;
 mod public_front_page;

@@ -1,0 +1,10 @@
+DROP TABLE final_results;
+DROP TABLE result_snapshots;
+DROP TABLE vote_quarantines;
+DROP TABLE jury_criterion_scores;
+DROP TABLE jury_scores;
+DROP TABLE juror_conflicts;
+DROP TABLE juror_categories;
+DROP TABLE jurors;
+DROP TABLE judging_criteria;
+DROP TABLE award_result_formulas;
