@@ -6,6 +6,7 @@ pub mod award_loaders;
 pub mod award_subscription;
 pub mod awards;
 pub mod common;
+pub mod completion;
 pub mod context;
 mod email_subscriptions;
 pub mod errors;
@@ -89,6 +90,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 pub struct Schemas {
     pub strict: BirgemizSchema,
     pub fast: BirgemizSchema,
+    /// The types both serve, for what reads the document beside the executor (`completion`).
+    pub registry: Arc<async_graphql::registry::Registry>,
 }
 
 /// The schemas with their process-wide data; per-request data (viewer, locale) is added per request.
@@ -128,6 +131,7 @@ pub fn build_schema(
     Schemas {
         strict: build(ValidationMode::Strict),
         fast: build(ValidationMode::Fast),
+        registry: Arc::new(completion::registry()),
     }
 }
 

@@ -141,9 +141,12 @@ async fn execute(
 ) -> Response {
     let (kind, operation) = (checked.operation, checked.operation_name);
     let checked_validated = checked.validated;
-    if let Some(doc) = checked.document {
-        request.set_parsed_query(doc);
+    let document = checked.document;
+    if let Some(doc) = &document {
+        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(doc));
     }
+    let requested_operation = request.operation_name.clone();
+    let variables = request.variables.clone();
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
@@ -225,6 +228,15 @@ async fn execute(
                 response
             }
         };
+        if let Some(doc) = &document {
+            crate::graphql::completion::complete(
+                &state.schema.registry,
+                doc,
+                requested_operation.as_deref(),
+                &variables,
+                &mut response,
+            );
+        }
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))

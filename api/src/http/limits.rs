@@ -44,7 +44,7 @@ pub struct Checked {
     /// The selected operation's name, from the document when the request does not name it.
     pub operation_name: Option<String>,
     /// Handed to the executor so the query is not parsed twice.
-    pub document: Option<ExecutableDocument>,
+    pub document: Option<Arc<ExecutableDocument>>,
     /// Whether the kept document passed full validation once (see `graphql::Schemas`); the
     /// handler marks it after the strict schema accepted it.
     pub validated: Option<Arc<AtomicBool>>,
@@ -114,7 +114,7 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
     Ok(Checked {
         operation,
         operation_name,
-        document: Some(ExecutableDocument::clone(&doc)),
+        document: Some(doc),
         validated: Some(validated),
     })
 }
