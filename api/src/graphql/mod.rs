@@ -8,6 +8,7 @@ pub mod awards;
 pub mod common;
 pub mod completion;
 pub mod context;
+pub mod cost;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
@@ -73,8 +74,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits::MAX_DEPTH)
-    .limit_complexity(limits::MAX_COMPLEXITY)
+    // Depth and cost are checked before execution by our own walks (`http::limits`, `cost`),
+    // which also count introspection and multiply lists by their length.
     .limit_directives(limits::MAX_DIRECTIVES)
     // Types reachable only through the Node interface must still be in the schema.
     .register_output_type::<node::Node>()

@@ -48,7 +48,12 @@ pub async fn get(
             )
             .into_response();
         }
-        return error_response(&headers, StatusCode::BAD_REQUEST, "missing query parameter");
+        return error_response(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "missing query parameter",
+        );
     };
     let mut request = async_graphql::Request::new(query);
     request.operation_name = params.operation_name;
@@ -66,13 +71,14 @@ pub async fn get(
             return error_response(
                 &headers,
                 StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
                 "variables and extensions must be JSON",
             );
         }
     }
     let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
         Ok(c) => c,
-        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+        Err(r) => return rejected(&headers, &r),
     };
     // Links and scanners fetch with GET: a GET must never change state.
     if matches!(
@@ -82,6 +88,7 @@ pub async fn get(
         let mut resp = error_response(
             &headers,
             StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
             "mutations must use POST",
         );
         resp.headers_mut()
@@ -95,7 +102,7 @@ pub async fn post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -111,23 +118,44 @@ pub async fn post(
         return error_response(
             &headers,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
             "send application/json",
         );
     }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, code) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                (StatusCode::PAYLOAD_TOO_LARGE, "QUERY_TOO_LARGE")
+            } else {
+                (e.status(), "BAD_REQUEST")
+            };
+            return error_response(&headers, status, code, &e.body_text());
+        }
+    };
     // One operation per request: batches would multiply every limit by their length.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "batched requests are not supported: send one operation per request",
+        );
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
                 &headers,
                 StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
                 &format!("invalid JSON body: {e}"),
             );
         }
     };
     let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
         Ok(c) => c,
-        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+        Err(r) => return rejected(&headers, &r),
     };
     execute(state, peer, headers, request, checked).await
 }
@@ -147,6 +175,34 @@ async fn execute(
     }
     let requested_operation = request.operation_name.clone();
     let variables = request.variables.clone();
+    // Priced before anything executes, with the request's variables (`graphql::cost`).
+    if let Some(doc) = &document {
+        let cost = crate::graphql::cost::of(
+            &state.schema.registry,
+            doc,
+            requested_operation.as_deref(),
+            &variables,
+        );
+        if cost > crate::graphql::cost::MAX_COST {
+            let body = serde_json::json!({ "errors": [{
+                "message": format!(
+                    "query costs {cost}, more than the {} allowed: ask for smaller pages or fewer nested lists",
+                    crate::graphql::cost::MAX_COST
+                ),
+                "extensions": {
+                    "code": "QUERY_TOO_COMPLEX",
+                    "cost": cost,
+                    "maxCost": crate::graphql::cost::MAX_COST,
+                },
+            }] });
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, response_media(&headers))],
+                body.to_string(),
+            )
+                .into_response();
+        }
+    }
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
@@ -155,7 +211,12 @@ async fn execute(
         // The turn covers the session lookup: it is the first read on the request's connection,
         // which no request holds while it waits.
         let Ok(_turn) = state.executing.acquire().await else {
-            return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+            return error_response(
+                &headers,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "shutting down",
+            );
         };
         let reads = Reads::for_request(state.pool.clone());
         // A mutation's transaction takes a connection of its own: a request that kept the shared
@@ -166,15 +227,20 @@ async fn execute(
         } else {
             reads.clone()
         };
+        // A token that names no live session is refused, never served as anonymous: the
+        // client learns to drop it rather than show a signed-out page as if signed in.
         let viewer = match bearer(&headers) {
-            None => None,
-            Some(token) => match viewer_for(&lookup, token).await {
-                Ok(v) => v,
+            Credentials::None => None,
+            Credentials::Malformed => return unauthenticated(&headers),
+            Credentials::Bearer(token) => match viewer_for(&lookup, token).await {
+                Ok(Some(v)) => Some(v),
+                Ok(None) => return unauthenticated(&headers),
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
                     return error_response(
                         &headers,
                         StatusCode::SERVICE_UNAVAILABLE,
+                        "SERVICE_UNAVAILABLE",
                         "temporarily unavailable",
                     );
                 }
@@ -228,6 +294,19 @@ async fn execute(
                 response
             }
         };
+        // Request errors (parse, validation, the executor's own limits) come without a code.
+        for e in &mut response.errors {
+            if e.path.is_empty() && e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
+                let code = if document.is_none() {
+                    "GRAPHQL_PARSE_FAILED"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                e.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", code);
+            }
+        }
         if let Some(doc) = &document {
             crate::graphql::completion::complete(
                 &state.schema.registry,
@@ -275,10 +354,58 @@ async fn viewer_for(
     accounts::viewer_for_token(&*reads.conn().await?, token).await
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+enum Credentials<'a> {
+    None,
+    Bearer(&'a str),
+    /// An `Authorization` header that is not `Bearer <token>`.
+    Malformed,
+}
+
+fn bearer(headers: &HeaderMap) -> Credentials<'_> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Credentials::None;
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim());
+    match token {
+        Some(t) => Credentials::Bearer(t),
+        None => Credentials::Malformed,
+    }
+}
+
+/// An expired, revoked, unknown or malformed token: 401 with a challenge where the response
+/// type allows a status other than 200 (GraphQL over HTTP), else 200 with the same error.
+fn unauthenticated(headers: &HeaderMap) -> Response {
+    let graphql_response = response_media(headers) == GRAPHQL_RESPONSE;
+    let status = if graphql_response {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = error_response(
+        headers,
+        status,
+        "UNAUTHENTICATED",
+        "the session token is expired, revoked or invalid: sign in again",
+    );
+    if graphql_response {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+fn rejected(headers: &HeaderMap, rejection: &limits::Rejection) -> Response {
+    error_response(
+        headers,
+        StatusCode::BAD_REQUEST,
+        rejection.code(),
+        &rejection.message(),
+    )
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -319,10 +446,7 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
     // is a 400 without `data`; application/json clients expect 200 always.
     let not_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
-        && response
-            .errors
-            .iter()
-            .all(|e| e.path.is_empty() && e.extensions.is_none());
+        && response.errors.iter().all(|e| e.path.is_empty());
     let status = if media == GRAPHQL_RESPONSE && not_executed {
         StatusCode::BAD_REQUEST
     } else {
@@ -348,7 +472,12 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
-            return error_response(headers, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return error_response(
+                headers,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            );
         }
     };
     if let Ok(v) = HeaderValue::from_str(request_id) {
@@ -365,8 +494,9 @@ struct NotExecuted<'a> {
     extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
-fn error_response(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message }] });
+fn error_response(headers: &HeaderMap, status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (
         status,
         [(header::CONTENT_TYPE, response_media(headers))],

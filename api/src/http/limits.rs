@@ -16,9 +16,6 @@ pub const MAX_ALIASES: usize = 30;
 /// Selection depth; the deepest legitimate query (a category's nominations' project's
 /// organization) is about 8.
 pub const MAX_DEPTH: usize = 12;
-/// Total cost; connections cost their `first` times their children, so this admits the front page
-/// (~1,300) with room and refuses nested 100 × 100 lists.
-pub const MAX_COMPLEXITY: usize = 5_000;
 /// Directives on one field.
 pub const MAX_DIRECTIVES: usize = 5;
 
@@ -29,6 +26,14 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::TooLong => "QUERY_TOO_LARGE",
+            Rejection::TooManyAliases => "TOO_MANY_ALIASES",
+            Rejection::TooDeep => "QUERY_TOO_DEEP",
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Rejection::TooLong => format!("query is longer than {MAX_QUERY_BYTES} bytes"),

@@ -182,3 +182,290 @@ async fn field_errors_follow_the_spec_on_every_path() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A raw request: (status, headers, body as JSON).
+async fn send(
+    req: reqwest::RequestBuilder,
+) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Value) {
+    let resp = req.send().await.expect("request");
+    let (status, headers) = (resp.status(), resp.headers().clone());
+    let body = resp.json().await.expect("JSON body");
+    (status, headers, body)
+}
+
+fn code_of(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_error_has_a_code() {
+    let (db, _redis, api) = demo_api().await;
+    let http = reqwest::Client::new();
+    let url = api.url("/graphql");
+    const GR: &str = "application/graphql-response+json";
+    let deep = format!(
+        "{{ {}stats {{ projectCount }}{} }}",
+        "organization(slug: \"x\") { memberOf { ".repeat(6),
+        " } }".repeat(6)
+    );
+    let aliases = format!(
+        "{{ {} }}",
+        (0..31)
+            .map(|i| format!("a{i}: stats {{ projectCount }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let long = format!("{{ stats {{ projectCount }} }} #{}", "x".repeat(33 * 1024));
+    let cases: Vec<(String, &str)> = vec![
+        ("{ stats { ".into(), "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }".into(), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query($n: Int) { projects(first: $n) { totalCount } }".into(),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (deep, "QUERY_TOO_DEEP"),
+        (aliases, "TOO_MANY_ALIASES"),
+        (long, "QUERY_TOO_LARGE"),
+    ];
+    for (query, code) in &cases {
+        let variables = if query.starts_with("query($n") {
+            json!({ "n": "x" })
+        } else {
+            json!({})
+        };
+        for accept in ["application/json", GR] {
+            let (status, _, body) = send(
+                http.post(&url)
+                    .header("accept", accept)
+                    .json(&json!({ "query": query, "variables": variables })),
+            )
+            .await;
+            assert_eq!(code_of(&body), *code, "{accept} {query:.80}: {body}");
+            assert!(body.get("data").is_none(), "{body}");
+            let expected = if accept == GR || !code.starts_with("GRAPHQL_") {
+                400
+            } else {
+                200
+            };
+            assert_eq!(status.as_u16(), expected, "{accept} {query:.80}: {body}");
+        }
+        let (_, _, body) = send(http.get(&url).query(&[("query", query.as_str())])).await;
+        if !query.starts_with("query($n") {
+            assert_eq!(code_of(&body), *code, "GET {query:.80}: {body}");
+        }
+    }
+
+    // A batch is refused as one, whatever it holds.
+    let (status, _, body) = send(
+        http.post(&url)
+            .json(&json!([{ "query": "{ stats { projectCount } }" }, { "query": "{ stats { projectCount } }" }])),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), code_of(&body)),
+        (400, "BATCH_NOT_SUPPORTED"),
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("batched requests are not supported")
+    );
+
+    // A body over the limit.
+    let huge = format!(
+        "{{\"query\": \"{{ stats {{ projectCount }} }}\", \"x\": \"{}\"}}",
+        "x".repeat(1024 * 1024)
+    );
+    let (status, _, body) = send(
+        http.post(&url)
+            .header("content-type", "application/json")
+            .body(huge),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), code_of(&body)),
+        (413, "QUERY_TOO_LARGE"),
+        "{body}"
+    );
+
+    // Tokens that name no live session: unknown, malformed, revoked, expired.
+    let user = birgemiz_tests::fixtures::user(
+        &db,
+        "token@example.kz",
+        birgemiz_tests::fixtures::Kind::Verified,
+    )
+    .await;
+    let expired = birgemiz_tests::fixtures::user(
+        &db,
+        "expired@example.kz",
+        birgemiz_tests::fixtures::Kind::Verified,
+    )
+    .await;
+    crate::public_support::exec(
+        &db,
+        &format!(
+            "UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE user_id = {}",
+            expired.id
+        ),
+    )
+    .await;
+    let gql = api.client().with_token(&user.token);
+    assert_eq!(
+        gql.ok("{ viewer { email } }", json!({})).await["viewer"]["email"],
+        "token@example.kz"
+    );
+    gql.ok("mutation { signOut }", json!({})).await;
+    let query = json!({ "query": "{ viewer { email } }" });
+    for auth in [
+        format!("Bearer {}", user.token),
+        format!("Bearer {}", expired.token),
+        "Bearer not-a-token".to_owned(),
+        "Basic dXNlcjpwYXNz".to_owned(),
+        "Bearer".to_owned(),
+    ] {
+        let (status, headers, body) = send(
+            http.post(&url)
+                .header("authorization", &auth)
+                .header("accept", GR)
+                .json(&query),
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), code_of(&body)),
+            (401, "UNAUTHENTICATED"),
+            "{auth}: {body}"
+        );
+        assert_eq!(headers["www-authenticate"], "Bearer");
+        assert!(body.get("data").is_none(), "{body}");
+        let (status, _, body) = send(
+            http.get(&url)
+                .header("authorization", &auth)
+                .query(&[("query", "{ viewer { email } }")]),
+        )
+        .await;
+        assert_eq!(
+            (status.as_u16(), code_of(&body)),
+            (200, "UNAUTHENTICATED"),
+            "{auth}: {body}"
+        );
+    }
+    // Without a token the same request is an anonymous one.
+    let (status, _, body) = send(http.post(&url).header("accept", GR).json(&query)).await;
+    assert_eq!(
+        (status.as_u16(), &body),
+        (200, &json!({ "data": { "viewer": null } }))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queries_are_priced_before_they_run() {
+    let (_db, _redis, api) = demo_api().await;
+    let http = reqwest::Client::new();
+    let url = api.url("/graphql");
+    let refused = |name: &'static str, query: String, variables: Value, cost: u64| {
+        (name, query, variables, Some(cost))
+    };
+    let passes =
+        |name: &'static str, query: String, variables: Value| (name, query, variables, None);
+    let aliases = (0..30)
+        .map(|i| format!("a{i}: projects(first: 100) {{ nodes {{ id title }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let spreads = "...P ".repeat(20);
+    let org_id = post(
+        &api,
+        r#"{ organization(slug: "volunteer-league") { id } }"#,
+        None,
+    )
+    .await;
+    let org_id: Value = serde_json::from_str(&org_id).unwrap();
+    let org_id = org_id["data"]["organization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cases = [
+        refused(
+            "100 × 100",
+            "{ organizations(first: 100) { nodes { projects(first: 100) { nodes { id } } } } }".into(),
+            json!({}),
+            // 1 + nodes (1 + 100 × (projects 1 + nodes (1 + 100 × id)))
+            1 + 1 + 100 * (1 + 1 + 100),
+        ),
+        refused(
+            "100 × 100 × 100",
+            "{ organizations(first: 100) { nodes { projects(first: 100) { nodes { id organization { projects(first: 100) { nodes { id } } } } } } } }".into(),
+            json!({}),
+            1 + 1 + 100 * (1 + 1 + 100 * (1 + 1 + (1 + 1 + 100))),
+        ),
+        refused("30 aliases × first: 100", format!("{{ {aliases} }}"), json!({}), 30 * (1 + 1 + 100 * 2)),
+        refused(
+            "a fragment spread 20 times",
+            format!("{{ {spreads} }} fragment P on Query {{ projects(first: 100) {{ nodes {{ id title slug }} }} }}"),
+            json!({}),
+            20 * (1 + 1 + 100 * 3),
+        ),
+        refused(
+            "a list nested through node(id:)",
+            "query($id: ID!) { node(id: $id) { ... on Organization { projects(first: 100) { nodes { organization { projects(first: 100) { nodes { id } } } } } } } }".into(),
+            json!({ "id": org_id }),
+            1 + (1 + 1 + 100 * (1 + (1 + 1 + 100))),
+        ),
+        refused(
+            "nodes(ids:) times what each costs",
+            "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Organization { projects(first: 100) { nodes { id slug } } } } }".into(),
+            json!({ "ids": vec![org_id.clone(); 30] }),
+            1 + 30 * (1 + 1 + 100 * 2),
+        ),
+        refused(
+            "pages from variables",
+            "query($n: Int) { organizations(first: $n) { nodes { projects(first: $n) { nodes { id } } } } }".into(),
+            json!({ "n": 100 }),
+            1 + 1 + 100 * (1 + 1 + 100),
+        ),
+        passes(
+            "small pages from variables",
+            "query($n: Int) { organizations(first: $n) { nodes { projects(first: $n) { nodes { id } } } } }".into(),
+            json!({ "n": 10 }),
+        ),
+        passes(
+            "the defaults (20 × 20)",
+            "{ organizations { nodes { slug projects { nodes { id slug } } } } }".into(),
+            json!({}),
+        ),
+        passes("the benchmark's front page", crate::graphql_paths::BENCH_FRONT_PAGE.into(), json!({})),
+    ];
+    for (name, query, variables, cost) in cases {
+        for accept in ["application/json", "application/graphql-response+json"] {
+            let (status, _, body) = send(
+                http.post(&url)
+                    .header("accept", accept)
+                    .json(&json!({ "query": query, "variables": variables })),
+            )
+            .await;
+            match cost {
+                Some(cost) => {
+                    assert_eq!(
+                        (status.as_u16(), code_of(&body)),
+                        (400, "QUERY_TOO_COMPLEX"),
+                        "{name}: {body}"
+                    );
+                    let ext = &body["errors"][0]["extensions"];
+                    assert_eq!(
+                        (ext["cost"].as_u64(), ext["maxCost"].as_u64()),
+                        (Some(cost), Some(5000)),
+                        "{name}"
+                    );
+                    assert!(body.get("data").is_none());
+                }
+                None => {
+                    assert_eq!(status.as_u16(), 200, "{name}: {body}");
+                    assert!(body.get("errors").is_none(), "{name}: {body}");
+                }
+            }
+        }
+    }
+}
