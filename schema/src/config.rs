@@ -39,6 +39,12 @@ pub struct Config {
     /// The least time between two folds of vote counters in one api process
     /// (`VOTE_FOLD_INTERVAL_MS`): how stale `voteCount` and live counts may be, for fewer folds.
     pub vote_fold_interval: std::time::Duration,
+    /// `GRAPHQL_FAST_PATHS` (default on): off runs every request through async-graphql's own
+    /// executor, validation and serializer only (docs/graphql.md).
+    pub graphql_fast_paths: bool,
+    /// `GRAPHQL_GET_MAX_AGE` seconds (default 0: `no-store`) of `Cache-Control: public` on
+    /// anonymous `GET /graphql` answers.
+    pub graphql_get_max_age: u32,
 }
 
 /// An address range such as `10.0.0.0/8` or `::1/128`; a bare address is a range of one.
@@ -237,6 +243,18 @@ impl Config {
                     .parse()
                     .map_err(|_| "VOTE_FOLD_INTERVAL_MS must be a number of milliseconds")?,
             ),
+            graphql_fast_paths: match var("GRAPHQL_FAST_PATHS", "on").as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => {
+                    return Err(format!(
+                        "GRAPHQL_FAST_PATHS must be on or off, not {other:?}"
+                    ));
+                }
+            },
+            graphql_get_max_age: var("GRAPHQL_GET_MAX_AGE", "0")
+                .parse()
+                .map_err(|_| "GRAPHQL_GET_MAX_AGE must be a number of seconds")?,
         })
     }
 

@@ -117,7 +117,10 @@ impl<T: PlainFields> OutputType for Nodes<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        if !T::ANY {
+        let fast = ctx
+            .data_opt::<std::sync::Arc<birgemiz_schema::config::Config>>()
+            .is_none_or(|c| c.graphql_fast_paths);
+        if !T::ANY || !fast {
             return OutputType::resolve(&self.0, ctx, field).await;
         }
         let mut plan = Vec::new();

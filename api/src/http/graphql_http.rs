@@ -76,7 +76,11 @@ pub async fn get(
             );
         }
     }
-    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+    let checked = match limits::check(
+        &request.query,
+        request.operation_name.as_deref(),
+        state.config.graphql_fast_paths,
+    ) {
         Ok(c) => c,
         Err(r) => return rejected(&headers, &r),
     };
@@ -153,7 +157,11 @@ pub async fn post(
             );
         }
     };
-    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+    let checked = match limits::check(
+        &request.query,
+        request.operation_name.as_deref(),
+        state.config.graphql_fast_paths,
+    ) {
         Ok(c) => c,
         Err(r) => return rejected(&headers, &r),
     };
@@ -218,7 +226,12 @@ async fn execute(
                 "shutting down",
             );
         };
-        let reads = Reads::for_request(state.pool.clone());
+        let fast = state.config.graphql_fast_paths;
+        let reads = if fast {
+            Reads::for_request(state.pool.clone())
+        } else {
+            Reads::Pool(state.pool.clone())
+        };
         // A mutation's transaction takes a connection of its own: a request that kept the shared
         // one from its session lookup through the transaction would hold two. Its lookup
         // returns its connection at once, and the payload's reads check one out after the commit.
@@ -280,7 +293,7 @@ async fn execute(
         // Only a document without variables skips the rules: with variables, their values are
         // validated too.
         let without_variables = request.variables.is_empty();
-        let validated = checked_validated.filter(|_| without_variables);
+        let validated = checked_validated.filter(|_| without_variables && fast);
         let mut response = match &validated {
             Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
             _ => {
@@ -324,7 +337,7 @@ async fn execute(
                 ext.set("requestId", request_id.as_str());
             }
         }
-        let resp = respond(&headers, &response, &request_id);
+        let resp = respond(&headers, &response, &request_id, fast);
         let codes: Vec<&str> = response
             .errors
             .iter()
@@ -440,7 +453,12 @@ fn response_media(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: &str) -> Response {
+fn respond(
+    headers: &HeaderMap,
+    response: &async_graphql::Response,
+    request_id: &str,
+    fast: bool,
+) -> Response {
     let media = response_media(headers);
     // Under graphql-response+json a request that never executed (parse or validation error)
     // is a 400 without `data`; application/json clients expect 200 always.
@@ -464,8 +482,10 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
                 extensions: &response.extensions,
             },
         )
-    } else {
+    } else if fast {
         crate::graphql::json::write_response(&mut body, response)
+    } else {
+        serde_json::to_writer(&mut body, response)
     };
     let body = written.map(|()| body);
     let mut resp = match body {

@@ -70,15 +70,20 @@ type ParsedCache = HashMap<String, Kept, foldhash::fast::RandomState>;
 
 static PARSED: LazyLock<Mutex<ParsedCache>> = LazyLock::new(Default::default);
 
-pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejection> {
+/// `keep`: whether documents are kept across requests (a fast path, `GRAPHQL_FAST_PATHS`).
+pub fn check(query: &str, operation_name: Option<&str>, keep: bool) -> Result<Checked, Rejection> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Rejection::TooLong);
     }
-    let kept = PARSED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(query)
-        .map(|k| (k.doc.clone(), k.validated.clone()));
+    let kept = if keep {
+        PARSED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(query)
+            .map(|k| (k.doc.clone(), k.validated.clone()))
+    } else {
+        None
+    };
     let (doc, validated) = match kept {
         Some(kept) => kept,
         None => {
@@ -92,6 +97,9 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             };
             accept(&doc)?;
             let doc = Arc::new(doc);
+            if !keep {
+                return Ok(selected(doc, operation_name, None));
+            }
             let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= PARSED_CAPACITY {
                 cache.clear();
@@ -107,6 +115,14 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             (doc, validated)
         }
     };
+    Ok(selected(doc, operation_name, Some(validated)))
+}
+
+fn selected(
+    doc: Arc<ExecutableDocument>,
+    operation_name: Option<&str>,
+    validated: Option<Arc<AtomicBool>>,
+) -> Checked {
     let selected = match operation_name {
         Some(name) => doc
             .operations
@@ -116,12 +132,12 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
     };
     let operation = selected.as_ref().map(|(_, op)| op.node.ty);
     let operation_name = selected.and_then(|(n, _)| n.map(|n| n.to_string()));
-    Ok(Checked {
+    Checked {
         operation,
         operation_name,
         document: Some(doc),
-        validated: Some(validated),
-    })
+        validated,
+    }
 }
 
 /// The limits a parsed document must be within.
@@ -203,7 +219,7 @@ mod tests {
     #[test]
     fn counts_aliases_in_operations_and_fragments() {
         let q = "query { a: stats { x: organizationCount } ...F } fragment F on Query { b: stats { projectCount } }";
-        assert!(check(q, None).is_ok());
+        assert!(check(q, None, true).is_ok());
         let many = format!(
             "{{ {} }}",
             (0..31)
@@ -211,9 +227,12 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        assert!(matches!(check(&many, None), Err(Rejection::TooManyAliases)));
         assert!(matches!(
-            check(&"x".repeat(MAX_QUERY_BYTES + 1), None),
+            check(&many, None, true),
+            Err(Rejection::TooManyAliases)
+        ));
+        assert!(matches!(
+            check(&"x".repeat(MAX_QUERY_BYTES + 1), None, true),
             Err(Rejection::TooLong)
         ));
     }
@@ -221,29 +240,29 @@ mod tests {
     #[test]
     fn measures_depth_through_fragments_without_looping() {
         let deep = format!("{{ {}x{} }}", "a { ".repeat(12), " }".repeat(12));
-        assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+        assert!(matches!(check(&deep, None, true), Err(Rejection::TooDeep)));
         let ok = format!("{{ {}x{} }}", "a { ".repeat(11), " }".repeat(11));
-        assert!(check(&ok, None).is_ok());
+        assert!(check(&ok, None, true).is_ok());
         let frag = format!(
             "{{ ...F }} fragment F on Query {{ {}x{} }}",
             "a { ".repeat(12),
             " }".repeat(12)
         );
-        assert!(matches!(check(&frag, None), Err(Rejection::TooDeep)));
-        assert!(check("{ ...F } fragment F on Query { a { ...F } }", None).is_ok());
+        assert!(matches!(check(&frag, None, true), Err(Rejection::TooDeep)));
+        assert!(check("{ ...F } fragment F on Query { a { ...F } }", None, true).is_ok());
     }
 
     #[test]
     fn a_kept_document_is_the_parsed_one_and_rejections_are_never_kept() {
         let q = "query Kept($n: Int) { organizations(first: $n) { nodes { ...F } } } fragment F on Organization { slug }";
-        let first = check(q, None).ok().and_then(|c| c.document);
-        let again = check(q, None).ok().and_then(|c| c.document);
+        let first = check(q, None, true).ok().and_then(|c| c.document);
+        let again = check(q, None, true).ok().and_then(|c| c.document);
         let fresh = async_graphql::parser::parse_query(q).ok();
         assert_eq!(format!("{again:?}"), format!("{fresh:?}"));
         assert_eq!(format!("{first:?}"), format!("{fresh:?}"));
         let deep = format!("{{ {}x{} }}", "b { ".repeat(13), " }".repeat(13));
         for _ in 0..2 {
-            assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+            assert!(matches!(check(&deep, None, true), Err(Rejection::TooDeep)));
         }
     }
 
@@ -251,11 +270,11 @@ mod tests {
     fn finds_the_selected_operation() {
         let q = "query A { stats { projectCount } } mutation B { signOut }";
         assert_eq!(
-            check(q, Some("B")).ok().and_then(|c| c.operation),
+            check(q, Some("B"), true).ok().and_then(|c| c.operation),
             Some(OperationType::Mutation)
         );
         assert_eq!(
-            check(q, Some("A")).ok().and_then(|c| c.operation),
+            check(q, Some("A"), true).ok().and_then(|c| c.operation),
             Some(OperationType::Query)
         );
     }

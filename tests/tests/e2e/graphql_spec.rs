@@ -59,7 +59,7 @@ pub async fn get(api: &TestApi, query: &str, variables: Option<Value>) -> String
 }
 
 /// (query, variables, the exact response body). `first: 1000` is refused by the resolver.
-fn cases() -> Vec<(&'static str, Option<Value>, &'static str)> {
+pub fn cases() -> Vec<(&'static str, Option<Value>, &'static str)> {
     vec![
         // A non-null root field's error nulls `data`.
         (

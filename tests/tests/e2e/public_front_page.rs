@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::public_support::{exec, nodes_of};
 
-const FRONT_PAGE: &str = r#"query($n: Int) {
+pub const FRONT_PAGE: &str = r#"query($n: Int) {
   stats { organizationCount projectCount volunteerCount applicationCount }
   organizations(first: $n, orderBy: NAME) {
     totalCount
