@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use birgemiz_schema::accounts;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::tokens;
@@ -40,13 +39,7 @@ pub async fn get(
 ) -> Response {
     let Some(query) = params.query else {
         if accepts(&headers, "text/html") && !state.config.is_production() {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql/ws")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page().into_response();
         }
         return error_response(
             &headers,
@@ -99,8 +92,35 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(state, peer, headers, request, checked).await
+    let max_age = state.config.graphql_get_max_age;
+    let mut resp = execute(state, peer, headers.clone(), request, checked).await;
+    cache_headers(&headers, &mut resp, max_age);
+    resp
 }
+
+/// A GET answer depends on the language and the viewer; an anonymous one that executed without
+/// errors may be shared for `GRAPHQL_GET_MAX_AGE` seconds, anything else is not stored.
+fn cache_headers(headers: &HeaderMap, resp: &mut Response, max_age: u32) {
+    let clean = resp.status() == StatusCode::OK && resp.extensions().get::<WithErrors>().is_none();
+    let cache = if headers.contains_key(header::AUTHORIZATION) {
+        HeaderValue::from_static("private, no-store")
+    } else if max_age > 0 && clean {
+        HeaderValue::from_str(&format!("public, max-age={max_age}"))
+            .unwrap_or(HeaderValue::from_static("no-store"))
+    } else {
+        HeaderValue::from_static("no-store")
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Authorization"),
+    );
+}
+
+/// Marks a response that carries errors (not to be shared by caches).
+#[derive(Clone, Copy)]
+struct WithErrors;
 
 pub async fn post(
     State(state): State<AppState>,
@@ -502,6 +522,9 @@ fn respond(
     };
     if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert("x-request-id", v);
+    }
+    if !response.errors.is_empty() {
+        resp.extensions_mut().insert(WithErrors);
     }
     resp
 }

@@ -162,10 +162,14 @@ fn depth<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, path: &mut Vec<
         .map(|sel| match &sel.node {
             Selection::Field(f) => {
                 let inner = &f.node.selection_set.node;
+                // An introspected type's wrappers (`ofType`) are a chain as long as the type's
+                // `[…!]!` nesting, one object each: GraphiQL's introspection query nests it
+                // eight deep, which counted would refuse it.
+                let own = usize::from(f.node.name.node != "ofType");
                 if inner.items.is_empty() {
-                    1
+                    own
                 } else {
-                    1 + depth(doc, inner, path)
+                    own + depth(doc, inner, path)
                 }
             }
             Selection::InlineFragment(f) => depth(doc, &f.node.selection_set.node, path),
@@ -250,6 +254,12 @@ mod tests {
         );
         assert!(matches!(check(&frag, None, true), Err(Rejection::TooDeep)));
         assert!(check("{ ...F } fragment F on Query { a { ...F } }", None, true).is_ok());
+        let wrappers = format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+            "ofType { ".repeat(20),
+            " }".repeat(20)
+        );
+        assert!(check(&wrappers, None, true).is_ok());
     }
 
     #[test]

@@ -469,3 +469,60 @@ async fn queries_are_priced_before_they_run() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn get_answers_say_how_they_may_be_cached() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let user = birgemiz_tests::fixtures::user(
+        &db,
+        "cache@example.kz",
+        birgemiz_tests::fixtures::Kind::Verified,
+    )
+    .await;
+    let default = TestApi::start(&db, &redis).await;
+    let mut config = birgemiz_tests::api::test_config(&db, &redis);
+    config.graphql_get_max_age = 60;
+    let shared = TestApi::start_with(config).await;
+    let http = reqwest::Client::new();
+    let get = |api: &TestApi, query: &str, token: Option<&str>| {
+        let mut req = http.get(api.url("/graphql")).query(&[("query", query)]);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req
+    };
+    let q = "{ stats { organizationCount } }";
+    for (name, req, cache) in [
+        ("anonymous, default", get(&default, q, None), "no-store"),
+        (
+            "anonymous, max age 60",
+            get(&shared, q, None),
+            "public, max-age=60",
+        ),
+        (
+            "signed in",
+            get(&shared, q, Some(&user.token)),
+            "private, no-store",
+        ),
+        (
+            "bad token",
+            get(&shared, q, Some("nope")),
+            "private, no-store",
+        ),
+        (
+            "field error",
+            get(&shared, r#"{ node(id: "bad") { id } }"#, None),
+            "no-store",
+        ),
+        (
+            "validation error",
+            get(&shared, "{ nope }", None),
+            "no-store",
+        ),
+    ] {
+        let resp = req.send().await.unwrap();
+        let h = resp.headers();
+        assert_eq!(h["cache-control"], cache, "{name}");
+        assert_eq!(h["vary"], "Accept-Language, Authorization", "{name}");
+    }
+}

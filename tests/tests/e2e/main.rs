@@ -12,6 +12,7 @@ mod email_reminders;
 mod email_subscriptions;
 mod email_worker;
 mod foundation;
+mod graphiql_browser;
 mod graphql_paths;
 mod graphql_spec;
 mod http_hardening;

@@ -616,6 +616,8 @@ async fn a_requests_reads_share_one_pooled_connection() {
     let mut config = birgemiz_tests::api::test_config(&db, &redis);
     // No periodic vote fold checks out a connection during the measurement.
     config.vote_fold_interval = std::time::Duration::from_secs(3600);
+    // The shared connection is one of the fast paths; with them off each read checks one out.
+    config.graphql_fast_paths = true;
     let api = TestApi::start_with(config).await;
     let gql = api.client().with_token(&viewer.token);
     const PAGE: &str = r#"{
