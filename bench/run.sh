@@ -23,7 +23,8 @@ SCALE=${BENCH_SCALE:-1}
 SECONDS_EACH=${BENCH_SECONDS:-10}
 CLIENTS=${BENCH_CLIENTS:-"1 16 64"}
 PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
-DB=birgemiz_bench
+# BENCH_DB and BENCH_PORT let runs that share a machine keep apart.
+DB=${BENCH_DB:-birgemiz_bench}
 URL="$PG/$DB"
 PROFILE=${BENCH_PROFILE:-release}
 TARGET=${CARGO_TARGET_DIR:-target}/$PROFILE
@@ -55,9 +56,9 @@ psql "$URL" -qAt -c "SELECT json_build_object('n', $(global_id Nomination n.id))
   JOIN award_categories c ON c.id = n.category_id JOIN awards a ON a.id = c.award_id AND a.slug = 'bench-award'" >"$WORK/nominations"
 psql "$URL" -qAt -c "SELECT json_build_object('slug', slug) FROM projects WHERE slug LIKE 'bench-project-%'" >"$WORK/projects"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=${BENCH_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 echo "==> starting the API on 127.0.0.1:$PORT" >&2
-DATABASE_URL=$URL BIND=127.0.0.1:$PORT REDIS_NAMESPACE=birgemiz_bench RUST_LOG=warn \
+DATABASE_URL=$URL BIND=127.0.0.1:$PORT REDIS_NAMESPACE=$DB RUST_LOG=warn \
   APP_SECRET=bench-secret-bench-secret-bench-secret \
   RATE_LIMIT_VOTE_USER=1000000/60 RATE_LIMIT_VOTE_IP=100000000/60 \
   "$TARGET/birgemiz-api" serve --no-migrate 2>"$WORK/api.log" &

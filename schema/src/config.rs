@@ -45,6 +45,12 @@ pub struct Config {
     /// While voting, a category's counts stay hidden until it has this many votes
     /// (`LIVE_COUNTS_MIN_VOTES`), so a count that moves tells no one how a known voter voted.
     pub live_counts_min_votes: i32,
+    /// `GRAPHQL_FAST_PATHS` (default on): off runs every request through async-graphql's own
+    /// executor, validation and serializer only (docs/graphql.md).
+    pub graphql_fast_paths: bool,
+    /// `GRAPHQL_GET_MAX_AGE` seconds (default 0: `no-store`) of `Cache-Control: public` on
+    /// anonymous `GET /graphql` answers.
+    pub graphql_get_max_age: u32,
 }
 
 /// When the legacy unsubscribe tokens stop working by default: a year of digests after the
@@ -267,6 +273,18 @@ impl Config {
                 .ok()
                 .filter(|n| *n >= 0)
                 .ok_or("LIVE_COUNTS_MIN_VOTES must be a number of votes")?,
+            graphql_fast_paths: match var("GRAPHQL_FAST_PATHS", "on").as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => {
+                    return Err(format!(
+                        "GRAPHQL_FAST_PATHS must be on or off, not {other:?}"
+                    ));
+                }
+            },
+            graphql_get_max_age: var("GRAPHQL_GET_MAX_AGE", "0")
+                .parse()
+                .map_err(|_| "GRAPHQL_GET_MAX_AGE must be a number of seconds")?,
         })
     }
 

@@ -6,7 +6,9 @@ pub mod award_loaders;
 pub mod award_subscription;
 pub mod awards;
 pub mod common;
+pub mod completion;
 pub mod context;
+pub mod cost;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
@@ -74,8 +76,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Mutation::default(),
         Subscription::default(),
     )
-    .limit_depth(limits::MAX_DEPTH)
-    .limit_complexity(limits::MAX_COMPLEXITY)
+    // Depth and cost are checked before execution by our own walks (`http::limits`, `cost`),
+    // which also count introspection and multiply lists by their length.
     .limit_directives(limits::MAX_DIRECTIVES)
     // Types reachable only through the Node interface must still be in the schema.
     .register_output_type::<node::Node>()
@@ -92,6 +94,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 pub struct Schemas {
     pub strict: BirgemizSchema,
     pub fast: BirgemizSchema,
+    /// The types both serve, for what reads the document beside the executor (`completion`).
+    pub registry: Arc<async_graphql::registry::Registry>,
 }
 
 /// The schemas with their process-wide data; per-request data (viewer, locale) is added per request.
@@ -132,6 +136,7 @@ pub fn build_schema(
     Schemas {
         strict: build(ValidationMode::Strict),
         fast: build(ValidationMode::Fast),
+        registry: Arc::new(completion::registry()),
     }
 }
 

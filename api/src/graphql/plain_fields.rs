@@ -117,7 +117,10 @@ impl<T: PlainFields> OutputType for Nodes<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        if !T::ANY {
+        let fast = ctx
+            .data_opt::<std::sync::Arc<birgemiz_schema::config::Config>>()
+            .is_none_or(|c| c.graphql_fast_paths);
+        if !T::ANY || !fast {
             return OutputType::resolve(&self.0, ctx, field).await;
         }
         let mut plan = Vec::new();
@@ -137,7 +140,18 @@ fn flatten<'a, T: OutputType>(
     set: &'a SelectionSet,
     out: &mut Vec<&'a Positioned<Field>>,
 ) -> ServerResult<()> {
+    let env = &ctx.query_env;
+    let included = |d: &[_]| super::completion::included(d, &env.operation.node, &env.variables);
     for selection in &set.items {
+        let directives = match &selection.node {
+            Selection::Field(f) => &f.node.directives,
+            Selection::FragmentSpread(s) => &s.node.directives,
+            Selection::InlineFragment(f) => &f.node.directives,
+        };
+        // As the executor's CollectFields: a skipped selection is never resolved.
+        if !included(directives) {
+            continue;
+        }
         let (condition, set) = match &selection.node {
             Selection::Field(f) => {
                 out.push(f);

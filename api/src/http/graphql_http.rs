@@ -4,12 +4,11 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use birgemiz_schema::accounts;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::tokens;
@@ -40,15 +39,14 @@ pub async fn get(
 ) -> Response {
     let Some(query) = params.query else {
         if accepts(&headers, "text/html") && !state.config.is_production() {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .subscription_endpoint("/graphql/ws")
-                    .finish(),
-            )
-            .into_response();
+            return super::graphiql::page().into_response();
         }
-        return error_response(&headers, StatusCode::BAD_REQUEST, "missing query parameter");
+        return error_response(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "missing query parameter",
+        );
     };
     let mut request = async_graphql::Request::new(query);
     request.operation_name = params.operation_name;
@@ -66,13 +64,18 @@ pub async fn get(
             return error_response(
                 &headers,
                 StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
                 "variables and extensions must be JSON",
             );
         }
     }
-    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+    let checked = match limits::check(
+        &request.query,
+        request.operation_name.as_deref(),
+        state.config.graphql_fast_paths,
+    ) {
         Ok(c) => c,
-        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+        Err(r) => return rejected(&headers, &r),
     };
     // Links and scanners fetch with GET: a GET must never change state.
     if matches!(
@@ -82,20 +85,48 @@ pub async fn get(
         let mut resp = error_response(
             &headers,
             StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
             "mutations must use POST",
         );
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return resp;
     }
-    execute(state, peer, headers, request, checked).await
+    let max_age = state.config.graphql_get_max_age;
+    let mut resp = execute(state, peer, headers.clone(), request, checked).await;
+    cache_headers(&headers, &mut resp, max_age);
+    resp
 }
+
+/// A GET answer depends on the language and the viewer; an anonymous one that executed without
+/// errors may be shared for `GRAPHQL_GET_MAX_AGE` seconds, anything else is not stored.
+fn cache_headers(headers: &HeaderMap, resp: &mut Response, max_age: u32) {
+    let clean = resp.status() == StatusCode::OK && resp.extensions().get::<WithErrors>().is_none();
+    let cache = if headers.contains_key(header::AUTHORIZATION) {
+        HeaderValue::from_static("private, no-store")
+    } else if max_age > 0 && clean {
+        HeaderValue::from_str(&format!("public, max-age={max_age}"))
+            .unwrap_or(HeaderValue::from_static("no-store"))
+    } else {
+        HeaderValue::from_static("no-store")
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Authorization"),
+    );
+}
+
+/// Marks a response that carries errors (not to be shared by caches).
+#[derive(Clone, Copy)]
+struct WithErrors;
 
 pub async fn post(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -111,23 +142,48 @@ pub async fn post(
         return error_response(
             &headers,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
             "send application/json",
         );
     }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, code) = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                (StatusCode::PAYLOAD_TOO_LARGE, "QUERY_TOO_LARGE")
+            } else {
+                (e.status(), "BAD_REQUEST")
+            };
+            return error_response(&headers, status, code, &e.body_text());
+        }
+    };
     // One operation per request: batches would multiply every limit by their length.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "batched requests are not supported: send one operation per request",
+        );
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return error_response(
                 &headers,
                 StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
                 &format!("invalid JSON body: {e}"),
             );
         }
     };
-    let checked = match limits::check(&request.query, request.operation_name.as_deref()) {
+    let checked = match limits::check(
+        &request.query,
+        request.operation_name.as_deref(),
+        state.config.graphql_fast_paths,
+    ) {
         Ok(c) => c,
-        Err(r) => return error_response(&headers, StatusCode::BAD_REQUEST, &r.message()),
+        Err(r) => return rejected(&headers, &r),
     };
     execute(state, peer, headers, request, checked).await
 }
@@ -141,8 +197,39 @@ async fn execute(
 ) -> Response {
     let (kind, operation) = (checked.operation, checked.operation_name);
     let checked_validated = checked.validated;
-    if let Some(doc) = checked.document {
-        request.set_parsed_query(doc);
+    let document = checked.document;
+    if let Some(doc) = &document {
+        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(doc));
+    }
+    let requested_operation = request.operation_name.clone();
+    let variables = request.variables.clone();
+    // Priced before anything executes, with the request's variables (`graphql::cost`).
+    if let Some(doc) = &document {
+        let cost = crate::graphql::cost::of(
+            &state.schema.registry,
+            doc,
+            requested_operation.as_deref(),
+            &variables,
+        );
+        if cost > crate::graphql::cost::MAX_COST {
+            let body = serde_json::json!({ "errors": [{
+                "message": format!(
+                    "query costs {cost}, more than the {} allowed: ask for smaller pages or fewer nested lists",
+                    crate::graphql::cost::MAX_COST
+                ),
+                "extensions": {
+                    "code": "QUERY_TOO_COMPLEX",
+                    "cost": cost,
+                    "maxCost": crate::graphql::cost::MAX_COST,
+                },
+            }] });
+            return (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, response_media(&headers))],
+                body.to_string(),
+            )
+                .into_response();
+        }
     }
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
@@ -152,9 +239,19 @@ async fn execute(
         // The turn covers the session lookup: it is the first read on the request's connection,
         // which no request holds while it waits.
         let Ok(_turn) = state.executing.acquire().await else {
-            return error_response(&headers, StatusCode::SERVICE_UNAVAILABLE, "shutting down");
+            return error_response(
+                &headers,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "shutting down",
+            );
         };
-        let reads = Reads::for_request(state.pool.clone());
+        let fast = state.config.graphql_fast_paths;
+        let reads = if fast {
+            Reads::for_request(state.pool.clone())
+        } else {
+            Reads::Pool(state.pool.clone())
+        };
         // A mutation's transaction takes a connection of its own: a request that kept the shared
         // one from its session lookup through the transaction would hold two. Its lookup
         // returns its connection at once, and the payload's reads check one out after the commit.
@@ -163,15 +260,20 @@ async fn execute(
         } else {
             reads.clone()
         };
+        // A token that names no live session is refused, never served as anonymous: the
+        // client learns to drop it rather than show a signed-out page as if signed in.
         let viewer = match bearer(&headers) {
-            None => None,
-            Some(token) => match viewer_for(&lookup, token).await {
-                Ok(v) => v,
+            Credentials::None => None,
+            Credentials::Malformed => return unauthenticated(&headers),
+            Credentials::Bearer(token) => match viewer_for(&lookup, token).await {
+                Ok(Some(v)) => Some(v),
+                Ok(None) => return unauthenticated(&headers),
                 Err(e) => {
                     tracing::error!(error = %e, "session lookup failed");
                     return error_response(
                         &headers,
                         StatusCode::SERVICE_UNAVAILABLE,
+                        "SERVICE_UNAVAILABLE",
                         "temporarily unavailable",
                     );
                 }
@@ -213,7 +315,7 @@ async fn execute(
         // Only a document without variables skips the rules: with variables, their values are
         // validated too.
         let without_variables = request.variables.is_empty();
-        let validated = checked_validated.filter(|_| without_variables);
+        let validated = checked_validated.filter(|_| without_variables && fast);
         let mut response = match &validated {
             Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
             _ => {
@@ -227,6 +329,28 @@ async fn execute(
                 response
             }
         };
+        // Request errors (parse, validation, the executor's own limits) come without a code.
+        for e in &mut response.errors {
+            if e.path.is_empty() && e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
+                let code = if document.is_none() {
+                    "GRAPHQL_PARSE_FAILED"
+                } else {
+                    "GRAPHQL_VALIDATION_FAILED"
+                };
+                e.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", code);
+            }
+        }
+        if let Some(doc) = &document {
+            crate::graphql::completion::complete(
+                &state.schema.registry,
+                doc,
+                requested_operation.as_deref(),
+                &variables,
+                &mut response,
+            );
+        }
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))
@@ -235,7 +359,7 @@ async fn execute(
                 ext.set("requestId", request_id.as_str());
             }
         }
-        let resp = respond(&headers, &response, &request_id);
+        let resp = respond(&headers, &response, &request_id, fast);
         let codes: Vec<&str> = response
             .errors
             .iter()
@@ -265,10 +389,58 @@ async fn viewer_for(
     accounts::viewer_for_token(&*reads.conn().await?, token).await
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+enum Credentials<'a> {
+    None,
+    Bearer(&'a str),
+    /// An `Authorization` header that is not `Bearer <token>`.
+    Malformed,
+}
+
+fn bearer(headers: &HeaderMap) -> Credentials<'_> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Credentials::None;
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty())
+        .map(|(_, token)| token.trim());
+    match token {
+        Some(t) => Credentials::Bearer(t),
+        None => Credentials::Malformed,
+    }
+}
+
+/// An expired, revoked, unknown or malformed token: 401 with a challenge where the response
+/// type allows a status other than 200 (GraphQL over HTTP), else 200 with the same error.
+fn unauthenticated(headers: &HeaderMap) -> Response {
+    let graphql_response = response_media(headers) == GRAPHQL_RESPONSE;
+    let status = if graphql_response {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let mut resp = error_response(
+        headers,
+        status,
+        "UNAUTHENTICATED",
+        "the session token is expired, revoked or invalid: sign in again",
+    );
+    if graphql_response {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+fn rejected(headers: &HeaderMap, rejection: &limits::Rejection) -> Response {
+    error_response(
+        headers,
+        StatusCode::BAD_REQUEST,
+        rejection.code(),
+        &rejection.message(),
+    )
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -303,16 +475,18 @@ fn response_media(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: &str) -> Response {
+fn respond(
+    headers: &HeaderMap,
+    response: &async_graphql::Response,
+    request_id: &str,
+    fast: bool,
+) -> Response {
     let media = response_media(headers);
     // Under graphql-response+json a request that never executed (parse or validation error)
     // is a 400 without `data`; application/json clients expect 200 always.
     let not_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
-        && response
-            .errors
-            .iter()
-            .all(|e| e.path.is_empty() && e.extensions.is_none());
+        && response.errors.iter().all(|e| e.path.is_empty());
     let status = if media == GRAPHQL_RESPONSE && not_executed {
         StatusCode::BAD_REQUEST
     } else {
@@ -330,19 +504,29 @@ fn respond(headers: &HeaderMap, response: &async_graphql::Response, request_id: 
                 extensions: &response.extensions,
             },
         )
-    } else {
+    } else if fast {
         crate::graphql::json::write_response(&mut body, response)
+    } else {
+        serde_json::to_writer(&mut body, response)
     };
     let body = written.map(|()| body);
     let mut resp = match body {
         Ok(body) => (status, [(header::CONTENT_TYPE, media)], body).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "response serialization failed");
-            return error_response(headers, StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            return error_response(
+                headers,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            );
         }
     };
     if let Ok(v) = HeaderValue::from_str(request_id) {
         resp.headers_mut().insert("x-request-id", v);
+    }
+    if !response.errors.is_empty() {
+        resp.extensions_mut().insert(WithErrors);
     }
     resp
 }
@@ -355,8 +539,9 @@ struct NotExecuted<'a> {
     extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
 }
 
-fn error_response(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message }] });
+fn error_response(headers: &HeaderMap, status: StatusCode, code: &str, message: &str) -> Response {
+    let body =
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     (
         status,
         [(header::CONTENT_TYPE, response_media(headers))],

@@ -16,9 +16,6 @@ pub const MAX_ALIASES: usize = 30;
 /// Selection depth; the deepest legitimate query (a category's nominations' project's
 /// organization) is about 8.
 pub const MAX_DEPTH: usize = 12;
-/// Total cost; connections cost their `first` times their children, so this admits the front page
-/// (~1,300) with room and refuses nested 100 × 100 lists.
-pub const MAX_COMPLEXITY: usize = 5_000;
 /// Directives on one field.
 pub const MAX_DIRECTIVES: usize = 5;
 
@@ -29,6 +26,14 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::TooLong => "QUERY_TOO_LARGE",
+            Rejection::TooManyAliases => "TOO_MANY_ALIASES",
+            Rejection::TooDeep => "QUERY_TOO_DEEP",
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Rejection::TooLong => format!("query is longer than {MAX_QUERY_BYTES} bytes"),
@@ -44,7 +49,7 @@ pub struct Checked {
     /// The selected operation's name, from the document when the request does not name it.
     pub operation_name: Option<String>,
     /// Handed to the executor so the query is not parsed twice.
-    pub document: Option<ExecutableDocument>,
+    pub document: Option<Arc<ExecutableDocument>>,
     /// Whether the kept document passed full validation once (see `graphql::Schemas`); the
     /// handler marks it after the strict schema accepted it.
     pub validated: Option<Arc<AtomicBool>>,
@@ -65,15 +70,20 @@ type ParsedCache = HashMap<String, Kept, foldhash::fast::RandomState>;
 
 static PARSED: LazyLock<Mutex<ParsedCache>> = LazyLock::new(Default::default);
 
-pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejection> {
+/// `keep`: whether documents are kept across requests (a fast path, `GRAPHQL_FAST_PATHS`).
+pub fn check(query: &str, operation_name: Option<&str>, keep: bool) -> Result<Checked, Rejection> {
     if query.len() > MAX_QUERY_BYTES {
         return Err(Rejection::TooLong);
     }
-    let kept = PARSED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(query)
-        .map(|k| (k.doc.clone(), k.validated.clone()));
+    let kept = if keep {
+        PARSED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(query)
+            .map(|k| (k.doc.clone(), k.validated.clone()))
+    } else {
+        None
+    };
     let (doc, validated) = match kept {
         Some(kept) => kept,
         None => {
@@ -87,6 +97,9 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             };
             accept(&doc)?;
             let doc = Arc::new(doc);
+            if !keep {
+                return Ok(selected(doc, operation_name, None));
+            }
             let mut cache = PARSED.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() >= PARSED_CAPACITY {
                 cache.clear();
@@ -102,6 +115,14 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
             (doc, validated)
         }
     };
+    Ok(selected(doc, operation_name, Some(validated)))
+}
+
+fn selected(
+    doc: Arc<ExecutableDocument>,
+    operation_name: Option<&str>,
+    validated: Option<Arc<AtomicBool>>,
+) -> Checked {
     let selected = match operation_name {
         Some(name) => doc
             .operations
@@ -111,12 +132,12 @@ pub fn check(query: &str, operation_name: Option<&str>) -> Result<Checked, Rejec
     };
     let operation = selected.as_ref().map(|(_, op)| op.node.ty);
     let operation_name = selected.and_then(|(n, _)| n.map(|n| n.to_string()));
-    Ok(Checked {
+    Checked {
         operation,
         operation_name,
-        document: Some(ExecutableDocument::clone(&doc)),
-        validated: Some(validated),
-    })
+        document: Some(doc),
+        validated,
+    }
 }
 
 /// The limits a parsed document must be within.
@@ -141,10 +162,14 @@ fn depth<'a>(doc: &'a ExecutableDocument, set: &'a SelectionSet, path: &mut Vec<
         .map(|sel| match &sel.node {
             Selection::Field(f) => {
                 let inner = &f.node.selection_set.node;
+                // An introspected type's wrappers (`ofType`) are a chain as long as the type's
+                // `[…!]!` nesting, one object each: GraphiQL's introspection query nests it
+                // eight deep, which counted would refuse it.
+                let own = usize::from(f.node.name.node != "ofType");
                 if inner.items.is_empty() {
-                    1
+                    own
                 } else {
-                    1 + depth(doc, inner, path)
+                    own + depth(doc, inner, path)
                 }
             }
             Selection::InlineFragment(f) => depth(doc, &f.node.selection_set.node, path),
@@ -198,7 +223,7 @@ mod tests {
     #[test]
     fn counts_aliases_in_operations_and_fragments() {
         let q = "query { a: stats { x: organizationCount } ...F } fragment F on Query { b: stats { projectCount } }";
-        assert!(check(q, None).is_ok());
+        assert!(check(q, None, true).is_ok());
         let many = format!(
             "{{ {} }}",
             (0..31)
@@ -206,9 +231,12 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        assert!(matches!(check(&many, None), Err(Rejection::TooManyAliases)));
         assert!(matches!(
-            check(&"x".repeat(MAX_QUERY_BYTES + 1), None),
+            check(&many, None, true),
+            Err(Rejection::TooManyAliases)
+        ));
+        assert!(matches!(
+            check(&"x".repeat(MAX_QUERY_BYTES + 1), None, true),
             Err(Rejection::TooLong)
         ));
     }
@@ -216,29 +244,35 @@ mod tests {
     #[test]
     fn measures_depth_through_fragments_without_looping() {
         let deep = format!("{{ {}x{} }}", "a { ".repeat(12), " }".repeat(12));
-        assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+        assert!(matches!(check(&deep, None, true), Err(Rejection::TooDeep)));
         let ok = format!("{{ {}x{} }}", "a { ".repeat(11), " }".repeat(11));
-        assert!(check(&ok, None).is_ok());
+        assert!(check(&ok, None, true).is_ok());
         let frag = format!(
             "{{ ...F }} fragment F on Query {{ {}x{} }}",
             "a { ".repeat(12),
             " }".repeat(12)
         );
-        assert!(matches!(check(&frag, None), Err(Rejection::TooDeep)));
-        assert!(check("{ ...F } fragment F on Query { a { ...F } }", None).is_ok());
+        assert!(matches!(check(&frag, None, true), Err(Rejection::TooDeep)));
+        assert!(check("{ ...F } fragment F on Query { a { ...F } }", None, true).is_ok());
+        let wrappers = format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+            "ofType { ".repeat(20),
+            " }".repeat(20)
+        );
+        assert!(check(&wrappers, None, true).is_ok());
     }
 
     #[test]
     fn a_kept_document_is_the_parsed_one_and_rejections_are_never_kept() {
         let q = "query Kept($n: Int) { organizations(first: $n) { nodes { ...F } } } fragment F on Organization { slug }";
-        let first = check(q, None).ok().and_then(|c| c.document);
-        let again = check(q, None).ok().and_then(|c| c.document);
+        let first = check(q, None, true).ok().and_then(|c| c.document);
+        let again = check(q, None, true).ok().and_then(|c| c.document);
         let fresh = async_graphql::parser::parse_query(q).ok();
         assert_eq!(format!("{again:?}"), format!("{fresh:?}"));
         assert_eq!(format!("{first:?}"), format!("{fresh:?}"));
         let deep = format!("{{ {}x{} }}", "b { ".repeat(13), " }".repeat(13));
         for _ in 0..2 {
-            assert!(matches!(check(&deep, None), Err(Rejection::TooDeep)));
+            assert!(matches!(check(&deep, None, true), Err(Rejection::TooDeep)));
         }
     }
 
@@ -246,11 +280,11 @@ mod tests {
     fn finds_the_selected_operation() {
         let q = "query A { stats { projectCount } } mutation B { signOut }";
         assert_eq!(
-            check(q, Some("B")).ok().and_then(|c| c.operation),
+            check(q, Some("B"), true).ok().and_then(|c| c.operation),
             Some(OperationType::Mutation)
         );
         assert_eq!(
-            check(q, Some("A")).ok().and_then(|c| c.operation),
+            check(q, Some("A"), true).ok().and_then(|c| c.operation),
             Some(OperationType::Query)
         );
     }

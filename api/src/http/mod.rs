@@ -3,6 +3,7 @@
 mod auth_link;
 mod client_addr;
 mod email_links;
+mod graphiql;
 mod graphql_http;
 mod health;
 pub mod limits;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config);
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route("/graphql/assets/{version}/{name}", get(graphiql::asset))
         .route_service(
             "/graphql/ws",
             async_graphql_axum::GraphQLSubscription::new(state.schema.strict.clone()),

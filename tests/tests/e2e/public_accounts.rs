@@ -83,7 +83,11 @@ async fn sign_up_sign_in_verify_and_sign_out() {
             .await["signOut"],
         true
     );
-    assert!(gql.with_token(&second).ok(VIEWER, json!({})).await["viewer"].is_null());
+    // A revoked token is refused, not served as anonymous.
+    assert_eq!(
+        gql.with_token(&second).error_code(VIEWER, json!({})).await,
+        "UNAUTHENTICATED"
+    );
     assert!(
         !me.ok(VIEWER, json!({})).await["viewer"].is_null(),
         "other sessions live on"
@@ -250,8 +254,9 @@ async fn profile_password_and_resend() {
         json!({ "c": "first password", "n": "second password" }),
     )
     .await;
-    assert!(
-        gql.with_token(&other).ok(VIEWER, json!({})).await["viewer"].is_null(),
+    assert_eq!(
+        gql.with_token(&other).error_code(VIEWER, json!({})).await,
+        "UNAUTHENTICATED",
         "other sessions revoked"
     );
     assert!(!me.ok(VIEWER, json!({})).await["viewer"].is_null());
