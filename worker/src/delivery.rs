@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::OutboxRow;
-use birgemiz_schema::outbox::Email;
+use birgemiz_schema::outbox::{Email, OutboxStatus};
 use birgemiz_schema::schema::{outbox, suppressions};
 use birgemiz_schema::{Error, Result, subscriptions};
 use chrono::Utc;
@@ -168,7 +168,7 @@ impl Deliverer {
                     .finish(
                         &mut conn,
                         row.id,
-                        "SUPPRESSED",
+                        OutboxStatus::Suppressed,
                         None,
                         Some("address is on the suppression list"),
                     )
@@ -182,7 +182,7 @@ impl Deliverer {
                 Err(reason) => {
                     tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
                     let done = self
-                        .finish(&mut conn, row.id, "FAILED", None, Some(&reason))
+                        .finish(&mut conn, row.id, OutboxStatus::Failed, None, Some(&reason))
                         .await
                         .map(|()| Outcome::Failed);
                     outcomes.push((row.id, done));
@@ -274,8 +274,14 @@ impl Deliverer {
             Ok(Err(e)) if e.is_permanent() => {
                 let mut conn = self.pool.get().await?;
                 let answer = e.to_string();
-                self.finish(&mut conn, row.id, "FAILED", Some(&answer), Some(&answer))
-                    .await?;
+                self.finish(
+                    &mut conn,
+                    row.id,
+                    OutboxStatus::Failed,
+                    Some(&answer),
+                    Some(&answer),
+                )
+                .await?;
                 diesel::insert_into(suppressions::table)
                     .values((
                         suppressions::email.eq(&row.recipient),
@@ -302,6 +308,13 @@ impl Deliverer {
 
     /// Takes the lease of every claimable row among `ids` in one statement.
     async fn claim(&self, ids: &[i64]) -> Result<Vec<OutboxRow>> {
+        // A row this process sent and has not recorded yet (PostgreSQL was away) may have
+        // outlived its lease; claiming it again would send it twice.
+        let ids: Vec<i64> = self.finisher.without_unrecorded(ids);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids.as_slice();
         let mut conn = self.pool.get().await?;
         let now = Utc::now();
         let lease =
@@ -314,7 +327,7 @@ impl Deliverer {
         let mut rows = diesel::update(
             outbox::table
                 .filter(outbox::id.eq_any(ids))
-                .filter(outbox::status.ne_all(["SENT", "FAILED", "SUPPRESSED"]))
+                .filter(outbox::status.ne_all(OutboxStatus::FINISHED.map(OutboxStatus::as_str)))
                 .filter(outbox::next_attempt_at.le(now))
                 .filter(
                     outbox::lease_until
@@ -338,16 +351,16 @@ impl Deliverer {
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
-        status: &str,
+        status: OutboxStatus,
         smtp_response: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
         diesel::update(outbox::table.find(id))
             .set((
-                outbox::status.eq(status),
+                outbox::status.eq(status.as_str()),
                 outbox::smtp_response.eq(smtp_response),
                 outbox::last_error.eq(error),
-                outbox::sent_at.eq((status == "SENT").then(Utc::now)),
+                outbox::sent_at.eq((status == OutboxStatus::Sent).then(Utc::now)),
                 outbox::lease_until.eq(None::<chrono::DateTime<Utc>>),
                 outbox::payload.eq(without_token()),
             ))
@@ -364,7 +377,7 @@ impl Deliverer {
     ) -> Result<Outcome> {
         if row.attempts >= self.settings.max_attempts {
             tracing::error!(outbox_id = row.id, attempts = row.attempts, %error, "giving up after temporary failures");
-            self.finish(conn, row.id, "FAILED", None, Some(error))
+            self.finish(conn, row.id, OutboxStatus::Failed, None, Some(error))
                 .await?;
             return Ok(Outcome::Failed);
         }

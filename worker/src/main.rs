@@ -137,7 +137,13 @@ async fn run() -> Result<(), String> {
         concurrency,
         sending: tokio::sync::Semaphore::new(concurrency),
         unrecorded: tokio::sync::Semaphore::new(delivery::UNRECORDED_PER_SLOT * concurrency),
-        finisher: finisher::Finisher::start(pool.clone()),
+        finisher: finisher::Finisher::start(
+            pool.clone(),
+            finisher::LeaseKeeper {
+                lease: settings.lease,
+                worker_name: worker_name.clone(),
+            },
+        ),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -11,6 +11,7 @@ mod email_links;
 mod email_reminders;
 mod email_subscriptions;
 mod email_worker;
+mod faults;
 mod foundation;
 mod http_hardening;
 mod public_accounts;
