@@ -21,6 +21,13 @@ pub enum Error {
     PhaseClosed(String),
     #[error("too many requests; try again in {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
+    /// A dependency is away (PostgreSQL unreachable, Redis for a limit that refuses without it,
+    /// a request past its deadline, a process shutting down): retry after `retry_after`.
+    #[error("temporarily unavailable ({what}); try again in {} s", retry_after.as_secs().max(1))]
+    Unavailable {
+        what: &'static str,
+        retry_after: Duration,
+    },
     #[error("database: {0}")]
     Database(#[from] diesel::result::Error),
     #[error("database pool: {0}")]
@@ -53,9 +60,20 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::PhaseClosed(_) => "PHASE_CLOSED",
             Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::Unavailable { .. } => "SERVICE_UNAVAILABLE",
             Error::Database(_) | Error::Pool(_) | Error::Redis(_) | Error::Internal(_) => {
                 "INTERNAL"
             }
+        }
+    }
+
+    /// How long a client should wait before retrying, for the errors that say so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after } | Error::Unavailable { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 

@@ -335,18 +335,23 @@ pub async fn push_after_commit(
         return Ok(());
     }
     let mut storage = job_storage(redis, namespace);
-    storage
-        .push_bulk(
-            ids.chunks(JOB_IDS)
-                .map(|chunk| OutboxJob {
-                    ids: chunk.to_vec(),
-                    id: None,
-                })
-                .collect(),
-        )
+    let push = storage.push_bulk(
+        ids.chunks(JOB_IDS)
+            .map(|chunk| OutboxJob {
+                ids: chunk.to_vec(),
+                id: None,
+            })
+            .collect(),
+    );
+    // Bounded: without Redis the request that committed must not wait for it.
+    tokio::time::timeout(PUSH_WAIT, push)
         .await
+        .map_err(|_| Error::Internal("pushing outbox jobs: Redis timed out".into()))?
         .map_err(|e| Error::Internal(format!("pushing outbox jobs: {e}")))
 }
+
+/// How long the fast path waits for Redis before leaving the rows to the relay sweep.
+const PUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[cfg(test)]
 mod tests {

@@ -43,10 +43,7 @@ impl From<Error> for ApiError {
                 Error::BadInput { field, .. } => Some(field.clone()),
                 _ => None,
             },
-            retry_after_secs: match &e {
-                Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
-                _ => None,
-            },
+            retry_after_secs: e.retry_after().map(|d| d.as_secs().max(1)),
         }
     }
 }

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/readyz/full", get(health::readyz_full))
         .route("/metrics", get(metrics_text))
         .route(
             "/subscriptions/confirm",
@@ -79,13 +80,29 @@ fn cors(origins: &[String]) -> CorsLayer {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> ([(HeaderName, &'static str); 1], String) {
+    use std::sync::atomic::Ordering;
+
+    use crate::graphql::rate_limit;
     let pool = state.pool.state();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state
-            .metrics
-            .render(pool.connections, pool.idle_connections),
-    )
+    let mut text = state
+        .metrics
+        .render(pool.connections, pool.idle_connections);
+    let redis_up = birgemiz_schema::redis_conn::ping(&state.redis, rate_limit::REDIS_WAIT)
+        .await
+        .is_ok();
+    text.push_str(&format!(
+        "# HELP birgemiz_redis_up Whether Redis answered a PING (0: degraded, rate limits fall back).\n\
+         # TYPE birgemiz_redis_up gauge\n\
+         birgemiz_redis_up {}\n\
+         # HELP birgemiz_rate_limit_without_redis_total Rate-limit checks decided without Redis.\n\
+         # TYPE birgemiz_rate_limit_without_redis_total counter\n\
+         birgemiz_rate_limit_without_redis_total{{decision=\"local\"}} {}\n\
+         birgemiz_rate_limit_without_redis_total{{decision=\"refused\"}} {}\n",
+        u8::from(redis_up),
+        rate_limit::LOCAL_CHECKS.load(Ordering::Relaxed),
+        rate_limit::REFUSED_CHECKS.load(Ordering::Relaxed),
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
