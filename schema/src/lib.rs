@@ -20,6 +20,7 @@ pub mod reminders;
 pub mod schema;
 pub mod search;
 pub mod sql;
+pub mod startup;
 pub mod stats;
 pub mod subscriptions;
 pub mod tokens;

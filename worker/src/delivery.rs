@@ -68,6 +68,14 @@ pub enum Outcome {
     Failed,
 }
 
+/// Why a claimed row could not be turned into a message.
+enum Unbuildable {
+    /// PostgreSQL is away: try again later.
+    Retry(Error),
+    /// The row itself can't be sent (a bad payload, a deleted subject): FAILED.
+    Never(String),
+}
+
 /// Exponential backoff with ±25 % jitter: attempt n waits base × 2^(n-1), capped.
 pub fn backoff(base: Duration, cap: Duration, attempt: i32) -> Duration {
     let exp = base
@@ -179,7 +187,12 @@ impl Deliverer {
             }
             match self.build(&mut conn, &mut digests, &row, eight_bit).await {
                 Ok(message) => ready.push((row, message)),
-                Err(reason) => {
+                // PostgreSQL went away while rendering: nothing is wrong with the email. Its
+                // lease runs out and the relay pushes it again.
+                Err(Unbuildable::Retry(e)) => {
+                    outcomes.push((row.id, Err(e)));
+                }
+                Err(Unbuildable::Never(reason)) => {
                     tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
                     let done = self
                         .finish(&mut conn, row.id, OutboxStatus::Failed, None, Some(&reason))
@@ -198,9 +211,10 @@ impl Deliverer {
         digests: &mut DigestCache,
         row: &OutboxRow,
         eight_bit: bool,
-    ) -> std::result::Result<Message, String> {
+    ) -> std::result::Result<Message, Unbuildable> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
-        let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
+        let email =
+            Email::from_payload(&row.payload).map_err(|e| Unbuildable::Never(e.to_string()))?;
         let content = render::render(
             conn,
             digests,
@@ -211,7 +225,10 @@ impl Deliverer {
             row.bulk,
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e.code() {
+            "SERVICE_UNAVAILABLE" => Unbuildable::Retry(e),
+            _ => Unbuildable::Never(e.to_string()),
+        })?;
         let unsubscribe_url = row.bulk.then(|| {
             subscriptions::unsubscribe_url(
                 &self.render_env.public_url,
@@ -227,7 +244,7 @@ impl Deliverer {
             unsubscribe_url,
             eight_bit,
         };
-        mailer::build(&envelope, &content)
+        mailer::build(&envelope, &content).map_err(Unbuildable::Never)
     }
 
     /// Sends one claimed row and records the answer: it holds a sending slot while it sends and

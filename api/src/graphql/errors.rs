@@ -36,9 +36,12 @@ impl From<Error> for ApiError {
                 retry_after_secs: None,
             };
         }
+        if code == "SERVICE_UNAVAILABLE" {
+            tracing::warn!(error = %e, "temporarily unavailable");
+        }
         ApiError {
             code,
-            message: e.to_string(),
+            message: e.client_message(),
             field: match &e {
                 Error::BadInput { field, .. } => Some(field.clone()),
                 _ => None,

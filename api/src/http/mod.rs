@@ -8,6 +8,7 @@ mod health;
 pub mod limits;
 pub mod metrics;
 mod pages;
+mod ws;
 
 use std::net::SocketAddr;
 
@@ -27,10 +28,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_allowed_origins);
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
-        .route_service(
-            "/graphql/ws",
-            async_graphql_axum::GraphQLSubscription::new(state.schema.strict.clone()),
-        )
+        .route("/graphql/ws", get(ws::handler))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/readyz/full", get(health::readyz_full))
@@ -122,16 +120,54 @@ pub async fn serve_on(listener: TcpListener, state: AppState) -> anyhow::Result<
         " (GraphiQL in a browser)"
     };
     tracing::info!("listening on http://{addr}/graphql{graphiql}");
-    axum::serve(
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("http server")?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stop_tx.send_replace(true);
+    })
+    .into_future();
+    let (live, grace_over, grace) = (
+        state.live_counts.clone(),
+        state.grace_over.clone(),
+        state.config.shutdown_grace,
+    );
+    // In-flight requests may finish within the grace period; then they are answered
+    // SERVICE_UNAVAILABLE and the process exits, whatever still holds them (a lock, a slow
+    // statement), before an orchestrator's own deadline kills it mid-response.
+    let deadline = async move {
+        if stop_rx.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        live.stop();
+        tokio::time::sleep(grace).await;
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "shutdown grace period over; answering in-flight requests SERVICE_UNAVAILABLE"
+        );
+        grace_over.send_replace(true);
+        tokio::time::sleep(ANSWER_AFTER_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served.context("http server")?,
+        () = deadline => tracing::warn!("connections still open after the grace period; exiting"),
+    }
+    // WebSockets are not connections the server waits for: give their close frames a moment.
+    let started = std::time::Instant::now();
+    while state.websockets.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && started.elapsed() < ANSWER_AFTER_GRACE
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     state.fold_votes().await;
     Ok(())
 }
+
+/// After the grace period, how long answered requests get to leave before the process exits.
+const ANSWER_AFTER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

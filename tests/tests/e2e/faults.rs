@@ -14,7 +14,7 @@ use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 
-use crate::awards_common::{CAST, admin_and_nominator, voting_award};
+use crate::awards_common::{ApiProcess, CAST, WsSubscription, admin_and_nominator, voting_award};
 use crate::email_worker::seed_digest;
 
 /// Recipients of the CI case; `FAULT_DIGEST_RECIPIENTS` raises it (bench/fault_digest.sh: 20,000).
@@ -226,5 +226,273 @@ async fn a_redis_outage_degrades_rate_limited_mutations_and_keeps_readiness() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back, "Redis never reported ok again");
+    private.kill().await;
+}
+
+/// A GraphQL POST that reads statuses (`application/graphql-response+json`): status, the
+/// Retry-After header, the body and how long it took.
+async fn post_graphql(
+    endpoint: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: serde_json::Value,
+) -> (u16, Option<String>, serde_json::Value, Duration) {
+    let started = Instant::now();
+    let mut req = reqwest::Client::new()
+        .post(endpoint)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.expect("POST /graphql");
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/graphql-response+json"),
+        "{content_type}"
+    );
+    let body = resp.json().await.expect("a JSON body");
+    (status, retry_after, body, started.elapsed())
+}
+
+fn assert_unavailable(
+    what: &str,
+    (status, retry_after, body, took): &(u16, Option<String>, serde_json::Value, Duration),
+) {
+    assert_eq!(codes(body), ["SERVICE_UNAVAILABLE"], "{what}: {body:#}");
+    assert!(
+        body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some_and(|s| s >= 1),
+        "{what}: {body:#}"
+    );
+    assert_eq!(*status, 503, "{what}");
+    assert!(retry_after.is_some(), "{what}: Retry-After header");
+    assert!(*took < Duration::from_secs(2), "{what} took {took:?}");
+}
+
+/// With PostgreSQL stopped, every kind of request fails within 2 s in one format: a GraphQL
+/// error SERVICE_UNAVAILABLE with retryAfter, HTTP 503 under graphql-response+json. Both
+/// binaries started while it is still down come up by themselves once it returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_outage_fails_fast_and_binaries_wait_for_it_at_start() {
+    let (mut pg, db) = PrivatePostgres::start().await;
+    let redis = TestRedis::new();
+    let api = ApiProcess::spawn(&db, &redis, &[]).await;
+    let user = fixtures::user(&db, "someone@example.kz", Kind::Verified).await;
+    let endpoint = format!("{}/graphql", api.base);
+    let (status, _, body, _) = post_graphql(
+        &endpoint,
+        None,
+        "{ stats { organizationCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    pg.stop();
+    for round in 0..2 {
+        let anonymous = post_graphql(
+            &endpoint,
+            None,
+            "{ stats { organizationCount } }",
+            json!({}),
+        )
+        .await;
+        assert_unavailable(&format!("an anonymous query ({round})"), &anonymous);
+        let signed_in =
+            post_graphql(&endpoint, Some(&user.token), "{ viewer { id } }", json!({})).await;
+        assert_unavailable(&format!("a signed-in query ({round})"), &signed_in);
+        let sign_in = post_graphql(
+            &endpoint,
+            None,
+            SIGN_IN,
+            json!({ "e": "someone@example.kz", "p": "x" }),
+        )
+        .await;
+        assert_unavailable(&format!("signIn ({round})"), &sign_in);
+    }
+    // application/json clients get the same body with 200.
+    let body = api
+        .client()
+        .raw("{ stats { organizationCount } }", json!({}))
+        .await;
+    assert_eq!(codes(&body), ["SERVICE_UNAVAILABLE"], "{body:#}");
+    let ready = reqwest::get(format!("{}/readyz", api.base)).await.unwrap();
+    assert_eq!(ready.status(), 503);
+
+    // Started while PostgreSQL is away: both keep trying and come up once it is back.
+    let smtp = SmtpServer::start().await;
+    let env = WorkerEnv::new(&db.url, &redis.url, &redis.namespace, &smtp.url());
+    let resumed_at = async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        pg.resume().await;
+        Instant::now()
+    };
+    let (late_api, (mut worker, _), resumed_at) = tokio::join!(
+        ApiProcess::spawn(&db, &redis, &[]),
+        env.spawn_worker_with_metrics(),
+        resumed_at
+    );
+    eprintln!(
+        "both binaries ready {:?} after PostgreSQL returned",
+        resumed_at.elapsed()
+    );
+    let (status, _, body, _) = post_graphql(
+        &format!("{}/graphql", late_api.base),
+        Some(&user.token),
+        "{ viewer { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    assert!(body["data"]["viewer"]["id"].is_string(), "{body:#}");
+    // The first api's pool replaced its broken connections.
+    let (status, _, body, _) = post_graphql(
+        &endpoint,
+        None,
+        "{ stats { organizationCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body:#}");
+    worker.kill().await.expect("stop the worker");
+}
+
+/// SIGTERM while a castVote waits on a row lock: after SHUTDOWN_GRACE_SECS the request is
+/// answered SERVICE_UNAVAILABLE and the process exits; a WebSocket subscriber gets `complete`
+/// and a close frame rather than a cut connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_a_request_blocked_on_a_lock_exits_within_the_grace_period() {
+    use diesel_async::SimpleAsyncConnection;
+    const GRACE: Duration = Duration::from_secs(2);
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let mut api = ApiProcess::spawn(
+        &db,
+        &redis,
+        &[
+            ("SHUTDOWN_GRACE_SECS", "2"),
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "60000"),
+            ("REQUEST_TIMEOUT_SECS", "60"),
+        ],
+    )
+    .await;
+    let (admin, nominator) = admin_and_nominator(&db, &api.client()).await;
+    let (_award, category, noms) = voting_award(&admin, &nominator, 1, true).await;
+    let voter = fixtures::user(&db, "voter@example.kz", Kind::Verified).await;
+    let mut sub = WsSubscription::start(&api.ws_url(), LIVE_COUNTS, json!({ "c": category })).await;
+
+    let mut locker = db.conn().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE votes IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock votes");
+    let endpoint = format!("{}/graphql", api.base);
+    let token = voter.token.clone();
+    let nomination = noms[0].clone();
+    let vote = tokio::spawn(async move {
+        post_graphql(&endpoint, Some(&token), CAST, json!({ "n": nomination })).await
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!vote.is_finished(), "castVote should wait on the lock");
+    let signalled = Instant::now();
+    let exit = api.terminate().await;
+    let took = signalled.elapsed();
+    eprintln!("exited {took:?} after SIGTERM with {exit}");
+    assert!(
+        took < GRACE + Duration::from_millis(1500),
+        "exit took {took:?} with a {GRACE:?} grace period"
+    );
+    assert!(
+        took >= GRACE,
+        "the blocked request had its grace period ({took:?})"
+    );
+    let (status, _, body, _) = vote.await.expect("the vote task");
+    assert_eq!(codes(&body), ["SERVICE_UNAVAILABLE"], "{body:#}");
+    assert_eq!(status, 503);
+    let (messages, close) = sub.until_closed(Duration::from_secs(2)).await;
+    assert!(
+        messages
+            .iter()
+            .any(|m| m["type"] == "complete" && m["id"] == "1"),
+        "{messages:?}"
+    );
+    let close = close.expect("a close frame with a code");
+    assert_eq!(u16::from(close.code), 1001, "{close:?}");
+    locker.batch_execute("ROLLBACK").await.expect("unlock");
+}
+
+const LIVE_COUNTS: &str = "subscription($c: ID!) {
+    voteCounts(categoryId: $c) { nominationId categoryId voteCount categoryVoteCount } }";
+
+/// Live counts lost while Redis was away are resent once the process subscribes again: a
+/// subscriber sees the current count within 2 s of Redis returning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_counts_resume_within_two_seconds_of_redis_returning() {
+    let db = TestDb::new().await;
+    let mut private = PrivateRedis::start().await;
+    let redis = TestRedis {
+        url: private.url.clone(),
+        namespace: format!("birgemiz_test_{}", birgemiz_tests::unique_suffix()),
+    };
+    let api = TestApi::start(&db, &redis).await;
+    let (admin, nominator) = admin_and_nominator(&db, &api.client()).await;
+    let (_award, category, noms) = voting_award(&admin, &nominator, 1, true).await;
+    let ws_url = format!("ws://{}/graphql/ws", api.addr);
+    let mut sub = WsSubscription::start(&ws_url, LIVE_COUNTS, json!({ "c": category })).await;
+    let mut voters = Vec::new();
+    for i in 0..6 {
+        voters.push(fixtures::user(&db, &format!("v{i}@example.kz"), Kind::Verified).await);
+    }
+    // The subscription registers asynchronously: vote until the first update arrives.
+    let mut cast = 0;
+    loop {
+        assert!(cast < 4, "no live count reached the subscriber");
+        api.client()
+            .with_token(&voters[cast].token)
+            .ok(CAST, json!({ "n": noms[0] }))
+            .await;
+        cast += 1;
+        if sub.try_next(Duration::from_secs(2)).await.is_some() {
+            break;
+        }
+    }
+    while sub.try_next(Duration::from_millis(300)).await.is_some() {}
+
+    private.kill().await;
+    api.client()
+        .with_token(&voters[cast].token)
+        .ok(CAST, json!({ "n": noms[0] }))
+        .await;
+    cast += 1;
+    db.folded().await;
+    // Long enough for the subscriber's reconnect backoff to reach its cap.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    private.restart().await;
+    let back = Instant::now();
+    loop {
+        let msg = sub
+            .try_next(Duration::from_secs(3))
+            .await
+            .expect("current counts after Redis returned");
+        let u = &msg["payload"]["data"]["voteCounts"];
+        if u["voteCount"] == cast as i64 {
+            assert_eq!(u["nominationId"], noms[0].as_str());
+            break;
+        }
+    }
+    let took = back.elapsed();
+    eprintln!("live counts current {took:?} after Redis returned");
+    assert!(took < Duration::from_secs(2), "{took:?}");
     private.kill().await;
 }
