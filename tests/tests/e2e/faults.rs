@@ -496,3 +496,51 @@ async fn live_counts_resume_within_two_seconds_of_redis_returning() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     private.kill().await;
 }
+
+/// A castVote stuck on a row lock is cut by the session's statement_timeout, or else by the
+/// request deadline: either way a retryable SERVICE_UNAVAILABLE within the bound, not a hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_stuck_on_a_lock_is_cut_by_statement_timeout_or_request_deadline() {
+    use diesel_async::SimpleAsyncConnection;
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let statement =
+        ApiProcess::spawn(&db, &redis, &[("DATABASE_STATEMENT_TIMEOUT_MS", "500")]).await;
+    let deadline = ApiProcess::spawn(
+        &db,
+        &redis,
+        &[
+            ("DATABASE_STATEMENT_TIMEOUT_MS", "60000"),
+            ("REQUEST_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let (admin, nominator) = admin_and_nominator(&db, &statement.client()).await;
+    let (_award, _category, noms) = voting_award(&admin, &nominator, 1, false).await;
+    let voter = fixtures::user(&db, "voter@example.kz", Kind::Verified).await;
+    let mut locker = db.conn().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE votes IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock votes");
+    for (api, bound) in [
+        (&statement, Duration::from_millis(500)),
+        (&deadline, Duration::from_secs(1)),
+    ] {
+        let endpoint = format!("{}/graphql", api.base);
+        let (status, _, body, took) =
+            post_graphql(&endpoint, Some(&voter.token), CAST, json!({ "n": noms[0] })).await;
+        assert_eq!(codes(&body), ["SERVICE_UNAVAILABLE"], "{body:#}");
+        assert_eq!(status, 503);
+        assert!(
+            took >= bound && took < bound + Duration::from_millis(1500),
+            "{took:?} for {bound:?}"
+        );
+    }
+    locker.batch_execute("ROLLBACK").await.expect("unlock");
+    let body = statement
+        .client()
+        .with_token(&voter.token)
+        .raw(CAST, json!({ "n": noms[0] }))
+        .await;
+    assert!(body.get("errors").is_none(), "after the lock: {body:#}");
+}
