@@ -119,7 +119,10 @@ async fn verify_results(source: &str) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: &Config) -> anyhow::Result<()> {
-    let ran = db::run_migrations(&config.database_url).await?;
+    let ran = birgemiz_schema::startup::retry("postgres", config.startup_timeout, || {
+        db::run_migrations(&config.database_url)
+    })
+    .await?;
     tracing::info!(ran, "migrations up to date");
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use birgemiz_schema::config::Config;
 use birgemiz_schema::vote_counts::VoteCounts;
-use birgemiz_schema::{db, redis_conn};
+use birgemiz_schema::{db, redis_conn, startup};
 use redis::aio::ConnectionManager;
 
 use crate::graphql;
@@ -27,6 +27,10 @@ pub struct AppState {
     /// all the others, each request then runs with less contention and the slowest wait little
     /// longer than the typical one (docs/benchmarks.md has the measurements).
     pub executing: Arc<tokio::sync::Semaphore>,
+    /// Set once the shutdown grace period is over: in-flight requests answer at once.
+    pub grace_over: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Open WebSocket connections, so shutdown can wait for their close frames.
+    pub websockets: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl AppState {
@@ -48,13 +52,19 @@ impl AppState {
         // Hashed now rather than on the first sign-in with an unknown email, which would then
         // take twice as long as any other.
         birgemiz_schema::accounts::prepare_dummy_hash().await?;
-        let pool = db::connect(&config.database_url, pool_size).await?;
-        let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
-            .await
-            .context("redis")?;
+        let pool = startup::retry("postgres", config.startup_timeout, || {
+            db::connect_with(&config.database_url, pool_size, config.pool)
+        })
+        .await?;
+        let redis = startup::retry("redis", config.startup_timeout, || {
+            redis_conn::connect(&config.redis_url, Duration::from_secs(5))
+        })
+        .await
+        .context("redis")?;
         let config = Arc::new(config);
         let vote_counts = Arc::new(VoteCounts::new());
-        let live_counts = LiveCounts::start(&config.redis_url, &config.redis_namespace);
+        let live_counts =
+            LiveCounts::start(&config.redis_url, &config.redis_namespace, pool.clone());
         let schema = graphql::build_schema(
             config.clone(),
             pool.clone(),
@@ -72,7 +82,19 @@ impl AppState {
             vote_counts,
             live_counts,
             executing,
+            grace_over: Arc::new(tokio::sync::watch::channel(false).0),
+            websockets: Arc::default(),
         })
+    }
+
+    /// Resolves once the shutdown grace period is over (never, while serving normally).
+    pub fn grace_over(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.grace_over.subscribe();
+        async move {
+            if rx.wait_for(|over| *over).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// At shutdown: folds (and announces) the votes acknowledged since the last fold, rather

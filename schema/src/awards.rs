@@ -1013,6 +1013,26 @@ pub struct CountRow {
     pub category_vote_count: i32,
 }
 
+/// The counts of every approved nomination of some categories: what live-count subscribers are
+/// sent again after the process's Redis subscription was lost and restored.
+pub async fn category_counts(
+    conn: &mut AsyncPgConnection,
+    category_ids: &[i64],
+) -> Result<Vec<CountRow>> {
+    Ok(nominations::table
+        .inner_join(award_categories::table)
+        .filter(nominations::category_id.eq_any(category_ids))
+        .filter(nominations::status.eq(APPROVED))
+        .select((
+            award_categories::id,
+            nominations::id,
+            nominations::vote_count,
+            award_categories::vote_count,
+        ))
+        .load(conn)
+        .await?)
+}
+
 /// Built with the query builder rather than as text so that its prepared statement is cached.
 pub async fn counts(conn: &mut AsyncPgConnection, nomination_ids: &[i64]) -> Result<Vec<CountRow>> {
     Ok(nominations::table

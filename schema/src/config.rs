@@ -51,6 +51,47 @@ pub struct Config {
     /// `GRAPHQL_GET_MAX_AGE` seconds (default 0: `no-store`) of `Cache-Control: public` on
     /// anonymous `GET /graphql` answers.
     pub graphql_get_max_age: u32,
+    /// Bounds of pooled PostgreSQL connections (docs/faults.md).
+    pub pool: crate::db::PoolOptions,
+    /// The most a GraphQL request may take before it is answered SERVICE_UNAVAILABLE
+    /// (`REQUEST_TIMEOUT_SECS`).
+    pub request_timeout: std::time::Duration,
+    /// After SIGTERM, how long in-flight requests may finish before they are answered
+    /// SERVICE_UNAVAILABLE and the process exits (`SHUTDOWN_GRACE_SECS`).
+    pub shutdown_grace: std::time::Duration,
+    /// How long a binary keeps trying to reach PostgreSQL and Redis at start
+    /// (`STARTUP_TIMEOUT_SECS`).
+    pub startup_timeout: std::time::Duration,
+}
+
+/// A duration variable in `unit`s (1 or 1000 for seconds), within `range`, or its default.
+fn duration_var(
+    name: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+    millis: bool,
+) -> Result<std::time::Duration, String> {
+    let value = match env::var(name) {
+        Err(_) => default,
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "{name} must be a number of {} from {} to {}",
+                    if millis { "milliseconds" } else { "seconds" },
+                    range.start(),
+                    range.end()
+                )
+            })?,
+    };
+    Ok(if millis {
+        std::time::Duration::from_millis(value)
+    } else {
+        std::time::Duration::from_secs(value)
+    })
 }
 
 /// When the legacy unsubscribe tokens stop working by default: a year of digests after the
@@ -285,6 +326,29 @@ impl Config {
             graphql_get_max_age: var("GRAPHQL_GET_MAX_AGE", "0")
                 .parse()
                 .map_err(|_| "GRAPHQL_GET_MAX_AGE must be a number of seconds")?,
+            pool: crate::db::PoolOptions {
+                acquire_timeout: duration_var(
+                    "DATABASE_ACQUIRE_TIMEOUT_MS",
+                    1500,
+                    50..=60_000,
+                    true,
+                )?,
+                statement_timeout: duration_var(
+                    "DATABASE_STATEMENT_TIMEOUT_MS",
+                    10_000,
+                    0..=3_600_000,
+                    true,
+                )?,
+                idle_in_transaction_timeout: duration_var(
+                    "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                    10_000,
+                    0..=3_600_000,
+                    true,
+                )?,
+            },
+            request_timeout: duration_var("REQUEST_TIMEOUT_SECS", 15, 1..=3600, false)?,
+            shutdown_grace: duration_var("SHUTDOWN_GRACE_SECS", 20, 0..=3600, false)?,
+            startup_timeout: duration_var("STARTUP_TIMEOUT_SECS", 60, 0..=3600, false)?,
         })
     }
 

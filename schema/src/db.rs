@@ -48,8 +48,35 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// The bounds every pooled connection lives under (`DATABASE_*` settings, see docs/faults.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolOptions {
+    /// How long a checkout waits for a connection before the request fails as
+    /// SERVICE_UNAVAILABLE (`DATABASE_ACQUIRE_TIMEOUT_MS`).
+    pub acquire_timeout: Duration,
+    /// `statement_timeout` of every pooled session (`DATABASE_STATEMENT_TIMEOUT_MS`; 0: none).
+    pub statement_timeout: Duration,
+    /// `idle_in_transaction_session_timeout` (`DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS`; 0: none).
+    pub idle_in_transaction_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            acquire_timeout: Duration::from_millis(1500),
+            statement_timeout: Duration::from_secs(10),
+            idle_in_transaction_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Builds the pool and checks one connection, so a wrong URL fails at start, not at first use.
 pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
+    connect_with(url, max_size, PoolOptions::default()).await
+}
+
+/// [`connect`] with explicit bounds.
+pub async fn connect_with(url: &str, max_size: u32, options: PoolOptions) -> Result<Pool> {
     // The default check on checkout is a `SELECT 1` round trip, once per checkout, which added
     // up to many of a page's statements. This one asks only whether the connection's socket is still open, so a
     // connection the server closed (a restart, a terminated backend) is replaced at checkout
@@ -67,10 +94,29 @@ pub async fn connect(url: &str, max_size: u32) -> Result<Pool> {
             }
         })
     }));
+    // Set once per session, so a statement stuck on a lock or a transaction left open by a
+    // cancelled request can't hold a connection (and a request) forever.
+    let setup = format!(
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+        options.statement_timeout.as_millis(),
+        options.idle_in_transaction_timeout.as_millis()
+    );
+    config.custom_setup = Box::new(move |url| {
+        let setup = setup.clone();
+        let url = url.to_owned();
+        Box::pin(async move {
+            use diesel_async::SimpleAsyncConnection;
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&setup)
+                .await
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
+        })
+    });
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
     let pool = Bb8Pool::builder()
         .max_size(max_size)
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(options.acquire_timeout)
         .test_on_check_out(true)
         .build(manager)
         .await

@@ -22,6 +22,7 @@ pub mod results;
 pub mod schema;
 pub mod search;
 pub mod sql;
+pub mod startup;
 pub mod stats;
 pub mod subscriptions;
 pub mod tokens;

@@ -31,6 +31,43 @@ use crate::error::{Error, Result};
 use crate::i18n::Locale;
 use crate::schema::outbox;
 
+/// Where a row is in its life; stored in `outbox.status` (the column's CHECK allows these four).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    Pending,
+    Sent,
+    Failed,
+    Suppressed,
+}
+
+impl OutboxStatus {
+    pub const ALL: [OutboxStatus; 4] = [
+        OutboxStatus::Pending,
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Suppressed,
+    ];
+    /// The statuses a row never leaves.
+    pub const FINISHED: [OutboxStatus; 3] = [
+        OutboxStatus::Sent,
+        OutboxStatus::Failed,
+        OutboxStatus::Suppressed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "PENDING",
+            OutboxStatus::Sent => "SENT",
+            OutboxStatus::Failed => "FAILED",
+            OutboxStatus::Suppressed => "SUPPRESSED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        OutboxStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// What an email is; stored in `outbox.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -314,22 +351,35 @@ pub async fn push_after_commit(
         return Ok(());
     }
     let mut storage = job_storage(redis, namespace);
-    storage
-        .push_bulk(
-            ids.chunks(JOB_IDS)
-                .map(|chunk| OutboxJob {
-                    ids: chunk.to_vec(),
-                    id: None,
-                })
-                .collect(),
-        )
+    let push = storage.push_bulk(
+        ids.chunks(JOB_IDS)
+            .map(|chunk| OutboxJob {
+                ids: chunk.to_vec(),
+                id: None,
+            })
+            .collect(),
+    );
+    // Bounded: without Redis the request that committed must not wait for it.
+    tokio::time::timeout(PUSH_WAIT, push)
         .await
+        .map_err(|_| Error::Internal("pushing outbox jobs: Redis timed out".into()))?
         .map_err(|e| Error::Internal(format!("pushing outbox jobs: {e}")))
 }
+
+/// How long the fast path waits for Redis before leaving the rows to the relay sweep.
+const PUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in OutboxStatus::ALL {
+            assert_eq!(OutboxStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(OutboxStatus::parse("sent"), None);
+    }
 
     #[test]
     fn kinds_round_trip_and_payload_is_tagged() {

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod db;
 pub mod fixtures;
+pub mod private_pg;
 pub mod process;
 pub mod redis_ns;
 pub mod smtp;

@@ -60,11 +60,33 @@ impl Drop for TestRedis {
 pub struct PrivateRedis {
     pub url: String,
     child: Child,
+    port: u16,
 }
 
 impl PrivateRedis {
     pub async fn start() -> PrivateRedis {
         let port = crate::process::free_port();
+        let child = Self::spawn(port).await;
+        PrivateRedis {
+            url: format!("redis://127.0.0.1:{port}"),
+            child,
+            port,
+        }
+    }
+
+    /// Kills the server (an outage); [`PrivateRedis::restart`] brings it back on the same port.
+    pub async fn kill(&mut self) {
+        if let Err(e) = self.child.kill().await {
+            eprintln!("stopping redis-server: {e}");
+        }
+    }
+
+    /// A new, empty server on the port of the killed one.
+    pub async fn restart(&mut self) {
+        self.child = Self::spawn(self.port).await;
+    }
+
+    async fn spawn(port: u16) -> Child {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -80,7 +102,6 @@ impl PrivateRedis {
             .kill_on_drop(true)
             .spawn()
             .expect("redis-server on PATH");
-        let url = format!("redis://127.0.0.1:{port}");
         for _ in 0..100 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
@@ -90,7 +111,7 @@ impl PrivateRedis {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        PrivateRedis { url, child }
+        child
     }
 
     pub async fn flushall(&self) {

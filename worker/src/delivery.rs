@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::OutboxRow;
-use birgemiz_schema::outbox::Email;
+use birgemiz_schema::outbox::{Email, OutboxStatus};
 use birgemiz_schema::schema::{outbox, suppressions};
 use birgemiz_schema::{Error, Result, subscriptions};
 use chrono::Utc;
@@ -66,6 +66,14 @@ pub enum Outcome {
     Suppressed,
     Retry,
     Failed,
+}
+
+/// Why a claimed row could not be turned into a message.
+enum Unbuildable {
+    /// PostgreSQL is away: try again later.
+    Retry(Error),
+    /// The row itself can't be sent (a bad payload, a deleted subject): FAILED.
+    Never(String),
 }
 
 /// Exponential backoff with ±25 % jitter: attempt n waits base × 2^(n-1), capped.
@@ -168,7 +176,7 @@ impl Deliverer {
                     .finish(
                         &mut conn,
                         row.id,
-                        "SUPPRESSED",
+                        OutboxStatus::Suppressed,
                         None,
                         Some("address is on the suppression list"),
                     )
@@ -179,10 +187,15 @@ impl Deliverer {
             }
             match self.build(&mut conn, &mut digests, &row, eight_bit).await {
                 Ok(message) => ready.push((row, message)),
-                Err(reason) => {
+                // PostgreSQL went away while rendering: nothing is wrong with the email. Its
+                // lease runs out and the relay pushes it again.
+                Err(Unbuildable::Retry(e)) => {
+                    outcomes.push((row.id, Err(e)));
+                }
+                Err(Unbuildable::Never(reason)) => {
                     tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
                     let done = self
-                        .finish(&mut conn, row.id, "FAILED", None, Some(&reason))
+                        .finish(&mut conn, row.id, OutboxStatus::Failed, None, Some(&reason))
                         .await
                         .map(|()| Outcome::Failed);
                     outcomes.push((row.id, done));
@@ -198,9 +211,15 @@ impl Deliverer {
         digests: &mut DigestCache,
         row: &OutboxRow,
         eight_bit: bool,
-    ) -> std::result::Result<Message, String> {
+    ) -> std::result::Result<Message, Unbuildable> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
-        let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
+        let email =
+            Email::from_payload(&row.payload).map_err(|e| Unbuildable::Never(e.to_string()))?;
+        // A database that is away is worth waiting for; anything else will never build.
+        let unbuildable = |e: birgemiz_schema::Error| match e.code() {
+            "SERVICE_UNAVAILABLE" => Unbuildable::Retry(e),
+            _ => Unbuildable::Never(e.to_string()),
+        };
         // One look-up of whom the unsubscribe link stands for, shared by the footer and the
         // List-Unsubscribe header.
         let unsubscribe_url = if row.bulk {
@@ -212,7 +231,7 @@ impl Deliverer {
                     &row.recipient,
                 )
                 .await
-                .map_err(|e| e.to_string())?,
+                .map_err(unbuildable)?,
             )
         } else {
             None
@@ -226,7 +245,7 @@ impl Deliverer {
             unsubscribe_url.as_deref(),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(unbuildable)?;
         let envelope = Envelope {
             outbox_id: row.id,
             created_at: row.created_at,
@@ -235,7 +254,7 @@ impl Deliverer {
             unsubscribe_url,
             eight_bit,
         };
-        mailer::build(&envelope, &content)
+        mailer::build(&envelope, &content).map_err(Unbuildable::Never)
     }
 
     /// Sends one claimed row and records the answer: it holds a sending slot while it sends and
@@ -282,8 +301,14 @@ impl Deliverer {
             Ok(Err(e)) if e.is_permanent() => {
                 let mut conn = self.pool.get().await?;
                 let answer = e.to_string();
-                self.finish(&mut conn, row.id, "FAILED", Some(&answer), Some(&answer))
-                    .await?;
+                self.finish(
+                    &mut conn,
+                    row.id,
+                    OutboxStatus::Failed,
+                    Some(&answer),
+                    Some(&answer),
+                )
+                .await?;
                 diesel::insert_into(suppressions::table)
                     .values((
                         suppressions::email.eq(&row.recipient),
@@ -310,6 +335,13 @@ impl Deliverer {
 
     /// Takes the lease of every claimable row among `ids` in one statement.
     async fn claim(&self, ids: &[i64]) -> Result<Vec<OutboxRow>> {
+        // A row this process sent and has not recorded yet (PostgreSQL was away) may have
+        // outlived its lease; claiming it again would send it twice.
+        let ids: Vec<i64> = self.finisher.without_unrecorded(ids);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = ids.as_slice();
         let mut conn = self.pool.get().await?;
         let now = Utc::now();
         let lease =
@@ -322,7 +354,7 @@ impl Deliverer {
         let mut rows = diesel::update(
             outbox::table
                 .filter(outbox::id.eq_any(ids))
-                .filter(outbox::status.ne_all(["SENT", "FAILED", "SUPPRESSED"]))
+                .filter(outbox::status.ne_all(OutboxStatus::FINISHED.map(OutboxStatus::as_str)))
                 .filter(outbox::next_attempt_at.le(now))
                 .filter(
                     outbox::lease_until
@@ -346,16 +378,16 @@ impl Deliverer {
         &self,
         conn: &mut AsyncPgConnection,
         id: i64,
-        status: &str,
+        status: OutboxStatus,
         smtp_response: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
         diesel::update(outbox::table.find(id))
             .set((
-                outbox::status.eq(status),
+                outbox::status.eq(status.as_str()),
                 outbox::smtp_response.eq(smtp_response),
                 outbox::last_error.eq(error),
-                outbox::sent_at.eq((status == "SENT").then(Utc::now)),
+                outbox::sent_at.eq((status == OutboxStatus::Sent).then(Utc::now)),
                 outbox::lease_until.eq(None::<chrono::DateTime<Utc>>),
                 outbox::payload.eq(without_token()),
             ))
@@ -372,7 +404,7 @@ impl Deliverer {
     ) -> Result<Outcome> {
         if row.attempts >= self.settings.max_attempts {
             tracing::error!(outbox_id = row.id, attempts = row.attempts, %error, "giving up after temporary failures");
-            self.finish(conn, row.id, "FAILED", None, Some(error))
+            self.finish(conn, row.id, OutboxStatus::Failed, None, Some(error))
                 .await?;
             return Ok(Outcome::Failed);
         }

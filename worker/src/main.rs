@@ -18,7 +18,7 @@ use apalis::prelude::*;
 use apalis_redis::Config as QueueConfig;
 use birgemiz_schema::config::Config;
 use birgemiz_schema::outbox::{self, OutboxJob};
-use birgemiz_schema::{db, digests, redis_conn};
+use birgemiz_schema::{db, digests, redis_conn, startup};
 use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
@@ -102,12 +102,16 @@ async fn run() -> Result<(), String> {
     let settings = Settings::from_env()?;
     let (schedule, tz) = schedules::digest_schedule(&config.digest_schedule, &config.timezone)?;
     let concurrency = config.worker_concurrency;
-    let pool = db::connect(&config.database_url, concurrency as u32 + 4)
-        .await
-        .map_err(|e| e.to_string())?;
-    let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
-        .await
-        .map_err(|e| e.to_string())?;
+    let pool = startup::retry("postgres", config.startup_timeout, || {
+        db::connect_with(&config.database_url, concurrency as u32 + 4, config.pool)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let redis = startup::retry("redis", config.startup_timeout, || {
+        redis_conn::connect(&config.redis_url, Duration::from_secs(5))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let transport = mailer::transport(&config.smtp_url, concurrency as u32)?;
     let from = config
         .mail_from
@@ -137,7 +141,13 @@ async fn run() -> Result<(), String> {
         concurrency,
         sending: tokio::sync::Semaphore::new(concurrency),
         unrecorded: tokio::sync::Semaphore::new(delivery::UNRECORDED_PER_SLOT * concurrency),
-        finisher: finisher::Finisher::start(pool.clone()),
+        finisher: finisher::Finisher::start(
+            pool.clone(),
+            finisher::LeaseKeeper {
+                lease: settings.lease,
+                worker_name: worker_name.clone(),
+            },
+        ),
     });
 
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -272,12 +282,16 @@ async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), B
 
 async fn digest_now() -> Result<(), String> {
     let config = Config::from_env()?;
-    let pool = db::connect(&config.database_url, 2)
-        .await
-        .map_err(|e| e.to_string())?;
-    let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
-        .await
-        .map_err(|e| e.to_string())?;
+    let pool = startup::retry("postgres", config.startup_timeout, || {
+        db::connect_with(&config.database_url, 2, config.pool)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let redis = startup::retry("redis", config.startup_timeout, || {
+        redis_conn::connect(&config.redis_url, Duration::from_secs(5))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
     let queue = Queue {
         redis,
         namespace: config.redis_namespace.clone(),

@@ -96,7 +96,7 @@ async fn sweep(
     let due: Vec<Due> = {
         let mut conn = pool.get().await?;
         outbox::table
-            .filter(outbox::status.eq("PENDING"))
+            .filter(outbox::status.eq(ob::OutboxStatus::Pending.as_str()))
             .filter(outbox::next_attempt_at.le(now))
             .filter(
                 outbox::lease_until

@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, SimpleObject, Subscription};
 use birgemiz_schema::Error;
 use birgemiz_schema::awards as domain;
 use chrono::{DateTime, Utc};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::awards::award_of_category;
@@ -42,8 +42,10 @@ impl AwardsSubscription {
         if !domain::counts_visible(&award) {
             return Err(Error::forbidden("vote counts of this award are not public").into());
         }
-        let rx = ctx.data_unchecked::<Arc<LiveCounts>>().subscribe(id);
-        Ok(updates(rx, award, ctx.config().live_counts_min_votes))
+        let hub = ctx.data_unchecked::<Arc<LiveCounts>>();
+        let rx = hub.subscribe(id);
+        // At shutdown the stream ends, so the client gets `complete` rather than a cut socket.
+        Ok(updates(rx, award, ctx.config().live_counts_min_votes).take_until(hub.stopped()))
     }
 }
 

@@ -36,17 +36,17 @@ impl From<Error> for ApiError {
                 retry_after_secs: None,
             };
         }
+        if code == "SERVICE_UNAVAILABLE" {
+            tracing::warn!(error = %e, "temporarily unavailable");
+        }
         ApiError {
             code,
-            message: e.to_string(),
+            message: e.client_message(),
             field: match &e {
                 Error::BadInput { field, .. } => Some(field.clone()),
                 _ => None,
             },
-            retry_after_secs: match &e {
-                Error::RateLimited { retry_after } => Some(retry_after.as_secs().max(1)),
-                _ => None,
-            },
+            retry_after_secs: e.retry_after().map(|d| d.as_secs().max(1)),
         }
     }
 }

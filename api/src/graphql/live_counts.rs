@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// One nomination's count and its category's total, as read after a committed change.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,13 @@ const CHANNEL_CAPACITY: usize = 256;
 pub struct LiveCounts {
     namespace: String,
     channels: Mutex<HashMap<i64, broadcast::Sender<CountMessage>>>,
+    /// Set at shutdown: every subscription stream ends (its client gets `complete`).
+    stopping: watch::Sender<bool>,
 }
+
+/// The longest wait between two reconnects: a client sees counts again within about a second
+/// of Redis returning.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 fn pattern(namespace: &str) -> String {
     format!("{namespace}:votes:*")
@@ -45,33 +51,61 @@ fn channel(namespace: &str, category_id: i64) -> String {
 
 impl LiveCounts {
     /// Starts the process's Redis subscriber; it reconnects on its own after a Redis outage.
-    pub fn start(redis_url: &str, namespace: &str) -> Arc<LiveCounts> {
+    pub fn start(redis_url: &str, namespace: &str, pool: db::Pool) -> Arc<LiveCounts> {
         let hub = Arc::new(LiveCounts {
             namespace: namespace.to_owned(),
             channels: Mutex::new(HashMap::new()),
+            stopping: watch::channel(false).0,
         });
         let (url, weak) = (redis_url.to_owned(), Arc::downgrade(&hub));
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(100);
+            let mut first = true;
             loop {
                 let Some(hub) = weak.upgrade() else { return };
-                match hub.listen(&url).await {
+                match hub.listen(&url, &pool, !first).await {
                     Ok(()) => backoff = Duration::from_millis(100),
                     Err(e) => tracing::warn!(error = %e, "live counts subscriber: reconnecting"),
                 }
+                first = false;
                 drop(hub);
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                backoff = (backoff * 2).min(MAX_BACKOFF);
             }
         });
         hub
     }
 
-    async fn listen(&self, url: &str) -> redis::RedisResult<()> {
+    /// Ends every subscription stream (shutdown).
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        *self.stopping.borrow()
+    }
+
+    /// Resolves once [`LiveCounts::stop`] was called.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.stopping.subscribe();
+        async move {
+            // An error means the hub is gone: nothing will publish any more either.
+            if rx.wait_for(|stop| *stop).await.is_err() {
+                tracing::debug!("live counts hub dropped");
+            }
+        }
+    }
+
+    async fn listen(&self, url: &str, pool: &db::Pool, again: bool) -> redis::RedisResult<()> {
         let client = redis::Client::open(url)?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.psubscribe(pattern(&self.namespace)).await?;
         let mut messages = pubsub.on_message();
+        if again {
+            // Counts published while the subscription was down are lost: send subscribers the
+            // current ones, so none shows a stale count once Redis is back.
+            self.resend(pool).await;
+        }
         while let Some(msg) = messages.next().await {
             let Ok(payload) = msg.get_payload::<String>() else {
                 continue;
@@ -93,6 +127,44 @@ impl LiveCounts {
                 // An error only means the last receiver left meanwhile.
                 tx.send(m).ok();
             }
+        }
+    }
+
+    /// Reads and dispatches the current counts of every category with subscribers here.
+    async fn resend(&self, pool: &db::Pool) {
+        let categories: Vec<i64> = {
+            let channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+            channels
+                .iter()
+                .filter(|(_, tx)| tx.receiver_count() > 0)
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        if categories.is_empty() {
+            return;
+        }
+        let read_at = Utc::now();
+        let rows = match pool.get().await {
+            Ok(mut conn) => awards::category_counts(&mut conn, &categories).await,
+            Err(e) => Err(e.into()),
+        };
+        match rows {
+            Ok(rows) => {
+                tracing::info!(
+                    categories = categories.len(),
+                    "live counts: resubscribed; current counts sent"
+                );
+                for r in rows {
+                    self.dispatch(CountMessage {
+                        category_id: r.category_id,
+                        nomination_id: r.nomination_id,
+                        vote_count: r.vote_count,
+                        category_vote_count: r.category_vote_count,
+                        read_at,
+                    });
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "live counts: could not resend current counts"),
         }
     }
 

@@ -22,7 +22,7 @@ pub mod pagination;
 pub mod plain_fields;
 mod posts;
 mod projects;
-mod rate_limit;
+pub mod rate_limit;
 pub mod reads;
 mod search;
 mod stats;

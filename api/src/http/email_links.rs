@@ -78,7 +78,8 @@ const UNSUBSCRIBED: Text = Text {
 };
 
 pub(super) fn failure(locale: Locale, e: &Error) -> Response {
-    if e.is_internal() {
+    // A link can't be judged while PostgreSQL is away: "try later", not "invalid".
+    if e.is_internal() || e.code() == "SERVICE_UNAVAILABLE" {
         tracing::error!(error = %e, "email link failed");
         return page(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -9,14 +9,15 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use birgemiz_schema::accounts;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::tokens;
+use birgemiz_schema::{Error, accounts};
 use serde::Deserialize;
 use tracing::Instrument;
 
 use super::{client_addr, limits};
 use crate::graphql::RequestContext;
+use crate::graphql::errors::ApiError;
 use crate::graphql::reads::Reads;
 use crate::state::AppState;
 
@@ -235,99 +236,24 @@ async fn execute(
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
         let started = std::time::Instant::now();
-        // The wait for a turn counts in the request's duration. The semaphore is never closed.
-        // The turn covers the session lookup: it is the first read on the request's connection,
-        // which no request holds while it waits.
-        let Ok(_turn) = state.executing.acquire().await else {
-            return error_response(
-                &headers,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "shutting down",
-            );
-        };
         let fast = state.config.graphql_fast_paths;
-        let reads = if fast {
-            Reads::for_request(state.pool.clone())
-        } else {
-            Reads::Pool(state.pool.clone())
-        };
-        // A mutation's transaction takes a connection of its own: a request that kept the shared
-        // one from its session lookup through the transaction would hold two. Its lookup
-        // returns its connection at once, and the payload's reads check one out after the commit.
-        let lookup = if kind == Some(OperationType::Mutation) {
-            Reads::Pool(state.pool.clone())
-        } else {
-            reads.clone()
-        };
-        // A token that names no live session is refused, never served as anonymous: the
-        // client learns to drop it rather than show a signed-out page as if signed in.
-        let viewer = match bearer(&headers) {
-            Credentials::None => None,
-            Credentials::Malformed => return unauthenticated(&headers),
-            Credentials::Bearer(token) => match viewer_for(&lookup, token).await {
-                Ok(Some(v)) => Some(v),
-                Ok(None) => return unauthenticated(&headers),
-                Err(e) => {
-                    tracing::error!(error = %e, "session lookup failed");
-                    return error_response(
-                        &headers,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "SERVICE_UNAVAILABLE",
-                        "temporarily unavailable",
-                    );
-                }
-            },
-        };
-        let ctx = RequestContext {
-            viewer,
-            locale: Locale::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            ),
-            client_ip: Some(
-                client_addr::client_ip(peer.ip(), &headers, &state.config.trusted_proxies)
-                    .to_string(),
-            ),
-            request_id: request_id.clone(),
-            user_agent: headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(300).collect()),
-            signed_in: Default::default(),
-        };
-        // Votes this process acknowledged are in the counters a query reads (read-your-writes
-        // for a client on this process; at once when no fold is pending).
-        if kind == Some(OperationType::Query) {
-            state.vote_counts.caught_up().await;
-        }
-        let delay = state.config.dataloader_delay;
-        let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
-        let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
-        let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
-        let request = request
-            .data(ctx)
-            .data(loader)
-            .data(award_loader)
-            .data(jury_loader)
-            .data(reads);
-        // Only a document without variables skips the rules: with variables, their values are
-        // validated too.
-        let without_variables = request.variables.is_empty();
-        let validated = checked_validated.filter(|_| without_variables && fast);
-        let mut response = match &validated {
-            Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
-            _ => {
-                let response = state.schema.strict.execute(request).await;
-                // Past validation every error is a field's, with its path.
-                if let Some(v) = &validated
-                    && response.errors.iter().all(|e| !e.path.is_empty())
-                {
-                    v.store(true, Ordering::Relaxed);
-                }
-                response
+        // Bounded twice: by the request deadline, and after SIGTERM by the end of the grace
+        // period; either way the client gets a retryable SERVICE_UNAVAILABLE, not a cut socket.
+        let work = run(&state, &headers, peer, request, kind, checked_validated, &request_id);
+        let outcome = tokio::select! {
+            outcome = work => outcome,
+            () = tokio::time::sleep(state.config.request_timeout) => {
+                tracing::warn!("request deadline passed; answered SERVICE_UNAVAILABLE");
+                Ok(unavailable(Error::Unavailable { what: "request deadline", retry_after: RETRY_SOON }))
             }
+            () = state.grace_over() => {
+                tracing::warn!("shutdown grace period over; answered SERVICE_UNAVAILABLE");
+                Ok(unavailable(Error::Unavailable { what: "shutting down", retry_after: RETRY_SOON }))
+            }
+        };
+        let mut response = match outcome {
+            Ok(response) => response,
+            Err(refused) => return refused,
         };
         // Request errors (parse, validation, the executor's own limits) come without a code.
         for e in &mut response.errors {
@@ -380,6 +306,124 @@ async fn execute(
     }
     .instrument(span)
     .await
+}
+
+/// What a client is told to wait after a deadline or during shutdown.
+const RETRY_SOON: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A response of one error and no data, shaped like any executed request's errors.
+fn unavailable(e: Error) -> async_graphql::Response {
+    let e: async_graphql::Error = ApiError::from(e).into();
+    async_graphql::Response::from_errors(vec![e.into_server_error(Default::default())])
+}
+
+/// Takes a turn, looks the session up and executes the request.
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    request: async_graphql::Request,
+    kind: Option<OperationType>,
+    checked_validated: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    request_id: &str,
+) -> Result<async_graphql::Response, Response> {
+    {
+        // The wait for a turn counts in the request's duration. The semaphore is never closed.
+        // The turn covers the session lookup: it is the first read on the request's connection,
+        // which no request holds while it waits.
+        let Ok(_turn) = state.executing.acquire().await else {
+            return Ok(unavailable(Error::Unavailable {
+                what: "shutting down",
+                retry_after: RETRY_SOON,
+            }));
+        };
+        let fast = state.config.graphql_fast_paths;
+        let reads = if fast {
+            Reads::for_request(state.pool.clone())
+        } else {
+            Reads::Pool(state.pool.clone())
+        };
+        // A mutation's transaction takes a connection of its own: a request that kept the shared
+        // one from its session lookup through the transaction would hold two. Its lookup
+        // returns its connection at once, and the payload's reads check one out after the commit.
+        let lookup = if kind == Some(OperationType::Mutation) {
+            Reads::Pool(state.pool.clone())
+        } else {
+            reads.clone()
+        };
+        // A token that names no live session is refused, never served as anonymous: the
+        // client learns to drop it rather than show a signed-out page as if signed in.
+        let viewer = match bearer(headers) {
+            Credentials::None => None,
+            Credentials::Malformed => return Err(unauthenticated(headers)),
+            Credentials::Bearer(token) => match viewer_for(&lookup, token).await {
+                Ok(Some(v)) => Some(v),
+                Ok(None) => return Err(unauthenticated(headers)),
+                Err(e) => {
+                    tracing::error!(error = %e, "session lookup failed");
+                    // Whatever failed, the request can't be served now; retrying may work.
+                    let e = match e {
+                        e if e.code() == "SERVICE_UNAVAILABLE" => e,
+                        _ => Error::Unavailable {
+                            what: "sessions",
+                            retry_after: RETRY_SOON,
+                        },
+                    };
+                    return Ok(unavailable(e));
+                }
+            },
+        };
+        let ctx = RequestContext {
+            viewer,
+            locale: Locale::from_accept_language(
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok()),
+            ),
+            client_ip: Some(
+                client_addr::client_ip(peer.ip(), headers, &state.config.trusted_proxies)
+                    .to_string(),
+            ),
+            request_id: request_id.to_owned(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(300).collect()),
+            signed_in: Default::default(),
+        };
+        // Votes this process acknowledged are in the counters a query reads (read-your-writes
+        // for a client on this process; at once when no fold is pending).
+        if kind == Some(OperationType::Query) {
+            state.vote_counts.caught_up().await;
+        }
+        let delay = state.config.dataloader_delay;
+        let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
+        let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
+        let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
+        let request = request
+            .data(ctx)
+            .data(loader)
+            .data(award_loader)
+            .data(jury_loader)
+            .data(reads);
+        // Only a document without variables skips the rules: with variables, their values are
+        // validated too.
+        let without_variables = request.variables.is_empty();
+        let validated = checked_validated.filter(|_| without_variables && fast);
+        Ok(match &validated {
+            Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
+            _ => {
+                let response = state.schema.strict.execute(request).await;
+                // Past validation every error is a field's, with its path.
+                if let Some(v) = &validated
+                    && response.errors.iter().all(|e| !e.path.is_empty())
+                {
+                    v.store(true, Ordering::Relaxed);
+                }
+                response
+            }
+        })
+    }
 }
 
 async fn viewer_for(
@@ -487,7 +531,25 @@ fn respond(
     let not_executed = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let status = if media == GRAPHQL_RESPONSE && not_executed {
+    // A request refused because something is away (PostgreSQL, Redis for a limit, the deadline,
+    // shutdown) is a 503 for clients that read statuses; its body is the same GraphQL response.
+    let retry_after = response
+        .errors
+        .iter()
+        .filter(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+                == Some(&async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+        })
+        .filter_map(|e| match e.extensions.as_ref()?.get("retryAfter")? {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+        .max();
+    // Refused for now, not invalid: the body keeps `data` like any executed request's.
+    let not_executed = not_executed && retry_after.is_none();
+    let status = if media == GRAPHQL_RESPONSE && retry_after.is_some() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else if media == GRAPHQL_RESPONSE && not_executed {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
@@ -527,6 +589,10 @@ fn respond(
     }
     if !response.errors.is_empty() {
         resp.extensions_mut().insert(WithErrors);
+    }
+    if let Some(secs) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     resp
 }

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod metrics;
 mod pages;
 mod results;
+mod ws;
 
 use std::net::SocketAddr;
 
@@ -30,12 +31,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
         .route("/graphql/assets/{version}/{name}", get(graphiql::asset))
-        .route_service(
-            "/graphql/ws",
-            async_graphql_axum::GraphQLSubscription::new(state.schema.strict.clone()),
-        )
+        .route("/graphql/ws", get(ws::handler))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/readyz/full", get(health::readyz_full))
         .route("/metrics", get(metrics_text))
         .route(
             "/subscriptions/confirm",
@@ -113,13 +112,29 @@ fn is_local_dev_origin(origin: &HeaderValue) -> bool {
 }
 
 async fn metrics_text(State(state): State<AppState>) -> ([(HeaderName, &'static str); 1], String) {
+    use std::sync::atomic::Ordering;
+
+    use crate::graphql::rate_limit;
     let pool = state.pool.state();
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state
-            .metrics
-            .render(pool.connections, pool.idle_connections),
-    )
+    let mut text = state
+        .metrics
+        .render(pool.connections, pool.idle_connections);
+    let redis_up = birgemiz_schema::redis_conn::ping(&state.redis, rate_limit::REDIS_WAIT)
+        .await
+        .is_ok();
+    text.push_str(&format!(
+        "# HELP birgemiz_redis_up Whether Redis answered a PING (0: degraded, rate limits fall back).\n\
+         # TYPE birgemiz_redis_up gauge\n\
+         birgemiz_redis_up {}\n\
+         # HELP birgemiz_rate_limit_without_redis_total Rate-limit checks decided without Redis.\n\
+         # TYPE birgemiz_rate_limit_without_redis_total counter\n\
+         birgemiz_rate_limit_without_redis_total{{decision=\"local\"}} {}\n\
+         birgemiz_rate_limit_without_redis_total{{decision=\"refused\"}} {}\n",
+        u8::from(redis_up),
+        rate_limit::LOCAL_CHECKS.load(Ordering::Relaxed),
+        rate_limit::REFUSED_CHECKS.load(Ordering::Relaxed),
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
@@ -139,16 +154,54 @@ pub async fn serve_on(listener: TcpListener, state: AppState) -> anyhow::Result<
         " (GraphiQL in a browser)"
     };
     tracing::info!("listening on http://{addr}/graphql{graphiql}");
-    axum::serve(
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(
         listener,
         router(state.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("http server")?;
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        stop_tx.send_replace(true);
+    })
+    .into_future();
+    let (live, grace_over, grace) = (
+        state.live_counts.clone(),
+        state.grace_over.clone(),
+        state.config.shutdown_grace,
+    );
+    // In-flight requests may finish within the grace period; then they are answered
+    // SERVICE_UNAVAILABLE and the process exits, whatever still holds them (a lock, a slow
+    // statement), before an orchestrator's own deadline kills it mid-response.
+    let deadline = async move {
+        if stop_rx.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        live.stop();
+        tokio::time::sleep(grace).await;
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "shutdown grace period over; answering in-flight requests SERVICE_UNAVAILABLE"
+        );
+        grace_over.send_replace(true);
+        tokio::time::sleep(ANSWER_AFTER_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served.context("http server")?,
+        () = deadline => tracing::warn!("connections still open after the grace period; exiting"),
+    }
+    // WebSockets are not connections the server waits for: give their close frames a moment.
+    let started = std::time::Instant::now();
+    while state.websockets.load(std::sync::atomic::Ordering::SeqCst) > 0
+        && started.elapsed() < ANSWER_AFTER_GRACE
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     state.fold_votes().await;
     Ok(())
 }
+
+/// After the grace period, how long answered requests get to leave before the process exits.
+const ANSWER_AFTER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 async fn shutdown_signal() {
     let ctrl_c = async {

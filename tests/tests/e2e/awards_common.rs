@@ -335,6 +335,31 @@ impl WsSubscription {
         }
     }
 
+    /// Every protocol message until the server closes the socket, and its close frame; panics
+    /// if that takes longer than `within`.
+    pub async fn until_closed(
+        &mut self,
+        within: Duration,
+    ) -> (
+        Vec<Value>,
+        Option<tokio_tungstenite::tungstenite::protocol::CloseFrame>,
+    ) {
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("the server closes the WebSocket in time");
+            match msg {
+                Some(Ok(Message::Text(t))) => seen.push(serde_json::from_str(&t).expect("json")),
+                Some(Ok(Message::Close(frame))) => return (seen, frame),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("WebSocket cut without a close frame: {e}"),
+                None => panic!("WebSocket ended without a close frame"),
+            }
+        }
+    }
+
     /// The next message, or None if nothing arrives in `wait`.
     pub async fn try_next(&mut self, wait: Duration) -> Option<Value> {
         tokio::time::timeout(wait, self.next_json()).await.ok()

@@ -108,7 +108,7 @@ fn message_id(c: &Captured) -> String {
 
 /// Active WEEKLY_DIGEST subscribers `sub{i}@example.kz` and one project published after their last
 /// digest, so every one of them has something to read.
-async fn seed_digest(conn: &mut AsyncPgConnection, subscribers: i64) {
+pub(crate) async fn seed_digest(conn: &mut AsyncPgConnection, subscribers: i64) {
     for sql in [
         "INSERT INTO organizations (slug, name, kind, country) VALUES ('org', '{\"kk\":\"Ұйым\",\"en\":\"Org\"}', 'NGO', 'KZ')",
         "INSERT INTO projects (slug, organization_id, title, direction, status, country, published_at)

@@ -123,7 +123,7 @@ async fn healthz_and_readyz_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn readyz_is_503_when_redis_is_down() {
+async fn readyz_stays_200_with_redis_degraded_and_full_check_is_503_when_redis_is_down() {
     let db = TestDb::new().await;
     let server = PrivateRedis::start().await;
     let mut redis = TestRedis::new();
@@ -139,7 +139,19 @@ async fn readyz_is_503_when_redis_is_down() {
         200
     );
     server.stop().await;
+    // Without Redis the process still serves (docs/faults.md): ready, reported degraded.
     let resp = http.get(api.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert_eq!(
+        body,
+        json!({ "status": "degraded", "postgres": "ok", "redis": "degraded" })
+    );
+    let resp = http
+        .get(api.url("/readyz/full"))
+        .send()
+        .await
+        .expect("readyz/full");
     assert_eq!(resp.status(), 503);
     let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["redis"], "unavailable");

@@ -12,6 +12,7 @@ mod email_links;
 mod email_reminders;
 mod email_subscriptions;
 mod email_worker;
+mod faults;
 mod foundation;
 mod graphiql_browser;
 mod graphql_paths;
