@@ -12,7 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
-use crate::i18n::LocalizedText;
+use crate::i18n::{Locale, LocalizedText};
 use crate::models::{Organization, OrganizationManager, User};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::schema::{network_memberships, organization_managers, organizations, users};
@@ -31,14 +31,41 @@ pub const KINDS: [&str; 7] = [
 pub const OWNER: &str = "OWNER";
 pub const MANAGER: &str = "MANAGER";
 
-pub const ORDER_NAME: Order = Order {
-    name: "NAME",
-    expr: "lower(coalesce(t.name->>'kk', t.name->>'ru', t.name->>'en'))",
+/// By name in the request's language, with that language's ICU collation; each is served by
+/// its own `organizations_name_*_idx`. Cursors name the language, so a cursor of one language's
+/// order is refused by another's.
+pub const ORDER_NAME_KK: Order = Order {
+    name: "NAME_KK",
+    expr: "coalesce(t.name->>'kk', t.name->>'ru', t.name->>'en') COLLATE \"kk-KZ\"",
     cast: "text",
     desc: false,
     id_desc: false,
     nullable: false,
 };
+pub const ORDER_NAME_RU: Order = Order {
+    name: "NAME_RU",
+    expr: "coalesce(t.name->>'ru', t.name->>'kk', t.name->>'en') COLLATE \"ru-RU\"",
+    cast: "text",
+    desc: false,
+    id_desc: false,
+    nullable: false,
+};
+pub const ORDER_NAME_EN: Order = Order {
+    name: "NAME_EN",
+    expr: "coalesce(t.name->>'en', t.name->>'kk', t.name->>'ru') COLLATE \"en-US\"",
+    cast: "text",
+    desc: false,
+    id_desc: false,
+    nullable: false,
+};
+
+pub fn order_name(locale: Locale) -> &'static Order {
+    match locale {
+        Locale::Kk => &ORDER_NAME_KK,
+        Locale::Ru => &ORDER_NAME_RU,
+        Locale::En => &ORDER_NAME_EN,
+    }
+}
 pub const ORDER_NEWEST: Order = Order {
     name: "NEWEST",
     expr: "t.created_at",
@@ -99,10 +126,11 @@ pub async fn list(
     page::list(conn, "organizations t", &|s| filter.push(s), order, args).await
 }
 
-/// The member organizations of each network, by name.
+/// The member organizations of each network, by name in `locale`.
 pub async fn members_of_networks(
     conn: &AsyncPgConnection,
     network_ids: &[i64],
+    locale: Locale,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Organization>>> {
     page::list_per_parent(
@@ -111,7 +139,7 @@ pub async fn members_of_networks(
         "nm.network_id",
         network_ids,
         &|_| {},
-        &ORDER_NAME,
+        order_name(locale),
         args,
     )
     .await

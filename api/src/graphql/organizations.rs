@@ -114,6 +114,7 @@ impl Organization {
         let page = loaders::loader(ctx)
             .load_one(NetworkMembers {
                 network: self.0.id,
+                locale: ctx.locale(),
                 args: args.clone(),
             })
             .await?
@@ -122,7 +123,7 @@ impl Organization {
             ctx,
             page,
             &args,
-            &orgs::ORDER_NAME,
+            orgs::order_name(ctx.locale()),
             |o| o.id,
             Organization,
         ))
@@ -276,7 +277,7 @@ impl OrganizationQuery {
                 .transpose()?,
         };
         let order = match order_by.unwrap_or(OrganizationOrder::Name) {
-            OrganizationOrder::Name => &orgs::ORDER_NAME,
+            OrganizationOrder::Name => orgs::order_name(ctx.locale()),
             OrganizationOrder::Newest => &orgs::ORDER_NEWEST,
             OrganizationOrder::MostProjects => &orgs::ORDER_MOST_PROJECTS,
         };

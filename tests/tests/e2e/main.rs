@@ -13,6 +13,7 @@ mod email_subscriptions;
 mod email_worker;
 mod foundation;
 mod http_hardening;
+mod language_and_place;
 mod public_accounts;
 mod public_catalog;
 mod public_front_page;
