@@ -46,6 +46,9 @@ impl AppState {
             );
         }
         let pool = db::connect(&config.database_url, pool_size).await?;
+        birgemiz_schema::places::load(&mut *pool.get().await.context("database")?)
+            .await
+            .context("reading the places (are the migrations run?)")?;
         let redis = redis_conn::connect(&config.redis_url, Duration::from_secs(5))
             .await
             .context("redis")?;

@@ -13,6 +13,7 @@ pub mod models;
 pub mod organizations;
 pub mod outbox;
 pub mod page;
+pub mod places;
 pub mod posts;
 pub mod projects;
 pub mod redis_conn;

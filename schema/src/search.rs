@@ -66,11 +66,12 @@ fn words(query: &str) -> Vec<String> {
 }
 
 fn hits_sql(sql: &mut Sql, q: &str, ts: &str) {
-    sql.push("WITH q AS (SELECT ")
+    // Folded as `search_text` is (`search_fold`: ё as е, Kazakh letters as Russian ones).
+    sql.push("WITH q AS (SELECT search_fold(")
         .bind(Bind::Text(q.to_owned()))
-        .push("::text AS q, to_tsquery('simple', ")
+        .push("::text) AS q, to_tsquery('simple', search_fold(")
         .bind(Bind::Text(ts.to_owned()))
-        .push(") AS ts), hits AS (");
+        .push("::text)) AS ts), hits AS (");
     let parts = [
         ("Organization", "organizations", "true"),
         ("Project", "projects", "t.status = 'PUBLISHED'"),

@@ -78,3 +78,209 @@ async fn names_sort_by_the_request_language_and_its_collation() {
         "{body}"
     );
 }
+
+const PLACE_FIELDS: &str = "region city regionCode cityCode";
+
+async fn in_lang(api: &TestApi, lang: &str, query: &str, vars: Value) -> Value {
+    api.client().with_locale(lang).ok(query, vars).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn places_are_localized_filterable_by_code_and_searchable() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let owner = fixtures::user(&db, "owner@example.kz", Kind::Verified).await;
+    let gql = api.client().with_token(&owner.token);
+
+    // As people wrote places before there was a list: English free text.
+    let org = gql
+        .ok(
+            &format!("mutation($i: CreateOrganizationInput!) {{ createOrganization(input: $i) {{ id {PLACE_FIELDS} }} }}"),
+            json!({ "i": { "name": { "en": "Tobol Volunteers" }, "kind": "NGO", "country": "KZ", "region": "Kostanay Region", "city": "Kostanay" } }),
+        )
+        .await["createOrganization"]
+        .clone();
+    assert_eq!(org["regionCode"], "KZ-39");
+    assert_eq!(org["cityCode"], "KZ-39-KOSTANAY");
+    let create = format!(
+        "mutation($i: CreateProjectInput!) {{ createProject(input: $i) {{ id {PLACE_FIELDS} }} }}"
+    );
+    let publish = "mutation($id: ID!) { publishProject(id: $id) { status } }";
+    let astana = gql
+        .ok(
+            &create,
+            json!({ "i": { "organizationId": org["id"], "title": { "en": "Park clean-up" }, "direction": "ENVIRONMENT", "cityCode": "kz-71" } }),
+        )
+        .await["createProject"]
+        .clone();
+    assert_eq!(
+        (&astana["cityCode"], &astana["regionCode"]),
+        (&json!("KZ-71"), &json!("KZ-71")),
+        "a city of republican significance is its own region"
+    );
+    let novosibirsk = gql
+        .ok(
+            &create,
+            json!({ "i": { "organizationId": org["id"], "title": { "en": "Winter aid" }, "direction": "SOCIAL", "country": "RU", "region": "Новосибирская обл.", "city": "Бердск" } }),
+        )
+        .await["createProject"]
+        .clone();
+    assert_eq!(novosibirsk["regionCode"], "RU-NVS");
+    assert_eq!(
+        (&novosibirsk["city"], &novosibirsk["cityCode"]),
+        (&json!("Бердск"), &Value::Null),
+        "an unlisted city stays as written"
+    );
+    for p in [&astana, &novosibirsk] {
+        gql.ok(publish, json!({ "id": p["id"] })).await;
+    }
+
+    // Read in each language.
+    let org_q = format!("query {{ organizations {{ nodes {{ {PLACE_FIELDS} }} }} }}");
+    for (lang, region, city) in [
+        ("kk", "Қостанай облысы", "Қостанай"),
+        ("ru", "Костанайская область", "Костанай"),
+        ("en", "Kostanay Region", "Kostanay"),
+    ] {
+        let o = in_lang(&api, lang, &org_q, json!({})).await["organizations"]["nodes"][0].clone();
+        assert_eq!(
+            (o["region"].as_str(), o["city"].as_str()),
+            (Some(region), Some(city)),
+            "{lang}"
+        );
+    }
+    let proj_q = "query($f: ProjectFilter) { projects(filter: $f) { nodes { titleI18n { en } region city regionCode cityCode } } }";
+    let titles = |v: &Value| -> Vec<String> {
+        v["projects"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["titleI18n"]["en"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ru = in_lang(&api, "ru", proj_q, json!({ "f": { "cityCode": "KZ-71" } })).await;
+    assert_eq!(ru["projects"]["nodes"][0]["city"], "Астана");
+    assert_eq!(titles(&ru), ["Park clean-up"]);
+    let kk = in_lang(
+        &api,
+        "kk",
+        proj_q,
+        json!({ "f": { "regionCode": "RU-NVS" } }),
+    )
+    .await;
+    assert_eq!(kk["projects"]["nodes"][0]["region"], "Новосібір облысы");
+    assert_eq!(titles(&kk), ["Winter aid"]);
+
+    // Filters by name in any language, or by the free text.
+    for (filter, want) in [
+        (json!({ "city": "Астана" }), vec!["Park clean-up"]),
+        (json!({ "city": "astana" }), vec!["Park clean-up"]),
+        (
+            json!({ "region": "Новосибирская область" }),
+            vec!["Winter aid"],
+        ),
+        (
+            json!({ "region": "Novosibirsk Oblast", "country": "RU" }),
+            vec!["Winter aid"],
+        ),
+        (json!({ "city": "Бердск" }), vec!["Winter aid"]),
+        (json!({ "city": "Костанай" }), vec![]),
+    ] {
+        let got = in_lang(&api, "en", proj_q, json!({ "f": filter })).await;
+        assert_eq!(titles(&got), want, "{filter}");
+    }
+    let orgs_in = |f: Value| {
+        let api = &api;
+        async move {
+            api.client()
+                .ok(
+                    "query($f: OrganizationFilter) { organizations(filter: $f) { totalCount } }",
+                    json!({ "f": f }),
+                )
+                .await["organizations"]["totalCount"]
+                .clone()
+        }
+    };
+    assert_eq!(orgs_in(json!({ "city": "Қостанай" })).await, 1);
+    assert_eq!(orgs_in(json!({ "regionCode": "KZ-39" })).await, 1);
+    assert_eq!(orgs_in(json!({ "cityCode": "KZ-71" })).await, 0);
+
+    // Search finds places in every language, Kazakh letters typed or not.
+    let search = "query($q: String!) { search(query: $q) { nodes { __typename ... on Organization { slug } ... on Project { titleI18n { en } } } } }";
+    for (q, typename) in [
+        ("Костанай", "Organization"),
+        ("Қостанай", "Organization"),
+        ("Kostanay", "Organization"),
+        ("Астана", "Project"),
+        ("Новосибирск", "Project"),
+    ] {
+        let hits = api.client().ok(search, json!({ "q": q })).await["search"]["nodes"].clone();
+        let hits = hits.as_array().unwrap();
+        assert!(
+            hits.iter().any(|h| h["__typename"] == typename),
+            "{q}: {hits:?}"
+        );
+    }
+
+    // Codes are checked; an update by code or by null replaces the place.
+    for (i, field) in [
+        (json!({ "regionCode": "KZ-99" }), "regionCode"),
+        (json!({ "regionCode": "RU-NVS" }), "regionCode"),
+        (json!({ "cityCode": "KZ-39" }), "cityCode"),
+    ] {
+        let mut input =
+            json!({ "organizationId": org["id"], "title": { "en": "x" }, "direction": "SOCIAL" });
+        for (k, v) in i.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let body = gql.raw(&create, json!({ "i": input })).await;
+        assert_eq!(
+            (
+                body["errors"][0]["extensions"]["code"].as_str(),
+                body["errors"][0]["extensions"]["field"].as_str()
+            ),
+            (Some("BAD_USER_INPUT"), Some(field)),
+            "{body}"
+        );
+    }
+    let update = format!(
+        "mutation($id: ID!, $i: UpdateProjectInput!) {{ updateProject(id: $id, input: $i) {{ {PLACE_FIELDS} }} }}"
+    );
+    let moved = gql
+        .with_locale("ru")
+        .ok(
+            &update,
+            json!({ "id": astana["id"], "i": { "cityCode": "KZ-79", "regionCode": null } }),
+        )
+        .await["updateProject"]
+        .clone();
+    assert_eq!(
+        (&moved["city"], &moved["cityCode"], &moved["region"]),
+        (&json!("Шымкент"), &json!("KZ-79"), &Value::Null)
+    );
+
+    // The list itself, for pickers.
+    let places = api
+        .client()
+        .with_locale("ru")
+        .ok(
+            "{ places(country: \"KZ\") { code name isRegion isCity regionCode } }",
+            json!({}),
+        )
+        .await["places"]
+        .clone();
+    let places = places.as_array().unwrap();
+    assert_eq!(places.iter().filter(|p| p["isRegion"] == true).count(), 20);
+    assert!(places.iter().any(|p| p["code"] == "KZ-39-KOSTANAY"
+        && p["name"] == "Костанай"
+        && p["regionCode"] == "KZ-39"));
+    let ru = api
+        .client()
+        .ok("{ places(country: \"RU\") { code } }", json!({}))
+        .await;
+    assert_eq!(
+        ru["places"].as_array().unwrap().len(),
+        83,
+        "Russia's federal subjects (ISO 3166-2:RU)"
+    );
+}
