@@ -236,6 +236,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    search_words (word) {
+        word -> Text,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Int8,
         user_id -> Int8,
@@ -340,6 +346,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_views,
     posts,
     projects,
+    search_words,
     sessions,
     suppressions,
     users,

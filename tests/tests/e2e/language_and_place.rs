@@ -284,3 +284,83 @@ async fn places_are_localized_filterable_by_code_and_searchable() {
         "Russia's federal subjects (ISO 3166-2:RU)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn search_forgives_common_misspellings_in_kazakh_and_russian() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let owner = fixtures::user(&db, "owner@example.kz", Kind::Verified).await;
+    let gql = api.client().with_token(&owner.token);
+    let org = gql
+        .ok(
+            CREATE_ORG,
+            json!({ "i": { "name": { "en": "City Hands" }, "kind": "NGO", "country": "KZ" } }),
+        )
+        .await["createOrganization"]
+        .clone();
+    let projects = [
+        (
+            "camp",
+            json!({ "kk": "Жазғы волонтерлер лагері", "ru": "Летний лагерь волонтеров", "en": "Summer volunteer camp" }),
+        ),
+        (
+            "elders",
+            json!({ "kk": "Қарттарға көмек", "ru": "Помощь пожилым людям" }),
+        ),
+        (
+            "eco",
+            json!({ "kk": "Экологиялық акция", "ru": "Экологическая акция" }),
+        ),
+        (
+            "fair",
+            json!({ "kk": "Қайырымдылық жәрмеңкесі", "ru": "Благотворительная ярмарка" }),
+        ),
+    ];
+    for (slug, title) in &projects {
+        let p = gql
+            .ok(
+                "mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }",
+                json!({ "i": { "organizationId": org["id"], "title": title, "direction": "SOCIAL", "slug": slug } }),
+            )
+            .await["createProject"]
+            .clone();
+        gql.ok(
+            "mutation($id: ID!) { publishProject(id: $id) { status } }",
+            json!({ "id": p["id"] }),
+        )
+        .await;
+    }
+    let search = "query($q: String!) { search(query: $q) { nodes { ... on Project { slug } } } }";
+    let found = |q: &'static str| {
+        let api = &api;
+        async move {
+            let nodes = api.client().ok(search, json!({ "q": q })).await["search"]["nodes"].clone();
+            nodes
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|n| n["slug"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    // Slips people make: a vowel heard wrong, a letter dropped or doubled, Kazakh letters typed
+    // on a Russian keyboard.
+    for (misspelt, slug) in [
+        ("волантер", "camp"),
+        ("валонтер", "camp"),
+        ("валантерлер", "camp"),
+        ("жазгы лагери", "camp"),
+        ("кумек", "elders"),
+        ("помош пожылым", "elders"),
+        ("экалогическая", "eco"),
+        ("экалогиялык", "eco"),
+        ("каиырымдылык", "fair"),
+        ("благотворительня ярмака", "fair"),
+        ("volunter", "camp"),
+    ] {
+        assert_eq!(found(misspelt).await, [slug], "{misspelt}");
+    }
+    // Words that are right stay exact, and nonsense finds nothing.
+    assert_eq!(found("акция").await, ["eco"]);
+    assert!(found("зоопарк").await.is_empty());
+}
