@@ -9,6 +9,7 @@ pub mod db;
 pub mod digests;
 pub mod error;
 pub mod i18n;
+pub mod messages;
 pub mod models;
 pub mod organizations;
 pub mod outbox;

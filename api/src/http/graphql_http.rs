@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use birgemiz_schema::accounts;
 use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::messages;
 use birgemiz_schema::tokens;
 use serde::Deserialize;
 use tracing::Instrument;
@@ -177,13 +178,15 @@ async fn execute(
                 }
             },
         };
+        let locale = Locale::of_request(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            viewer.as_ref().map(|v| v.locale),
+        );
         let ctx = RequestContext {
             viewer,
-            locale: Locale::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            ),
+            locale,
             client_ip: Some(
                 client_addr::client_ip(peer.ip(), &headers, &state.config.trusted_proxies)
                     .to_string(),
@@ -226,11 +229,15 @@ async fn execute(
             }
         };
         // An internal error's cause is in the log next to this id; the client gets the id only.
+        // The domain's messages (those with a code) read in the request's language.
         for e in &mut response.errors {
-            let internal = e.extensions.as_ref().and_then(|x| x.get("code"))
-                == Some(&async_graphql::Value::from("INTERNAL"));
+            let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+            let has_code = code.is_some();
+            let internal = code == Some(&async_graphql::Value::from("INTERNAL"));
             if internal && let Some(ext) = e.extensions.as_mut() {
                 ext.set("requestId", request_id.as_str());
+            } else if has_code && let Some(message) = messages::translate(&e.message, locale) {
+                e.message = message;
             }
         }
         let resp = respond(&headers, &response, &request_id);

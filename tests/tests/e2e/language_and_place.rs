@@ -364,3 +364,89 @@ async fn search_forgives_common_misspellings_in_kazakh_and_russian() {
     assert_eq!(found("акция").await, ["eco"]);
     assert!(found("зоопарк").await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saved_locale_decides_without_accept_language_and_errors_are_localized() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let user = fixtures::user(&db, "reader@example.kz", Kind::Verified).await;
+    let gql = api.client().with_token(&user.token);
+    gql.ok(
+        CREATE_ORG,
+        json!({ "i": { "name": { "kk": "Жастар", "ru": "Молодёжь", "en": "Youth" }, "kind": "NGO", "country": "KZ" } }),
+    )
+    .await;
+    let name = |g: Gql| async move {
+        g.ok("{ organizations { nodes { name } } }", json!({}))
+            .await["organizations"]["nodes"][0]["name"]
+            .clone()
+    };
+    assert_eq!(name(gql.clone()).await, "Жастар", "nothing saved: kk");
+    gql.ok(
+        "mutation { updateProfile(locale: RU) { locale } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        name(gql.clone()).await,
+        "Молодёжь",
+        "the saved locale without a header"
+    );
+    assert_eq!(
+        name(gql.with_locale("de-DE")).await,
+        "Молодёжь",
+        "the saved locale when the header names no supported language"
+    );
+    assert_eq!(
+        name(gql.with_locale("en-GB,en;q=0.9")).await,
+        "Youth",
+        "a supported Accept-Language wins"
+    );
+    assert_eq!(name(api.client()).await, "Жастар", "anonymous: kk");
+
+    // Errors: the same code and field in every language, the message in the request's.
+    let long =
+        json!({ "i": { "name": { "en": "x".repeat(201) }, "kind": "NGO", "country": "KZ" } });
+    for (client, message) in [
+        (gql.with_locale("kk"), "200 таңбадан аспауы керек"),
+        (gql.clone(), "должно быть не длиннее 200 символов"),
+        (gql.with_locale("en"), "must be at most 200 characters"),
+    ] {
+        let body = client.raw(CREATE_ORG, long.clone()).await;
+        let e = &body["errors"][0];
+        assert_eq!(
+            (
+                &e["extensions"]["code"],
+                &e["extensions"]["field"],
+                &e["message"]
+            ),
+            (&json!("BAD_USER_INPUT"), &json!("name"), &json!(message)),
+            "{body}"
+        );
+    }
+    let anonymous = json!({ "i": { "name": { "en": "x" }, "kind": "NGO", "country": "KZ" } });
+    for (lang, message) in [
+        ("kk", "алдымен жүйеге кіріңіз"),
+        ("ru", "сначала войдите"),
+        ("en", "sign in first"),
+    ] {
+        let body = api
+            .client()
+            .with_locale(lang)
+            .raw(CREATE_ORG, anonymous.clone())
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert_eq!(body["errors"][0]["message"], message, "{lang}");
+    }
+    let body = gql
+        .raw(
+            "mutation($id: ID!) { publishProject(id: $id) { status } }",
+            json!({ "id": "UHJvamVjdDo5OTk5OQ" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["message"], "Проект не найден");
+}
