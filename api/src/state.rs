@@ -56,6 +56,9 @@ impl AppState {
             db::connect_with(&config.database_url, pool_size, config.pool)
         })
         .await?;
+        birgemiz_schema::places::load(&mut *pool.get().await.context("database")?)
+            .await
+            .context("reading the places (are the migrations run?)")?;
         let redis = startup::retry("redis", config.startup_timeout, || {
             redis_conn::connect(&config.redis_url, Duration::from_secs(5))
         })

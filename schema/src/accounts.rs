@@ -38,6 +38,8 @@ pub struct Viewer {
     pub email_verified: bool,
     /// Opened by a sign-in link within the last 15 minutes: may set a password without the old one.
     pub recent_link_session: bool,
+    /// The language the user saved (`updateProfile(locale:)`, or chosen at sign-up).
+    pub locale: Locale,
 }
 
 impl Viewer {
@@ -87,6 +89,7 @@ pub async fn viewer_for_token(conn: &AsyncPgConnection, token: &str) -> Result<O
         email: user.email,
         email_verified: user.email_verified_at.is_some(),
         recent_link_session: via_link && now - created_at < Duration::minutes(15),
+        locale: Locale::parse(&user.locale).unwrap_or_default(),
     }))
 }
 

@@ -43,9 +43,21 @@ impl Locale {
     /// Picks the first supported language of an `Accept-Language` header by its q-values;
     /// anything else or nothing means kk.
     pub fn from_accept_language(header: Option<&str>) -> Locale {
-        let Some(header) = header else {
-            return Locale::Kk;
-        };
+        Self::from_accept_language_opt(header).unwrap_or_default()
+    }
+
+    /// The request's language: a supported one the client asks for (`Accept-Language`) first,
+    /// since it says what the page around the answer is written in; else the signed-in user's
+    /// saved one; else kk.
+    pub fn of_request(header: Option<&str>, saved: Option<Locale>) -> Locale {
+        Self::from_accept_language_opt(header)
+            .or(saved)
+            .unwrap_or_default()
+    }
+
+    /// The best supported language of an `Accept-Language` header, if it names one.
+    pub fn from_accept_language_opt(header: Option<&str>) -> Option<Locale> {
+        let header = header?;
         let mut best: Option<(f32, usize, Locale)> = None;
         for (pos, part) in header.split(',').enumerate() {
             let mut pieces = part.trim().split(';');
@@ -62,7 +74,7 @@ impl Locale {
                 best = Some((q, pos, locale));
             }
         }
-        best.map(|(_, _, l)| l).unwrap_or(Locale::Kk)
+        best.map(|(_, _, l)| l)
     }
 }
 
@@ -234,6 +246,10 @@ mod tests {
             Locale::Ru
         );
         assert_eq!(Locale::from_accept_language(Some("EN")), Locale::En);
+        assert_eq!(Locale::of_request(None, Some(Locale::Ru)), Locale::Ru);
+        assert_eq!(Locale::of_request(Some("de"), Some(Locale::En)), Locale::En);
+        assert_eq!(Locale::of_request(Some("kk"), Some(Locale::En)), Locale::Kk);
+        assert_eq!(Locale::of_request(None, None), Locale::Kk);
     }
 
     #[test]

@@ -12,9 +12,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
-use crate::i18n::LocalizedText;
+use crate::i18n::{Locale, LocalizedText};
 use crate::models::{Organization, OrganizationManager, User};
 use crate::page::{self, Order, Page, PageArgs};
+use crate::places;
 use crate::schema::{network_memberships, organization_managers, organizations, users};
 use crate::sql::{Bind, Sql};
 use crate::validate;
@@ -31,14 +32,41 @@ pub const KINDS: [&str; 7] = [
 pub const OWNER: &str = "OWNER";
 pub const MANAGER: &str = "MANAGER";
 
-pub const ORDER_NAME: Order = Order {
-    name: "NAME",
-    expr: "lower(coalesce(t.name->>'kk', t.name->>'ru', t.name->>'en'))",
+/// By name in the request's language, with that language's ICU collation; each is served by
+/// its own `organizations_name_*_idx`. Cursors name the language, so a cursor of one language's
+/// order is refused by another's.
+pub const ORDER_NAME_KK: Order = Order {
+    name: "NAME_KK",
+    expr: "coalesce(t.name->>'kk', t.name->>'ru', t.name->>'en') COLLATE \"kk-KZ\"",
     cast: "text",
     desc: false,
     id_desc: false,
     nullable: false,
 };
+pub const ORDER_NAME_RU: Order = Order {
+    name: "NAME_RU",
+    expr: "coalesce(t.name->>'ru', t.name->>'kk', t.name->>'en') COLLATE \"ru-RU\"",
+    cast: "text",
+    desc: false,
+    id_desc: false,
+    nullable: false,
+};
+pub const ORDER_NAME_EN: Order = Order {
+    name: "NAME_EN",
+    expr: "coalesce(t.name->>'en', t.name->>'kk', t.name->>'ru') COLLATE \"en-US\"",
+    cast: "text",
+    desc: false,
+    id_desc: false,
+    nullable: false,
+};
+
+pub fn order_name(locale: Locale) -> &'static Order {
+    match locale {
+        Locale::Kk => &ORDER_NAME_KK,
+        Locale::Ru => &ORDER_NAME_RU,
+        Locale::En => &ORDER_NAME_EN,
+    }
+}
 pub const ORDER_NEWEST: Order = Order {
     name: "NEWEST",
     expr: "t.created_at",
@@ -61,6 +89,9 @@ pub struct OrgFilter {
     pub kind: Option<String>,
     pub country: Option<String>,
     pub region: Option<String>,
+    pub region_code: Option<String>,
+    pub city: Option<String>,
+    pub city_code: Option<String>,
     pub verified: Option<bool>,
     pub member_of: Option<i64>,
 }
@@ -75,9 +106,18 @@ impl OrgFilter {
                 .bind(Bind::Text(c.trim().to_ascii_uppercase()));
         }
         if let Some(r) = &self.region {
-            sql.push(" AND lower(t.region) = lower(")
-                .bind(Bind::Text(r.trim().to_owned()))
-                .push(")");
+            places::push_text_filter(sql, places::Kind::Region, self.country.as_deref(), r);
+        }
+        if let Some(c) = &self.region_code {
+            sql.push(" AND t.region_code = ")
+                .bind(Bind::Text(places::normalize_code(c)));
+        }
+        if let Some(c) = &self.city {
+            places::push_text_filter(sql, places::Kind::City, self.country.as_deref(), c);
+        }
+        if let Some(c) = &self.city_code {
+            sql.push(" AND t.city_code = ")
+                .bind(Bind::Text(places::normalize_code(c)));
         }
         if let Some(v) = self.verified {
             sql.push(" AND t.verified = ").bind(Bind::Bool(v));
@@ -99,10 +139,11 @@ pub async fn list(
     page::list(conn, "organizations t", &|s| filter.push(s), order, args).await
 }
 
-/// The member organizations of each network, by name.
+/// The member organizations of each network, by name in `locale`.
 pub async fn members_of_networks(
     conn: &AsyncPgConnection,
     network_ids: &[i64],
+    locale: Locale,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Organization>>> {
     page::list_per_parent(
@@ -111,7 +152,7 @@ pub async fn members_of_networks(
         "nm.network_id",
         network_ids,
         &|_| {},
-        &ORDER_NAME,
+        order_name(locale),
         args,
     )
     .await
@@ -278,6 +319,8 @@ pub struct NewOrganization {
     pub country: String,
     pub region: Option<String>,
     pub city: Option<String>,
+    pub region_code: Option<String>,
+    pub city_code: Option<String>,
     pub website: Option<String>,
     pub slug: Option<String>,
 }
@@ -330,8 +373,13 @@ pub async fn create(
     )?;
     let kind = check_kind(&input.kind)?;
     let country = validate::country("country", &input.country)?;
-    let region = validate::opt_text("region", input.region, validate::SHORT_TEXT_MAX)?;
-    let city = validate::opt_text("city", input.city, validate::SHORT_TEXT_MAX)?;
+    let (region, region_code, city, city_code) = places::resolve_both(
+        conn,
+        &country,
+        (input.region, input.region_code),
+        (input.city, input.city_code),
+    )
+    .await?;
     let website = validate::website("website", input.website)?;
     let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
     let base = validate::slugify(&name);
@@ -352,6 +400,8 @@ pub async fn create(
                 organizations::country.eq(&country),
                 organizations::region.eq(&region),
                 organizations::city.eq(&city),
+                organizations::region_code.eq(&region_code),
+                organizations::city_code.eq(&city_code),
                 organizations::website.eq(&website),
             )
         )
@@ -379,6 +429,8 @@ pub struct OrganizationPatch {
     pub kind: Option<String>,
     pub region: Patch<String>,
     pub city: Patch<String>,
+    pub region_code: Patch<String>,
+    pub city_code: Patch<String>,
     pub website: Patch<String>,
 }
 
@@ -390,6 +442,8 @@ struct OrganizationChanges {
     kind: Option<String>,
     region: Option<Option<String>>,
     city: Option<Option<String>>,
+    region_code: Option<Option<String>>,
+    city_code: Option<Option<String>>,
     website: Option<Option<String>>,
 }
 
@@ -399,7 +453,7 @@ pub async fn update(
     id: i64,
     patch: OrganizationPatch,
 ) -> Result<Organization> {
-    let changes = OrganizationChanges {
+    let mut changes = OrganizationChanges {
         name: patch
             .name
             .map(|n| n.normalized("name", validate::NAME_MAX, true))
@@ -412,20 +466,35 @@ pub async fn update(
             })
             .transpose()?,
         kind: patch.kind.map(|k| check_kind(&k)).transpose()?,
-        region: patch
-            .region
-            .map(|r| validate::opt_text("region", r, validate::SHORT_TEXT_MAX))
-            .transpose()?,
-        city: patch
-            .city
-            .map(|r| validate::opt_text("city", r, validate::SHORT_TEXT_MAX))
-            .transpose()?,
         website: patch
             .website
             .map(|w| validate::website("website", w))
             .transpose()?,
+        ..Default::default()
     };
     let org = require_manager(conn, viewer, id).await?;
+    if let Some((text, code)) = places::resolve_patch(
+        conn,
+        &org.country,
+        places::Kind::Region,
+        patch.region,
+        patch.region_code,
+    )
+    .await?
+    {
+        (changes.region, changes.region_code) = (Some(text), Some(code));
+    }
+    if let Some((text, code)) = places::resolve_patch(
+        conn,
+        &org.country,
+        places::Kind::City,
+        patch.city,
+        patch.city_code,
+    )
+    .await?
+    {
+        (changes.city, changes.city_code) = (Some(text), Some(code));
+    }
     let empty = changes.name.is_none()
         && changes.description.is_none()
         && changes.kind.is_none()

@@ -75,15 +75,19 @@ pub const LONG_TEXT: [(&str, &str); 5] = [
 /// values PostgreSQL wrote and the api decoded for those lists, and the nested statements ran
 /// measurably faster without them. One switch for all of them rather than one per
 /// column keeps the statement texts, each prepared on every connection, to four per table.
-pub const DETAILS: [(&str, &str, &str); 17] = [
+pub const DETAILS: [(&str, &str, &str); 21] = [
     ("organizations", "country", "text"),
     ("organizations", "region", "text"),
     ("organizations", "city", "text"),
+    ("organizations", "region_code", "text"),
+    ("organizations", "city_code", "text"),
     ("organizations", "website", "text"),
     ("organizations", "created_at", "timestamptz"),
     ("projects", "country", "text"),
     ("projects", "region", "text"),
     ("projects", "city", "text"),
+    ("projects", "region_code", "text"),
+    ("projects", "city_code", "text"),
     ("projects", "ends_at", "timestamptz"),
     ("projects", "volunteers_needed", "int4"),
     ("projects", "created_at", "timestamptz"),

@@ -13,6 +13,7 @@ use crate::i18n::LocalizedText;
 use crate::models::Project;
 use crate::organizations::{self, Patch, insert_with_slug};
 use crate::page::{self, Order, Page, PageArgs};
+use crate::places;
 use crate::schema::projects;
 use crate::sql::{Bind, Sql};
 use crate::validate;
@@ -66,6 +67,9 @@ pub struct ProjectFilter {
     pub direction: Option<String>,
     pub country: Option<String>,
     pub region: Option<String>,
+    pub region_code: Option<String>,
+    pub city: Option<String>,
+    pub city_code: Option<String>,
     pub organization_id: Option<i64>,
     pub status: String,
     pub starts_after: Option<DateTime<Utc>>,
@@ -78,6 +82,9 @@ impl Default for ProjectFilter {
             direction: None,
             country: None,
             region: None,
+            region_code: None,
+            city: None,
+            city_code: None,
             organization_id: None,
             status: PUBLISHED.into(),
             starts_after: None,
@@ -98,9 +105,18 @@ impl ProjectFilter {
                 .bind(Bind::Text(c.trim().to_ascii_uppercase()));
         }
         if let Some(r) = &self.region {
-            sql.push(" AND lower(t.region) = lower(")
-                .bind(Bind::Text(r.trim().to_owned()))
-                .push(")");
+            places::push_text_filter(sql, places::Kind::Region, self.country.as_deref(), r);
+        }
+        if let Some(c) = &self.region_code {
+            sql.push(" AND t.region_code = ")
+                .bind(Bind::Text(places::normalize_code(c)));
+        }
+        if let Some(c) = &self.city {
+            places::push_text_filter(sql, places::Kind::City, self.country.as_deref(), c);
+        }
+        if let Some(c) = &self.city_code {
+            sql.push(" AND t.city_code = ")
+                .bind(Bind::Text(places::normalize_code(c)));
         }
         if let Some(o) = self.organization_id {
             sql.push(" AND t.organization_id = ").bind(Bind::I64(o));
@@ -234,6 +250,8 @@ pub struct NewProject {
     pub country: Option<String>,
     pub region: Option<String>,
     pub city: Option<String>,
+    pub region_code: Option<String>,
+    pub city_code: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub volunteers_needed: Option<i32>,
@@ -262,13 +280,18 @@ pub async fn create(
         .country
         .map(|c| validate::country("country", &c))
         .transpose()?;
-    let region = validate::opt_text("region", input.region, validate::SHORT_TEXT_MAX)?;
-    let city = validate::opt_text("city", input.city, validate::SHORT_TEXT_MAX)?;
     check_dates(input.starts_at, input.ends_at)?;
     let needed = check_needed(input.volunteers_needed)?;
     let requested = input.slug.map(|s| validate::slug("slug", &s)).transpose()?;
     let org = organizations::require_manager(conn, viewer, input.organization_id).await?;
     let country = country.unwrap_or(org.country);
+    let (region, region_code, city, city_code) = places::resolve_both(
+        conn,
+        &country,
+        (input.region, input.region_code),
+        (input.city, input.city_code),
+    )
+    .await?;
     let base = validate::slugify(&title);
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
         let id = insert_with_slug!(
@@ -288,6 +311,8 @@ pub async fn create(
                 projects::country.eq(&country),
                 projects::region.eq(&region),
                 projects::city.eq(&city),
+                projects::region_code.eq(&region_code),
+                projects::city_code.eq(&city_code),
                 projects::starts_at.eq(input.starts_at),
                 projects::ends_at.eq(input.ends_at),
                 projects::volunteers_needed.eq(needed),
@@ -307,6 +332,8 @@ pub struct ProjectPatch {
     pub direction: Option<String>,
     pub region: Patch<String>,
     pub city: Patch<String>,
+    pub region_code: Patch<String>,
+    pub city_code: Patch<String>,
     pub starts_at: Patch<DateTime<Utc>>,
     pub ends_at: Patch<DateTime<Utc>>,
     pub volunteers_needed: Patch<i32>,
@@ -321,6 +348,8 @@ struct ProjectChanges {
     direction: Option<String>,
     region: Option<Option<String>>,
     city: Option<Option<String>>,
+    region_code: Option<Option<String>>,
+    city_code: Option<Option<String>>,
     starts_at: Option<Option<DateTime<Utc>>>,
     ends_at: Option<Option<DateTime<Utc>>>,
     volunteers_needed: Option<Option<i32>>,
@@ -336,7 +365,7 @@ pub async fn update(
         t.map(|t| t.unwrap_or_default().normalized(field, max, false))
             .transpose()
     };
-    let changes = ProjectChanges {
+    let mut changes = ProjectChanges {
         title: patch
             .title
             .map(|t| t.normalized("title", validate::NAME_MAX, true))
@@ -344,19 +373,34 @@ pub async fn update(
         summary: text(patch.summary, "summary", validate::SUMMARY_MAX)?,
         description: text(patch.description, "description", validate::DESCRIPTION_MAX)?,
         direction: patch.direction.map(|d| check_direction(&d)).transpose()?,
-        region: patch
-            .region
-            .map(|r| validate::opt_text("region", r, validate::SHORT_TEXT_MAX))
-            .transpose()?,
-        city: patch
-            .city
-            .map(|r| validate::opt_text("city", r, validate::SHORT_TEXT_MAX))
-            .transpose()?,
         starts_at: patch.starts_at,
         ends_at: patch.ends_at,
         volunteers_needed: patch.volunteers_needed.map(check_needed).transpose()?,
+        ..Default::default()
     };
     let current = require_manager(conn, viewer, id).await?;
+    if let Some((text, code)) = places::resolve_patch(
+        conn,
+        &current.country,
+        places::Kind::Region,
+        patch.region,
+        patch.region_code,
+    )
+    .await?
+    {
+        (changes.region, changes.region_code) = (Some(text), Some(code));
+    }
+    if let Some((text, code)) = places::resolve_patch(
+        conn,
+        &current.country,
+        places::Kind::City,
+        patch.city,
+        patch.city_code,
+    )
+    .await?
+    {
+        (changes.city, changes.city_code) = (Some(text), Some(code));
+    }
     check_dates(
         changes.starts_at.unwrap_or(current.starts_at),
         changes.ends_at.unwrap_or(current.ends_at),

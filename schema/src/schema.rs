@@ -228,9 +228,12 @@ diesel::table! {
         website -> Nullable<Text>,
         verified -> Bool,
         published_project_count -> Int4,
-        search_text -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        region_code -> Nullable<Text>,
+        city_code -> Nullable<Text>,
+        place_names -> Text,
+        search_text -> Nullable<Text>,
     }
 }
 
@@ -257,6 +260,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    places (code) {
+        code -> Text,
+        country -> Text,
+        region_code -> Nullable<Text>,
+        is_region -> Bool,
+        is_city -> Bool,
+        name -> Jsonb,
+        aliases -> Array<Nullable<Text>>,
+        whole_keys -> Nullable<Array<Nullable<Text>>>,
+        bare_keys -> Nullable<Array<Nullable<Text>>>,
+    }
+}
+
+diesel::table! {
     post_views (post_id, client_key, hour) {
         post_id -> Int8,
         client_key -> Bytea,
@@ -273,10 +290,10 @@ diesel::table! {
         title -> Jsonb,
         body -> Jsonb,
         view_count -> Int8,
-        search_text -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        search_text -> Nullable<Text>,
     }
 }
 
@@ -297,10 +314,19 @@ diesel::table! {
         ends_at -> Nullable<Timestamptz>,
         volunteers_needed -> Nullable<Int4>,
         volunteer_count -> Int4,
-        search_text -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        region_code -> Nullable<Text>,
+        city_code -> Nullable<Text>,
+        place_names -> Text,
+        search_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    search_words (word) {
+        word -> Text,
     }
 }
 
@@ -454,10 +480,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     organization_managers,
     organizations,
     outbox,
+    places,
     post_views,
     posts,
     projects,
     result_snapshots,
+    search_words,
     sessions,
     suppressions,
     users,

@@ -2,11 +2,15 @@
 //!
 //! The stock Kazakh and Russian configurations stem poorly (and PostgreSQL has no Kazakh one), so
 //! the `simple` configuration with prefix queries does the stemming's job: "волонтер" is the
-//! prefix of "волонтерлер" and "волонтеров". Trigram word similarity adds typo tolerance. Ranked
+//! prefix of "волонтерлер" and "волонтеров". Trigram word similarity adds typo tolerance, and a
+//! word that starts no indexed word at all is also read as its nearest words by edit distance
+//! (`corrections`); texts and queries are folded alike (`search_fold`). Ranked
 //! by ts_rank plus similarity; ties by type and id, so pages are stable.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
+use std::collections::HashMap;
+
+use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
@@ -46,13 +50,62 @@ pub struct Hit {
     pub cursor: Cursor,
 }
 
-/// Prefix tsquery text of the query's words (letters and digits only, so it can't be malformed).
-fn tsquery(words: &[String]) -> String {
+/// Prefix tsquery text of the query's words (letters and digits only, so it can't be malformed),
+/// each with the words it may be a misspelling of as alternatives.
+fn tsquery(words: &[String], corrections: &HashMap<String, Vec<String>>) -> String {
     words
         .iter()
-        .map(|w| format!("{w}:*"))
+        .map(|w| match corrections.get(w) {
+            Some(c) if !c.is_empty() => {
+                let alternatives = std::iter::once(w)
+                    .chain(c)
+                    .map(|a| format!("{a}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" | ");
+                format!("({alternatives})")
+            }
+            _ => format!("{w}:*"),
+        })
         .collect::<Vec<_>>()
         .join(" & ")
+}
+
+#[derive(QueryableByName)]
+struct Correction {
+    #[diesel(sql_type = Text)]
+    word: String,
+    #[diesel(sql_type = Array<Text>)]
+    nearest: Vec<String>,
+}
+
+/// For each query word of four letters or more that starts no word of any searchable text, the
+/// (at most three) nearest words that start with what it might have meant: within one edit for
+/// four or five letters, two from six, comparing the word with the start of each candidate
+/// (so "валонтер" meets "волонтерлер"). Folded first, so Kazakh letters typed as Russian ones
+/// are no edit at all. Only a word that finds nothing pays for the scan of `search_words`.
+async fn corrections(
+    conn: &AsyncPgConnection,
+    words: &[String],
+) -> Result<HashMap<String, Vec<String>>> {
+    let rows = diesel::sql_query(
+        "SELECT q.raw AS word, array(
+             SELECT c.word FROM (
+                 SELECT s.word, least(
+                     levenshtein_less_equal(q.w, left(s.word, length(q.w)), q.k),
+                     levenshtein_less_equal(q.w, left(s.word, length(q.w) - 1), q.k),
+                     levenshtein_less_equal(q.w, left(s.word, length(q.w) + 1), q.k)) AS d
+                 FROM search_words s WHERE length(s.word) >= length(q.w) - q.k
+             ) c WHERE c.d <= q.k ORDER BY c.d, length(c.word), c.word LIMIT 3
+         ) AS nearest
+         FROM (SELECT raw, search_fold(raw) AS w,
+                      CASE WHEN length(raw) >= 6 THEN 2 WHEN length(raw) >= 4 THEN 1 ELSE 0 END AS k
+               FROM unnest($1::text[]) AS raw) q
+         WHERE q.k > 0 AND NOT EXISTS (SELECT 1 FROM search_words s WHERE s.word LIKE q.w || '%')",
+    )
+    .bind::<Array<Text>, _>(words)
+    .load::<Correction>(&mut &*conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.word, r.nearest)).collect())
 }
 
 fn words(query: &str) -> Vec<String> {
@@ -66,11 +119,12 @@ fn words(query: &str) -> Vec<String> {
 }
 
 fn hits_sql(sql: &mut Sql, q: &str, ts: &str) {
-    sql.push("WITH q AS (SELECT ")
+    // Folded as `search_text` is (`search_fold`: ё as е, Kazakh letters as Russian ones).
+    sql.push("WITH q AS (SELECT search_fold(")
         .bind(Bind::Text(q.to_owned()))
-        .push("::text AS q, to_tsquery('simple', ")
+        .push("::text) AS q, to_tsquery('simple', search_fold(")
         .bind(Bind::Text(ts.to_owned()))
-        .push(") AS ts), hits AS (");
+        .push("::text)) AS ts), hits AS (");
     let parts = [
         ("Organization", "organizations", "true"),
         ("Project", "projects", "t.status = 'PUBLISHED'"),
@@ -107,7 +161,7 @@ pub async fn search(
         return Ok((Vec::new(), 0));
     }
     let q = words.join(" ");
-    let ts = tsquery(&words);
+    let ts = tsquery(&words, &corrections(conn, &words).await?);
     let mut count = Sql::default();
     hits_sql(&mut count, &q, &ts);
     count.push(" SELECT count(*) AS n FROM hits");
@@ -168,7 +222,13 @@ mod tests {
     #[test]
     fn queries_become_prefix_tsqueries() {
         let w = super::words("Волонтер, & жаз!");
-        assert_eq!(super::tsquery(&w), "волонтер:* & жаз:*");
+        let mut corrections = std::collections::HashMap::new();
+        assert_eq!(super::tsquery(&w, &corrections), "волонтер:* & жаз:*");
+        corrections.insert("жаз".to_owned(), vec!["жас".to_owned()]);
+        assert_eq!(
+            super::tsquery(&w, &corrections),
+            "волонтер:* & (жаз:* | жас:*)"
+        );
         assert!(super::words(" ,;! ").is_empty());
     }
 }

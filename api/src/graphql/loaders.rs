@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::{
     Application, Organization, OrganizationManager, Post, Project, User,
 };
@@ -158,6 +159,7 @@ impl Loader<OrgProjects> for Loaders {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetworkMembers {
     pub network: i64,
+    pub locale: Locale,
     pub args: PageArgs,
 }
 hash_by_parent!(NetworkMembers, network);
@@ -171,13 +173,16 @@ impl Loader<NetworkMembers> for Loaders {
     ) -> Result<HashMap<NetworkMembers, Page<Organization>>, ApiError> {
         let mut out = HashMap::new();
         let conn = self.conn().await?;
-        for (args, ids) in group_by_args(keys, |k| (k.network, k.args.clone())) {
-            let mut pages = organizations::members_of_networks(&conn, &ids, &args).await?;
+        for ((locale, args), ids) in
+            group_by_args(keys, |k| (k.network, (k.locale, k.args.clone())))
+        {
+            let mut pages = organizations::members_of_networks(&conn, &ids, locale, &args).await?;
             for id in ids {
                 let page = pages.remove(&id).unwrap_or_default();
                 out.insert(
                     NetworkMembers {
                         network: id,
+                        locale,
                         args: args.clone(),
                     },
                     page,

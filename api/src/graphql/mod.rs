@@ -19,6 +19,7 @@ pub mod loaders;
 mod node;
 mod organizations;
 pub mod pagination;
+mod places;
 pub mod plain_fields;
 mod posts;
 mod projects;
@@ -51,6 +52,7 @@ pub struct Query(
     posts::PostQuery,
     search::SearchQuery,
     awards::AwardsQuery,
+    places::PlaceQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::models;
 use birgemiz_schema::organizations::{self as orgs, NewOrganization, OrgFilter, OrganizationPatch};
+use birgemiz_schema::places;
 use birgemiz_schema::projects::{self as projs, ProjectFilter};
 use chrono::{DateTime, Utc};
 
@@ -47,6 +48,8 @@ plain_fields!(Organization {
     "country" => country,
     "region" => region,
     "city" => city,
+    "regionCode" => region_code,
+    "cityCode" => city_code,
     "website" => website,
     "verified" => verified,
     "createdAt" => created_at,
@@ -81,11 +84,21 @@ impl Organization {
     async fn country(&self) -> &str {
         &self.0.country
     }
-    async fn region(&self) -> Option<&str> {
-        self.0.region.as_deref()
+    /// In the request's language when the region is a listed place (`regionCode`).
+    async fn region(&self, ctx: &Context<'_>) -> Option<&str> {
+        places::name(self.0.region_code.as_deref(), ctx.locale()).or(self.0.region.as_deref())
     }
-    async fn city(&self) -> Option<&str> {
-        self.0.city.as_deref()
+    /// In the request's language when the city is a listed place (`cityCode`).
+    async fn city(&self, ctx: &Context<'_>) -> Option<&str> {
+        places::name(self.0.city_code.as_deref(), ctx.locale()).or(self.0.city.as_deref())
+    }
+    /// The listed region's code (see `places`), when the region is listed.
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+    /// The listed city's code (see `places`), when the city is listed.
+    async fn city_code(&self) -> Option<&str> {
+        self.0.city_code.as_deref()
     }
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
@@ -114,6 +127,7 @@ impl Organization {
         let page = loaders::loader(ctx)
             .load_one(NetworkMembers {
                 network: self.0.id,
+                locale: ctx.locale(),
                 args: args.clone(),
             })
             .await?
@@ -122,7 +136,7 @@ impl Organization {
             ctx,
             page,
             &args,
-            &orgs::ORDER_NAME,
+            orgs::order_name(ctx.locale()),
             |o| o.id,
             Organization,
         ))
@@ -214,7 +228,14 @@ pub async fn load_org(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
 pub struct OrganizationFilter {
     kind: Option<OrganizationKind>,
     country: Option<String>,
+    /// A region's name in any language (the listed region it names) or its free text.
     region: Option<String>,
+    /// A listed region's code, e.g. KZ-39.
+    region_code: Option<String>,
+    /// A city's name in any language (the listed city it names) or its free text.
+    city: Option<String>,
+    /// A listed city's code, e.g. KZ-71 or KZ-39-KOSTANAY.
+    city_code: Option<String>,
     verified: Option<bool>,
     member_of: Option<ID>,
 }
@@ -225,8 +246,15 @@ pub struct CreateOrganizationInput {
     description: Option<LocalizedTextInput>,
     kind: OrganizationKind,
     country: String,
+    /// Free text; one that names a listed region is stored as its code.
     region: Option<String>,
+    /// Free text; one that names a listed city is stored as its code.
     city: Option<String>,
+    /// A listed region of `country` (see `places`); wins over `region`.
+    region_code: Option<String>,
+    /// A listed city of `country` (see `places`); wins over `city`. Implies its region when
+    /// none is given.
+    city_code: Option<String>,
     website: Option<String>,
     slug: Option<String>,
 }
@@ -238,6 +266,10 @@ pub struct UpdateOrganizationInput {
     kind: Option<OrganizationKind>,
     region: MaybeUndefined<String>,
     city: MaybeUndefined<String>,
+    /// A listed region (see `places`); wins over `region`; null clears the region.
+    region_code: MaybeUndefined<String>,
+    /// A listed city (see `places`); wins over `city`; null clears the city.
+    city_code: MaybeUndefined<String>,
     website: MaybeUndefined<String>,
 }
 
@@ -269,6 +301,9 @@ impl OrganizationQuery {
             kind: f.kind.map(|k| k.as_db().to_owned()),
             country: f.country,
             region: f.region,
+            region_code: f.region_code,
+            city: f.city,
+            city_code: f.city_code,
             verified: f.verified,
             member_of: f
                 .member_of
@@ -276,7 +311,7 @@ impl OrganizationQuery {
                 .transpose()?,
         };
         let order = match order_by.unwrap_or(OrganizationOrder::Name) {
-            OrganizationOrder::Name => &orgs::ORDER_NAME,
+            OrganizationOrder::Name => orgs::order_name(ctx.locale()),
             OrganizationOrder::Newest => &orgs::ORDER_NEWEST,
             OrganizationOrder::MostProjects => &orgs::ORDER_MOST_PROJECTS,
         };
@@ -316,6 +351,8 @@ impl OrganizationMutation {
                 country: input.country,
                 region: input.region,
                 city: input.city,
+                region_code: input.region_code,
+                city_code: input.city_code,
                 website: input.website,
                 slug: input.slug,
             },
@@ -338,6 +375,8 @@ impl OrganizationMutation {
             kind: input.kind.map(|k| k.as_db().to_owned()),
             region: patch(input.region, |s| s),
             city: patch(input.city, |s| s),
+            region_code: patch(input.region_code, |s| s),
+            city_code: patch(input.city_code, |s| s),
             website: patch(input.website, |s| s),
         };
         Ok(Organization(

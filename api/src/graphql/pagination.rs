@@ -122,10 +122,12 @@ const LONG_TEXT_FIELDS: [&str; 10] = [
 /// The node fields that read a row's details, whatever their type: a place, dates, a website,
 /// how many volunteers a project needs, a nominee's kind. A field of another type with one of
 /// these names only makes its list read a few more columns.
-const DETAIL_FIELDS: [&str; 9] = [
+const DETAIL_FIELDS: [&str; 11] = [
     "country",
     "region",
     "city",
+    "regionCode",
+    "cityCode",
     "website",
     "endsAt",
     "volunteersNeeded",

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::applications as apps;
 use birgemiz_schema::models;
+use birgemiz_schema::places;
 use birgemiz_schema::projects::{self as projs, NewProject, ProjectFilter, ProjectPatch};
 use chrono::{DateTime, Utc};
 
@@ -61,6 +62,8 @@ plain_fields!(Project {
     "country" => country,
     "region" => region,
     "city" => city,
+    "regionCode" => region_code,
+    "cityCode" => city_code,
     "startsAt" => starts_at,
     "endsAt" => ends_at,
     "volunteersNeeded" => volunteers_needed,
@@ -110,11 +113,21 @@ impl Project {
     async fn country(&self) -> &str {
         &self.0.country
     }
-    async fn region(&self) -> Option<&str> {
-        self.0.region.as_deref()
+    /// In the request's language when the region is a listed place (`regionCode`).
+    async fn region(&self, ctx: &Context<'_>) -> Option<&str> {
+        places::name(self.0.region_code.as_deref(), ctx.locale()).or(self.0.region.as_deref())
     }
-    async fn city(&self) -> Option<&str> {
-        self.0.city.as_deref()
+    /// In the request's language when the city is a listed place (`cityCode`).
+    async fn city(&self, ctx: &Context<'_>) -> Option<&str> {
+        places::name(self.0.city_code.as_deref(), ctx.locale()).or(self.0.city.as_deref())
+    }
+    /// The listed region's code (see `places`), when the region is listed.
+    async fn region_code(&self) -> Option<&str> {
+        self.0.region_code.as_deref()
+    }
+    /// The listed city's code (see `places`), when the city is listed.
+    async fn city_code(&self) -> Option<&str> {
+        self.0.city_code.as_deref()
     }
     async fn starts_at(&self) -> Option<DateTime<Utc>> {
         self.0.starts_at
@@ -255,7 +268,14 @@ impl Application {
 pub struct ProjectFilterInput {
     direction: Option<Direction>,
     country: Option<String>,
+    /// A region's name in any language (the listed region it names) or its free text.
     region: Option<String>,
+    /// A listed region's code, e.g. KZ-39.
+    region_code: Option<String>,
+    /// A city's name in any language (the listed city it names) or its free text.
+    city: Option<String>,
+    /// A listed city's code, e.g. KZ-71 or KZ-39-KOSTANAY.
+    city_code: Option<String>,
     organization_id: Option<ID>,
     /// Default PUBLISHED; other statuses only for the organization's managers and admins.
     status: Option<ProjectStatus>,
@@ -269,6 +289,9 @@ impl ProjectFilterInput {
             direction: self.direction.map(|d| d.as_db().to_owned()),
             country: self.country,
             region: self.region,
+            region_code: self.region_code,
+            city: self.city,
+            city_code: self.city_code,
             organization_id: self
                 .organization_id
                 .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
@@ -292,8 +315,15 @@ pub struct CreateProjectInput {
     description: Option<LocalizedTextInput>,
     direction: Direction,
     country: Option<String>,
+    /// Free text; one that names a listed region is stored as its code.
     region: Option<String>,
+    /// Free text; one that names a listed city is stored as its code.
     city: Option<String>,
+    /// A listed region of the project's country (see `places`); wins over `region`.
+    region_code: Option<String>,
+    /// A listed city of the project's country (see `places`); wins over `city`. Implies its
+    /// region when none is given.
+    city_code: Option<String>,
     starts_at: Option<DateTime<Utc>>,
     ends_at: Option<DateTime<Utc>>,
     volunteers_needed: Option<i32>,
@@ -308,6 +338,10 @@ pub struct UpdateProjectInput {
     direction: Option<Direction>,
     region: MaybeUndefined<String>,
     city: MaybeUndefined<String>,
+    /// A listed region (see `places`); wins over `region`; null clears the region.
+    region_code: MaybeUndefined<String>,
+    /// A listed city (see `places`); wins over `city`; null clears the city.
+    city_code: MaybeUndefined<String>,
     starts_at: MaybeUndefined<DateTime<Utc>>,
     ends_at: MaybeUndefined<DateTime<Utc>>,
     volunteers_needed: MaybeUndefined<i32>,
@@ -381,6 +415,8 @@ impl ProjectMutation {
                 country: input.country,
                 region: input.region,
                 city: input.city,
+                region_code: input.region_code,
+                city_code: input.city_code,
                 starts_at: input.starts_at,
                 ends_at: input.ends_at,
                 volunteers_needed: input.volunteers_needed,
@@ -406,6 +442,8 @@ impl ProjectMutation {
             direction: input.direction.map(|d| d.as_db().to_owned()),
             region: patch(input.region, |s| s),
             city: patch(input.city, |s| s),
+            region_code: patch(input.region_code, |s| s),
+            city_code: patch(input.city_code, |s| s),
             starts_at: patch(input.starts_at, |s| s),
             ends_at: patch(input.ends_at, |s| s),
             volunteers_needed: patch(input.volunteers_needed, |s| s),

@@ -10,6 +10,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use birgemiz_schema::i18n::Locale;
+use birgemiz_schema::messages;
 use birgemiz_schema::tokens;
 use birgemiz_schema::{Error, accounts};
 use serde::Deserialize;
@@ -279,8 +280,8 @@ async fn execute(
         }
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
-            let internal = e.extensions.as_ref().and_then(|x| x.get("code"))
-                == Some(&async_graphql::Value::from("INTERNAL"));
+            let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+            let internal = code == Some(&async_graphql::Value::from("INTERNAL"));
             if internal && let Some(ext) = e.extensions.as_mut() {
                 ext.set("requestId", request_id.as_str());
             }
@@ -373,13 +374,15 @@ async fn run(
                 }
             },
         };
+        let locale = Locale::of_request(
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+            viewer.as_ref().map(|v| v.locale),
+        );
         let ctx = RequestContext {
             viewer,
-            locale: Locale::from_accept_language(
-                headers
-                    .get(header::ACCEPT_LANGUAGE)
-                    .and_then(|v| v.to_str().ok()),
-            ),
+            locale,
             client_ip: Some(
                 client_addr::client_ip(peer.ip(), headers, &state.config.trusted_proxies)
                     .to_string(),
@@ -410,7 +413,7 @@ async fn run(
         // validated too.
         let without_variables = request.variables.is_empty();
         let validated = checked_validated.filter(|_| without_variables && fast);
-        Ok(match &validated {
+        let mut response = match &validated {
             Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
             _ => {
                 let response = state.schema.strict.execute(request).await;
@@ -422,7 +425,15 @@ async fn run(
                 }
                 response
             }
-        })
+        };
+        // The domain's messages (those with a code) read in the request's language.
+        for e in &mut response.errors {
+            let has_code = e.extensions.as_ref().and_then(|x| x.get("code")).is_some();
+            if has_code && let Some(message) = messages::translate(&e.message, locale) {
+                e.message = message;
+            }
+        }
+        Ok(response)
     }
 }
 

@@ -19,6 +19,7 @@ mod graphql_paths;
 mod graphql_spec;
 mod http_hardening;
 mod juries;
+mod language_and_place;
 mod public_accounts;
 mod public_catalog;
 mod public_front_page;

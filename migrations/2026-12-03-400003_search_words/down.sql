@@ -1,0 +1,10 @@
+DROP TRIGGER posts_search_words_update ON posts;
+DROP TRIGGER posts_search_words_insert ON posts;
+DROP TRIGGER projects_search_words_update ON projects;
+DROP TRIGGER projects_search_words_insert ON projects;
+DROP TRIGGER organizations_search_words_update ON organizations;
+DROP TRIGGER organizations_search_words_insert ON organizations;
+DROP FUNCTION add_search_words();
+DROP FUNCTION search_words_of(text);
+DROP TABLE search_words;
+DROP EXTENSION IF EXISTS fuzzystrmatch;
