@@ -101,6 +101,7 @@ diesel::table! {
         vote_count -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        nominee_identity -> Text,
     }
 }
 

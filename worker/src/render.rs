@@ -26,33 +26,62 @@ pub struct RenderEnv {
 }
 
 macro_rules! sources {
-    ($($kind:ident => $file:literal),* $(,)?) => {
-        fn source(locale: Locale, kind: EmailKind) -> &'static str {
-            match (locale, kind) {
+    ($($file:literal),* $(,)?) => {
+        /// Every template file, in each language.
+        #[cfg_attr(not(test), allow(dead_code))]
+        const FILES: &[&str] = &[$($file),*];
+
+        fn source(locale: Locale, file: &str) -> Option<&'static str> {
+            Some(match (locale, file) {
                 $(
-                    (Locale::Kk, EmailKind::$kind) => include_str!(concat!("../templates/kk/", $file, ".txt")),
-                    (Locale::Ru, EmailKind::$kind) => include_str!(concat!("../templates/ru/", $file, ".txt")),
-                    (Locale::En, EmailKind::$kind) => include_str!(concat!("../templates/en/", $file, ".txt")),
+                    (Locale::Kk, $file) => include_str!(concat!("../templates/kk/", $file, ".txt")),
+                    (Locale::Ru, $file) => include_str!(concat!("../templates/ru/", $file, ".txt")),
+                    (Locale::En, $file) => include_str!(concat!("../templates/en/", $file, ".txt")),
                 )*
-            }
+                _ => return None,
+            })
         }
     };
 }
 
+// A kind's template is the file of its name; a decision has one file per outcome, so each
+// reads by what happened (received, accepted, declined) rather than by a word put in a slot.
 sources! {
-    VerifyEmail => "VERIFY_EMAIL",
-    SignInLink => "SIGN_IN_LINK",
-    ApplicationReceipt => "APPLICATION_RECEIPT",
-    NewApplicationNotice => "NEW_APPLICATION_NOTICE",
-    ApplicationDecision => "APPLICATION_DECISION",
-    NominationReceipt => "NOMINATION_RECEIPT",
-    NominationDecision => "NOMINATION_DECISION",
-    SubscriptionConfirmation => "SUBSCRIPTION_CONFIRMATION",
-    ResultsAnnouncement => "RESULTS_ANNOUNCEMENT",
-    VotingClosesReminder => "VOTING_CLOSES_REMINDER",
-    NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
-    ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
-    Digest => "DIGEST",
+    "VERIFY_EMAIL",
+    "SIGN_IN_LINK",
+    "APPLICATION_RECEIPT",
+    "NEW_APPLICATION_NOTICE",
+    "VOLUNTEER_WITHDREW_NOTICE",
+    "APPLICATION_ACCEPTED",
+    "APPLICATION_DECLINED",
+    "NOMINATION_RECEIPT",
+    "NOMINATION_APPROVED",
+    "NOMINATION_REJECTED",
+    "SUBSCRIPTION_CONFIRMATION",
+    "RESULTS_ANNOUNCEMENT",
+    "VOTING_CLOSES_REMINDER",
+    "NOMINATION_CLOSES_REMINDER",
+    "PROJECT_STARTS_REMINDER",
+    "DIGEST",
+}
+
+/// The template file of an email whose outcome is `status` (for the decisions).
+fn template_file(kind: EmailKind, status: &str) -> &'static str {
+    match (kind, status) {
+        (EmailKind::ApplicationDecision, "ACCEPTED") => "APPLICATION_ACCEPTED",
+        (EmailKind::ApplicationDecision, _) => "APPLICATION_DECLINED",
+        (EmailKind::NominationDecision, "APPROVED") => "NOMINATION_APPROVED",
+        (EmailKind::NominationDecision, _) => "NOMINATION_REJECTED",
+        (kind, _) => kind.as_str(),
+    }
+}
+
+fn note_line(locale: Locale, note: &str) -> String {
+    match locale {
+        Locale::Kk => format!("Модератордың түсініктемесі: {note}\n\n"),
+        Locale::Ru => format!("Комментарий модератора: {note}\n\n"),
+        Locale::En => format!("The moderator's note: {note}\n\n"),
+    }
 }
 
 /// An award's title, slug and its five phase dates (nomination open/close, voting open/close,
@@ -64,20 +93,6 @@ fn footer(locale: Locale) -> &'static str {
         Locale::Kk => include_str!("../templates/kk/FOOTER.txt"),
         Locale::Ru => include_str!("../templates/ru/FOOTER.txt"),
         Locale::En => include_str!("../templates/en/FOOTER.txt"),
-    }
-}
-
-fn decision_word(locale: Locale, status: &str) -> &'static str {
-    match (locale, status) {
-        (Locale::En, "ACCEPTED") => "accepted",
-        (Locale::En, "APPROVED") => "approved",
-        (Locale::En, _) => "declined",
-        (Locale::Ru, "ACCEPTED") => "принята",
-        (Locale::Ru, "APPROVED") => "одобрена",
-        (Locale::Ru, _) => "отклонена",
-        (Locale::Kk, "ACCEPTED") => "қабылданды",
-        (Locale::Kk, "APPROVED") => "мақұлданды",
-        (Locale::Kk, _) => "қабылданбады",
     }
 }
 
@@ -194,6 +209,7 @@ pub async fn render(
             .to_string()
     };
     let mut v: HashMap<&str, Value> = HashMap::new();
+    let mut file = template_file(email.kind(), "");
     let token_link = |token: &Option<String>, path: &str| -> Result<Value> {
         let token = token
             .as_deref()
@@ -212,7 +228,8 @@ pub async fn render(
         }
         Email::ApplicationReceipt { application_id }
         | Email::NewApplicationNotice { application_id }
-        | Email::ApplicationDecision { application_id } => {
+        | Email::VolunteerWithdrewNotice { application_id }
+        | Email::ApplicationDecision { application_id, .. } => {
             let (status, title, slug, volunteer): (String, LocalizedText, String, String) =
                 applications::table
                     .inner_join(projects::table)
@@ -228,17 +245,17 @@ pub async fn render(
                     .await?;
             v.insert("project", Value::Text(text(&title, locale)));
             v.insert("volunteer", Value::Text(volunteer));
-            v.insert(
-                "decision",
-                Value::Text(decision_word(locale, &status).to_owned()),
-            );
+            if let Email::ApplicationDecision { decision, .. } = email {
+                file = template_file(email.kind(), decision.as_deref().unwrap_or(&status));
+            }
             v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
         }
         Email::NominationReceipt { nomination_id }
-        | Email::NominationDecision { nomination_id } => {
-            let (name, status, category, award, slug): (
+        | Email::NominationDecision { nomination_id, .. } => {
+            let (name, status, note, category, award, slug): (
                 String,
                 String,
+                Option<String>,
                 LocalizedText,
                 LocalizedText,
                 String,
@@ -248,6 +265,7 @@ pub async fn render(
                 .select((
                     nominations::nominee_name,
                     nominations::status,
+                    nominations::moderation_note,
                     award_categories::title,
                     awards::title,
                     awards::slug,
@@ -257,9 +275,12 @@ pub async fn render(
             v.insert("nominee", Value::Text(name));
             v.insert("category", Value::Text(text(&category, locale)));
             v.insert("award", Value::Text(text(&award, locale)));
+            if let Email::NominationDecision { decision, .. } = email {
+                file = template_file(email.kind(), decision.as_deref().unwrap_or(&status));
+            }
             v.insert(
-                "decision",
-                Value::Text(decision_word(locale, &status).to_owned()),
+                "note",
+                Value::Text(note.map(|n| note_line(locale, &n)).unwrap_or_default()),
             );
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
         }
@@ -365,7 +386,9 @@ pub async fn render(
             v.insert("awards", list(award_items));
         }
     }
-    let mut source = source(locale, email.kind()).to_owned();
+    let mut source = source(locale, file)
+        .ok_or_else(|| Error::Internal(format!("no template {file}")))?
+        .to_owned();
     if bulk {
         source = format!("{}\n\n{}", source.trim_end(), footer(locale));
         v.insert(
@@ -387,11 +410,79 @@ mod tests {
 
     #[test]
     fn every_template_has_a_subject_line() {
-        for kind in EmailKind::ALL {
+        for file in FILES {
             for locale in Locale::ALL {
-                let s = source(locale, kind);
-                assert!(s.starts_with("Subject: "), "{kind:?} {locale:?}");
-                assert!(s.contains("\n\n"), "{kind:?} {locale:?}");
+                let s = source(locale, file).expect("listed");
+                assert!(s.starts_with("Subject: "), "{file} {locale:?}");
+                assert!(s.contains("\n\n"), "{file} {locale:?}");
+            }
+        }
+        for kind in EmailKind::ALL {
+            for status in ["", "ACCEPTED", "DECLINED", "APPROVED", "REJECTED"] {
+                assert!(FILES.contains(&template_file(kind, status)), "{kind:?}");
+            }
+        }
+    }
+
+    /// What each state's words mean, per language: a receipt must never read like an
+    /// acceptance ("Өтінішіңіз қабылданды" is "your application was accepted"), an acceptance
+    /// must say so, a refusal must say so.
+    #[test]
+    fn every_template_reads_by_the_meaning_of_its_state() {
+        // (language, words of acceptance, words of refusal, words of a mere receipt)
+        type Words = &'static [&'static str];
+        let words: [(Locale, Words, Words, Words); 3] = [
+            (
+                Locale::Kk,
+                &["қабылдандыңыз", "мақұлданды"],
+                &["қабылданбады", "бас тартты"],
+                &["алдық", "әлі шешім емес"],
+            ),
+            (
+                Locale::Ru,
+                &["приняты", "одобрен"],
+                &["отклонен", "отказали"],
+                &["получен", "ещё не решение"],
+            ),
+            (
+                Locale::En,
+                &["accepted", "approved"],
+                &["declined"],
+                &["received", "not a decision yet"],
+            ),
+        ];
+        let has = |s: &str, list: &[&str]| list.iter().any(|w| s.to_lowercase().contains(w));
+        for (locale, yes, no, receipt) in words {
+            for file in ["APPLICATION_RECEIPT", "NOMINATION_RECEIPT"] {
+                let s = source(locale, file).unwrap();
+                // "қабылданды" alone (not "қабылданбады") is the acceptance word.
+                let accepts = has(s, yes) || s.replace("қабылданбады", "").contains("қабылданды");
+                assert!(!accepts, "{file} {locale:?} reads like an acceptance");
+                assert!(!has(s, no), "{file} {locale:?} reads like a refusal");
+                assert!(has(s, receipt), "{file} {locale:?} says it was received");
+            }
+            for file in ["APPLICATION_ACCEPTED", "NOMINATION_APPROVED"] {
+                let s = source(locale, file).unwrap();
+                assert!(has(s, yes), "{file} {locale:?} says yes");
+                assert!(!has(s, no), "{file} {locale:?} says no");
+            }
+            for file in ["APPLICATION_DECLINED", "NOMINATION_REJECTED"] {
+                let s = source(locale, file).unwrap();
+                assert!(has(s, no), "{file} {locale:?} says no");
+                assert!(!has(s, yes), "{file} {locale:?} says yes");
+            }
+            // Nothing else reads as a decision about the reader's own request.
+            for file in FILES.iter().filter(|f| {
+                !f.contains("ACCEPTED")
+                    && !f.contains("DECLINED")
+                    && !f.contains("APPROVED")
+                    && !f.contains("REJECTED")
+            }) {
+                let s = source(locale, file).unwrap();
+                assert!(
+                    !s.replace("қабылданбады", "").contains("қабылданды"),
+                    "{file} {locale:?}"
+                );
             }
         }
     }

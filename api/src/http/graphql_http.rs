@@ -203,11 +203,13 @@ async fn execute(
         let delay = state.config.dataloader_delay;
         let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
         let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
+        let warnings = std::sync::Arc::new(crate::graphql::context::Warnings::default());
         let request = request
             .data(ctx)
             .data(loader)
             .data(award_loader)
-            .data(reads);
+            .data(reads)
+            .data(warnings.clone());
         // Only a document without variables skips the rules: with variables, their values are
         // validated too.
         let without_variables = request.variables.is_empty();
@@ -225,6 +227,12 @@ async fn execute(
                 response
             }
         };
+        let warnings = warnings.take();
+        if !warnings.is_empty()
+            && let Ok(list) = async_graphql::Value::from_json(serde_json::Value::Array(warnings))
+        {
+            response.extensions.insert("warnings".into(), list);
+        }
         // An internal error's cause is in the log next to this id; the client gets the id only.
         for e in &mut response.errors {
             let internal = e.extensions.as_ref().and_then(|x| x.get("code"))
