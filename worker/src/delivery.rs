@@ -178,7 +178,20 @@ impl Deliverer {
                 continue;
             }
             match self.build(&mut conn, &mut digests, &row, eight_bit).await {
-                Ok(message) => ready.push((row, message)),
+                Ok(Some(message)) => ready.push((row, message)),
+                Ok(None) => {
+                    let done = self
+                        .finish(
+                            &mut conn,
+                            row.id,
+                            "SUPPRESSED",
+                            None,
+                            Some("the reminder's moment has passed"),
+                        )
+                        .await
+                        .map(|()| Outcome::Suppressed);
+                    outcomes.push((row.id, done));
+                }
                 Err(reason) => {
                     tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
                     let done = self
@@ -198,7 +211,7 @@ impl Deliverer {
         digests: &mut DigestCache,
         row: &OutboxRow,
         eight_bit: bool,
-    ) -> std::result::Result<Message, String> {
+    ) -> std::result::Result<Option<Message>, String> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
         let email = Email::from_payload(&row.payload).map_err(|e| e.to_string())?;
         let content = render::render(
@@ -212,6 +225,10 @@ impl Deliverer {
         )
         .await
         .map_err(|e| e.to_string())?;
+        // Nothing true left to say (a reminder of a moment that has passed).
+        let Some(content) = content else {
+            return Ok(None);
+        };
         let unsubscribe_url = row.bulk.then(|| {
             subscriptions::unsubscribe_url(
                 &self.render_env.public_url,
@@ -227,7 +244,7 @@ impl Deliverer {
             unsubscribe_url,
             eight_bit,
         };
-        mailer::build(&envelope, &content)
+        mailer::build(&envelope, &content).map(Some)
     }
 
     /// Sends one claimed row and records the answer: it holds a sending slot while it sends and

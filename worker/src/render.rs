@@ -108,6 +108,113 @@ fn text(t: &LocalizedText, locale: Locale) -> String {
     t.resolve(locale).unwrap_or("Birgemiz").to_owned()
 }
 
+/// The time zone by the name people use for it (`TIMEZONE`); Kazakhstan keeps one time,
+/// named after the capital.
+fn zone_name(tz: Tz, locale: Locale) -> String {
+    let names: Option<[&str; 3]> = match tz.name() {
+        "Asia/Almaty" | "Asia/Qostanay" => Some(["Астана", "Астана", "Astana"]),
+        "Asia/Aqtobe" => Some(["Ақтөбе", "Актобе", "Aktobe"]),
+        "Asia/Oral" => Some(["Орал", "Уральск", "Oral"]),
+        "Asia/Aqtau" => Some(["Ақтау", "Актау", "Aktau"]),
+        "Asia/Atyrau" => Some(["Атырау", "Атырау", "Atyrau"]),
+        "Asia/Qyzylorda" => Some(["Қызылорда", "Кызылорда", "Kyzylorda"]),
+        "Europe/Moscow" => Some(["Мәскеу", "Москва", "Moscow"]),
+        "Asia/Bishkek" => Some(["Бішкек", "Бишкек", "Bishkek"]),
+        "Asia/Tashkent" => Some(["Ташкент", "Ташкент", "Tashkent"]),
+        "UTC" | "Etc/UTC" => Some(["UTC", "UTC", "UTC"]),
+        _ => None,
+    };
+    match (names, locale) {
+        (Some(n), Locale::Kk) => n[0].to_owned(),
+        (Some(n), Locale::Ru) => n[1].to_owned(),
+        (Some(n), Locale::En) => n[2].to_owned(),
+        (None, _) => tz
+            .name()
+            .rsplit('/')
+            .next()
+            .unwrap_or("UTC")
+            .replace('_', " "),
+    }
+}
+
+/// The exact moment in `TIMEZONE`, with the zone's name: "05.12.2026, 20:23 (Астана)".
+fn moment(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
+    let local = t.with_timezone(&tz);
+    let zone = zone_name(tz, locale);
+    match locale {
+        Locale::Kk => format!(
+            "{}, {} ({zone})",
+            local.format("%d.%m.%Y"),
+            local.format("%H:%M")
+        ),
+        Locale::Ru => format!(
+            "{} в {} ({zone})",
+            local.format("%d.%m.%Y"),
+            local.format("%H:%M")
+        ),
+        Locale::En => format!(
+            "{} at {} ({zone})",
+            local.format("%-d %b %Y"),
+            local.format("%H:%M")
+        ),
+    }
+}
+
+/// Russian plural of a count: (one, few, many), e.g. ("день", "дня", "дней").
+fn ru_plural(n: i64, forms: (&str, &str, &str)) -> String {
+    let form = match (n % 10, n % 100) {
+        (1, r) if r != 11 => forms.0,
+        (2..=4, r) if !(12..=14).contains(&r) => forms.1,
+        _ => forms.2,
+    };
+    format!("{n} {form}")
+}
+
+/// How long is left, rounded down to at most two units ("2 days 5 hours", "40 minutes"); at
+/// least one minute. Read at sending, so it is what is left when the email leaves.
+fn remaining(left: chrono::Duration, locale: Locale) -> String {
+    let minutes = left.num_minutes().max(1);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let unit = |n: i64, u: usize| -> String {
+        match locale {
+            Locale::Kk => format!("{n} {}", ["күн", "сағат", "минут"][u]),
+            // After "через": the accusative, "1 минуту".
+            Locale::Ru => ru_plural(
+                n,
+                [
+                    ("день", "дня", "дней"),
+                    ("час", "часа", "часов"),
+                    ("минуту", "минуты", "минут"),
+                ][u],
+            ),
+            Locale::En => {
+                let w = ["day", "hour", "minute"][u];
+                if n == 1 {
+                    format!("1 {w}")
+                } else {
+                    format!("{n} {w}s")
+                }
+            }
+        }
+    };
+    let parts: Vec<String> = if days > 0 {
+        [(days, 0), (hours, 1)]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|&(n, u)| unit(n, u))
+            .collect()
+    } else if hours > 0 {
+        [(hours, 1), (mins, 2)]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|&(n, u)| unit(n, u))
+            .collect()
+    } else {
+        vec![unit(mins, 2)]
+    };
+    parts.join(" ")
+}
+
 /// What a digest of one window lists, in every language.
 struct DigestContent {
     projects: Vec<(LocalizedText, String)>,
@@ -201,13 +308,9 @@ pub async fn render(
     recipient: &str,
     locale: Locale,
     bulk: bool,
-) -> Result<Rendered> {
+) -> Result<Option<Rendered>> {
+    let now = Utc::now();
     let url = |path: &str| format!("{}{path}", env.public_url);
-    let when = |t: DateTime<Utc>| {
-        t.with_timezone(&env.timezone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
     let mut v: HashMap<&str, Value> = HashMap::new();
     let mut file = template_file(email.kind(), "");
     let token_link = |token: &Option<String>, path: &str| -> Result<Value> {
@@ -307,8 +410,17 @@ pub async fn render(
             } else {
                 voting_closes
             };
+            let reminder = !matches!(email, Email::ResultsAnnouncement { .. });
+            // A reminder of a moment that has passed (a backlog, dates moved) would lie.
+            if reminder && deadline <= now {
+                return Ok(None);
+            }
             v.insert("award", Value::Text(text(&title, locale)));
-            v.insert("deadline", Value::Text(when(deadline)));
+            v.insert(
+                "deadline",
+                Value::Text(moment(deadline, env.timezone, locale)),
+            );
+            v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
         }
         Email::ProjectStartsReminder { project_id } => {
@@ -318,8 +430,12 @@ pub async fn render(
                     .select((projects::title, projects::slug, projects::starts_at))
                     .first(conn)
                     .await?;
+            let Some(starts) = starts.filter(|t| *t > now) else {
+                return Ok(None);
+            };
             v.insert("project", Value::Text(text(&title, locale)));
-            v.insert("starts", Value::Text(starts.map(when).unwrap_or_default()));
+            v.insert("starts", Value::Text(moment(starts, env.timezone, locale)));
+            v.insert("remaining", Value::Text(remaining(starts - now, locale)));
             v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
         }
         Email::Digest { since, until } => {
@@ -349,14 +465,14 @@ pub async fn render(
                 ],
             };
             let mut award_items = Vec::new();
+            // One line per award: where it stands now, i.e. the latest of its phase changes in
+            // the window (the earlier ones are over by the time the digest is read).
             for (title, slug, phases) in &content.awards {
-                for (phase, at) in phases.iter().enumerate() {
-                    if in_window(*at) {
-                        award_items.push((
-                            format!("{}: {}", text(title, locale), phase_names[phase]),
-                            Some(url(&format!("/awards/{slug}"))),
-                        ));
-                    }
+                if let Some(phase) = phases.iter().rposition(|at| in_window(*at)) {
+                    award_items.push((
+                        format!("{}: {}", text(title, locale), phase_names[phase]),
+                        Some(url(&format!("/awards/{slug}"))),
+                    ));
                 }
             }
             let list = |items: Vec<(String, Option<String>)>| Value::List {
@@ -401,6 +517,7 @@ pub async fn render(
         );
     }
     template::render(&source, locale.as_str(), &v)
+        .map(Some)
         .map_err(|e| Error::Internal(format!("template: {e}")))
 }
 
@@ -422,6 +539,35 @@ mod tests {
                 assert!(FILES.contains(&template_file(kind, status)), "{kind:?}");
             }
         }
+    }
+
+    #[test]
+    fn remaining_time_and_moments_read_naturally() {
+        let d = |m: i64| chrono::Duration::minutes(m);
+        assert_eq!(
+            remaining(d(2 * 1440 + 5 * 60 + 7), Locale::En),
+            "2 days 5 hours"
+        );
+        assert_eq!(remaining(d(23 * 60 + 59), Locale::Ru), "23 часа 59 минут");
+        assert_eq!(remaining(d(21), Locale::Ru), "21 минуту");
+        assert_eq!(remaining(d(1440), Locale::Ru), "1 день");
+        assert_eq!(remaining(d(5 * 1440), Locale::Ru), "5 дней");
+        assert_eq!(remaining(d(61), Locale::Kk), "1 сағат 1 минут");
+        assert_eq!(
+            remaining(chrono::Duration::seconds(20), Locale::En),
+            "1 minute"
+        );
+        let t = DateTime::parse_from_rfc3339("2026-12-05T15:23:00Z")
+            .unwrap()
+            .to_utc();
+        let tz: Tz = "Asia/Almaty".parse().unwrap();
+        assert!(
+            moment(t, tz, Locale::Kk).ends_with("20:23 (Астана)"),
+            "{}",
+            moment(t, tz, Locale::Kk)
+        );
+        assert_eq!(moment(t, tz, Locale::Ru), "05.12.2026 в 20:23 (Астана)");
+        assert_eq!(moment(t, tz, Locale::En), "5 Dec 2026 at 20:23 (Astana)");
     }
 
     /// What each state's words mean, per language: a receipt must never read like an

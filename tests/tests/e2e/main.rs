@@ -19,6 +19,7 @@ mod public_front_page;
 mod public_news_search;
 mod public_support;
 mod rules_awards;
+mod rules_emails;
 mod rules_projects;
 mod scale_out;
 mod worker_metrics;
