@@ -88,11 +88,33 @@ fn note_line(locale: Locale, note: &str) -> String {
 /// results).
 type AwardPhases = (LocalizedText, String, [Option<DateTime<Utc>>; 5]);
 
-fn footer(locale: Locale) -> &'static str {
-    match locale {
-        Locale::Kk => include_str!("../templates/kk/FOOTER.txt"),
-        Locale::Ru => include_str!("../templates/ru/FOOTER.txt"),
-        Locale::En => include_str!("../templates/en/FOOTER.txt"),
+/// Why the reader gets a bulk email, by kind: only subscribers get the digest, the results and
+/// the nominations reminder; the voting reminder also goes to verified users who have not voted
+/// everywhere, and the project reminder to the project's accepted volunteers, who never
+/// subscribed and must not be told they did.
+fn footer(locale: Locale, kind: EmailKind) -> &'static str {
+    match (kind, locale) {
+        (EmailKind::VotingClosesReminder, Locale::Kk) => {
+            include_str!("../templates/kk/FOOTER_VOTING.txt")
+        }
+        (EmailKind::VotingClosesReminder, Locale::Ru) => {
+            include_str!("../templates/ru/FOOTER_VOTING.txt")
+        }
+        (EmailKind::VotingClosesReminder, Locale::En) => {
+            include_str!("../templates/en/FOOTER_VOTING.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::Kk) => {
+            include_str!("../templates/kk/FOOTER_PROJECT.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::Ru) => {
+            include_str!("../templates/ru/FOOTER_PROJECT.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::En) => {
+            include_str!("../templates/en/FOOTER_PROJECT.txt")
+        }
+        (_, Locale::Kk) => include_str!("../templates/kk/FOOTER.txt"),
+        (_, Locale::Ru) => include_str!("../templates/ru/FOOTER.txt"),
+        (_, Locale::En) => include_str!("../templates/en/FOOTER.txt"),
     }
 }
 
@@ -506,7 +528,7 @@ pub async fn render(
         .ok_or_else(|| Error::Internal(format!("no template {file}")))?
         .to_owned();
     if bulk {
-        source = format!("{}\n\n{}", source.trim_end(), footer(locale));
+        source = format!("{}\n\n{}", source.trim_end(), footer(locale, email.kind()));
         v.insert(
             "unsubscribe",
             Value::Link(subscriptions::unsubscribe_url(
