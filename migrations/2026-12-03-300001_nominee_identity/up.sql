@@ -36,7 +36,8 @@ BEGIN
     s := replace(s, 'y', 'i');
     s := regexp_replace(s, 'c(?!h)', 'k', 'g');
     s := replace(s, 'ie', 'e');
-    s := regexp_replace(s, '(.)\1+', '\1', 'g');
+    -- Doubled letters, not digits: "Nominee 11" is not "Nominee 1".
+    s := regexp_replace(s, '([a-z])\1+', '\1', 'g');
     RETURN array_to_string(ARRAY(SELECT w FROM unnest(string_to_array(s, ' ')) w
                                  WHERE w <> '' ORDER BY w COLLATE "C"), ' ');
 END $$;

@@ -119,15 +119,16 @@ const LONG_TEXT_FIELDS: [&str; 9] = [
 ];
 
 /// The node fields that read a row's details, whatever their type: a place, dates, a website,
-/// how many volunteers a project needs, a nominee's kind. A field of another type with one of
-/// these names only makes its list read a few more columns.
-const DETAIL_FIELDS: [&str; 9] = [
+/// how many volunteers a project needs (and so the places left), a nominee's kind. A field of
+/// another type with one of these names only makes its list read a few more columns.
+const DETAIL_FIELDS: [&str; 10] = [
     "country",
     "region",
     "city",
     "website",
     "endsAt",
     "volunteersNeeded",
+    "spotsLeft",
     "createdAt",
     "publishedAt",
     "nomineeKind",
