@@ -206,4 +206,4 @@ JOIN awards a ON a.slug IN ('volunteer-of-the-year-2020', 'volunteer-of-the-year
 JOIN award_categories c ON c.award_id = a.id AND c.position = n.position
 LEFT JOIN projects p ON p.slug = n.project
 LEFT JOIN organizations o ON o.slug = n.org
-ON CONFLICT (category_id, nominee_key) WHERE status IN ('PENDING', 'APPROVED') DO NOTHING;
+ON CONFLICT (category_id, nominee_identity) WHERE status IN ('PENDING', 'APPROVED') DO NOTHING;

@@ -2,7 +2,8 @@
 //!
 //! SUBMITTED → ACCEPTED/DECLINED by the organization's managers (who may change their mind);
 //! the volunteer may withdraw at any time and re-apply later (the same row is reopened). No
-//! decision on a withdrawn application; no application to a draft or archived project. Every
+//! decision on a withdrawn application; no application to a draft or archived project, nor to
+//! one that has ended; no acceptance beyond `volunteers_needed`. Every
 //! email is an outbox row in the same transaction; callers push the returned ids after commit.
 
 use std::collections::HashMap;
@@ -141,6 +142,11 @@ pub async fn apply(
                 Error::Conflict("this project is archived and takes no applications".into())
             });
         }
+        if project.ends_at.is_some_and(|end| end <= Utc::now()) {
+            return Err(Error::PhaseClosed(
+                "this project has ended and takes no applications".into(),
+            ));
+        }
         let existing: Option<Application> = applications::table
             .filter(applications::project_id.eq(project_id))
             .filter(applications::volunteer_id.eq(user_id))
@@ -211,33 +217,73 @@ pub async fn apply(
     .await
 }
 
+/// The volunteer withdraws (at any time). Withdrawing an accepted place tells the
+/// organization's managers, whose team just got smaller; returns the outbox ids.
 pub async fn withdraw(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     id: i64,
-) -> Result<Application> {
-    let app = by_ids(conn, &[id])
-        .await?
-        .pop()
-        .ok_or(Error::NotFound("application"))?;
-    if app.volunteer_id != viewer.user_id {
-        // The project's managers see the application; to anyone else it doesn't exist.
-        return Err(
-            match crate::projects::require_manager(conn, viewer, app.project_id).await {
-                Ok(_) => Error::forbidden("only the volunteer may withdraw an application"),
-                Err(Error::Forbidden(_) | Error::NotFound(_)) => Error::NotFound("application"),
-                Err(e) => e,
-            },
-        );
-    }
-    if app.status == WITHDRAWN {
-        return Ok(app);
-    }
-    Ok(diesel::update(applications::table.find(id))
-        .set(applications::status.eq(WITHDRAWN))
-        .returning(Application::as_returning())
-        .get_result(conn)
-        .await?)
+) -> Result<(Application, Vec<i64>)> {
+    let viewer = viewer.clone();
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let app: Application = applications::table
+            .find(id)
+            .select(Application::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .ok_or(Error::NotFound("application"))?;
+        if app.volunteer_id != viewer.user_id {
+            // The project's managers see the application; to anyone else it doesn't exist.
+            return Err(
+                match crate::projects::require_manager(conn, &viewer, app.project_id).await {
+                    Ok(_) => Error::forbidden("only the volunteer may withdraw an application"),
+                    Err(Error::Forbidden(_) | Error::NotFound(_)) => Error::NotFound("application"),
+                    Err(e) => e,
+                },
+            );
+        }
+        if app.status == WITHDRAWN {
+            return Ok((app, Vec::new()));
+        }
+        let was_accepted = app.status == ACCEPTED;
+        let app: Application = diesel::update(applications::table.find(id))
+            .set(applications::status.eq(WITHDRAWN))
+            .returning(Application::as_returning())
+            .get_result(conn)
+            .await?;
+        if !was_accepted {
+            return Ok((app, Vec::new()));
+        }
+        let organization_id: i64 = projects::table
+            .find(app.project_id)
+            .select(projects::organization_id)
+            .first(conn)
+            .await?;
+        let managers: Vec<User> = organization_managers::table
+            .inner_join(users::table)
+            .filter(organization_managers::organization_id.eq(organization_id))
+            .select(User::as_select())
+            .load(conn)
+            .await?;
+        // Keyed by the withdrawal's moment: withdrawing again after a new acceptance is news.
+        let stamp = app.updated_at.timestamp_micros();
+        let emails: Vec<NewEmail> = managers
+            .iter()
+            .map(|m| NewEmail {
+                email: Email::VolunteerWithdrewNotice {
+                    application_id: app.id,
+                },
+                recipient: m.email.clone(),
+                locale: locale_of(m),
+                dedupe_key: format!("volunteer-withdrew:{}:{stamp}:{}", app.id, m.id),
+            })
+            .collect();
+        let ids = outbox::enqueue_many(conn, &emails).await?;
+        Ok((app, ids))
+    })
+    .await
 }
 
 /// Accepts or declines; emails the volunteer when the decision changes.
@@ -257,9 +303,15 @@ pub async fn decide(
             .await
             .optional()?
             .ok_or(Error::NotFound("application"))?;
-        let project = crate::projects::by_ids(conn, &[app.project_id])
-            .await?
-            .pop()
+        // Locked: two acceptances racing for the last place take turns on the project row
+        // (whose volunteer_count the trigger updates).
+        let project: Project = projects::table
+            .find(app.project_id)
+            .select(Project::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
             .ok_or(Error::NotFound("project"))?;
         organizations::require_manager(conn, &viewer, project.organization_id).await?;
         if app.status == WITHDRAWN {
@@ -270,6 +322,14 @@ pub async fn decide(
         let status = if accept { ACCEPTED } else { DECLINED };
         if app.status == status {
             return Ok((app, Vec::new()));
+        }
+        if accept
+            && let Some(needed) = project.volunteers_needed
+            && project.volunteer_count >= needed
+        {
+            return Err(Error::Conflict(format!(
+                "all {needed} places are taken; raise volunteersNeeded to accept more"
+            )));
         }
         let app: Application = diesel::update(applications::table.find(id))
             .set((
@@ -286,6 +346,7 @@ pub async fn decide(
             NewEmail {
                 email: Email::ApplicationDecision {
                     application_id: app.id,
+                    decision: Some(status.to_owned()),
                 },
                 recipient: volunteer.email.clone(),
                 locale: locale_of(&volunteer),

@@ -12,13 +12,16 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
 use crate::models::{Award, AwardCategory, Nomination, Vote};
+use crate::organizations::insert_with_slug;
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::schema::{award_categories, awards, nominations, users, votes};
 use crate::sql::Bind;
+use crate::validate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
@@ -115,8 +118,8 @@ fn phase_closed(what: &str) -> Error {
     Error::PhaseClosed(what.to_owned())
 }
 
-/// The name folded for the "same nominee twice" rule: case, punctuation, and runs of spaces do
-/// not make a different nominee ("Айгерим  Бекова", "айгерим бекова." are one person).
+/// The name folded for sorting by NAME: case, punctuation and runs of spaces aside
+/// ("Айгерим  Бекова", "айгерим бекова." sort together). Sameness is [`nominee_identity`].
 pub fn nominee_key(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut space = false;
@@ -138,17 +141,22 @@ pub fn nominee_key(name: &str) -> String {
     out
 }
 
-/// ISO 3166-1 alpha-2, upper-cased.
+/// ISO 3166-1 alpha-2, upper-cased: the same check as organizations and projects.
 pub fn normalize_country(field: &str, c: &str) -> Result<String> {
-    let c = c.trim().to_ascii_uppercase();
-    if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()) {
-        Ok(c)
-    } else {
-        Err(Error::bad_input(
-            field,
-            "must be an ISO 3166-1 alpha-2 code",
-        ))
-    }
+    validate::country(field, c)
+}
+
+diesel::define_sql_function! {
+    /// Who a nomination is about (migration `2026-12-03-300001_nominee_identity`, the rule's
+    /// one home): a linked project or organization by id, anyone else by kind, country and
+    /// a folded name. A trigger writes it into `nominations.nominee_identity`.
+    fn nominee_identity_of(
+        kind: Text,
+        project_id: Nullable<BigInt>,
+        organization_id: Nullable<BigInt>,
+        country: Text,
+        name: Text,
+    ) -> Text;
 }
 
 fn is_unique_violation(e: &DieselError, constraint: &str) -> bool {
@@ -175,31 +183,6 @@ pub struct NewAward {
     pub live_counts: bool,
 }
 
-fn slugify(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-')
-        .chars()
-        .take(60)
-        .collect::<String>()
-}
-
-fn valid_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 80
-        && s.split('-').all(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-}
-
 fn countries(list: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for c in list {
@@ -222,69 +205,44 @@ pub async fn create_award(conn: &mut AsyncPgConnection, new: NewAward) -> Result
     }
     let countries = countries(&new.countries)?;
     new.dates.validate()?;
-    let (mut slug, generated) = match new.slug {
-        Some(s) => {
-            let s = s.trim().to_owned();
-            if !valid_slug(&s) {
-                return Err(Error::bad_input(
-                    "slug",
-                    "lower-case letters and digits separated by single hyphens",
-                ));
-            }
-            (s, false)
-        }
-        None => {
-            let base = slugify(
-                title
-                    .en
-                    .as_deref()
-                    .or(title.resolve(Locale::En))
-                    .unwrap_or(""),
-            );
-            let base = if base.is_empty() {
-                "award".to_owned()
-            } else {
-                base
-            };
-            let year = new.year.to_string();
-            let s = if base.contains(&year) {
-                base
-            } else {
-                format!("{base}-{year}")
-            };
-            (s, true)
-        }
+    let requested = new.slug.map(|s| validate::slug("slug", &s)).transpose()?;
+    let base = match validate::slugify(&title) {
+        // slugify's placeholder for a title without letters: say what it is.
+        s if s == "item" => "award".to_owned(),
+        s => s,
     };
-    let base = slug.clone();
-    for attempt in 2.. {
-        let inserted = diesel::insert_into(awards::table)
-            .values((
-                awards::slug.eq(&slug),
-                awards::title.eq(&title),
-                awards::description.eq(&description),
-                awards::year.eq(new.year),
-                awards::countries.eq(&countries),
-                awards::nomination_opens_at.eq(new.dates.nomination_opens_at),
-                awards::nomination_closes_at.eq(new.dates.nomination_closes_at),
-                awards::voting_opens_at.eq(new.dates.voting_opens_at),
-                awards::voting_closes_at.eq(new.dates.voting_closes_at),
-                awards::live_counts.eq(new.live_counts),
-            ))
-            .returning(Award::as_returning())
-            .get_result(conn)
-            .await;
-        match inserted {
-            Ok(a) => return Ok(a),
-            Err(e) if is_unique_violation(&e, "awards_slug_key") => {
-                if !generated || attempt > 50 {
-                    return Err(Error::Conflict(format!("the slug {slug:?} is taken")));
-                }
-                slug = format!("{base}-{attempt}");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    unreachable!("the loop returns")
+    let year = new.year.to_string();
+    let base = if base.split('-').any(|p| p == year) {
+        base
+    } else {
+        format!("{base}-{year}")
+    };
+    let id = insert_with_slug!(
+        conn,
+        awards::table,
+        awards::id,
+        awards::slug,
+        requested,
+        base,
+        |slug| (
+            awards::slug.eq(slug),
+            awards::title.eq(&title),
+            awards::description.eq(&description),
+            awards::year.eq(new.year),
+            awards::countries.eq(&countries),
+            awards::nomination_opens_at.eq(new.dates.nomination_opens_at),
+            awards::nomination_closes_at.eq(new.dates.nomination_closes_at),
+            awards::voting_opens_at.eq(new.dates.voting_opens_at),
+            awards::voting_closes_at.eq(new.dates.voting_closes_at),
+            awards::live_counts.eq(new.live_counts),
+        )
+    )
+    .ok_or_else(|| Error::bad_input("slug", "is taken"))?;
+    Ok(awards::table
+        .find(id)
+        .select(Award::as_select())
+        .first(conn)
+        .await?)
 }
 
 #[derive(Default)]
@@ -363,6 +321,28 @@ pub async fn update_award(
             .returning(Award::as_returning())
             .get_result(conn)
             .await?)
+    })
+    .await
+}
+
+/// Deletes an award that has never opened nominations, with its categories (they cascade).
+/// Once nominations have opened, people may have acted on it: PHASE_CLOSED.
+pub async fn delete_award(conn: &mut AsyncPgConnection, id: i64, now: DateTime<Utc>) -> Result<()> {
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let a = lock_award(conn, id).await?;
+        if now >= a.nomination_opens_at {
+            return Err(phase_closed(
+                "an award can be deleted only before its nominations open",
+            ));
+        }
+        match diesel::delete(awards::table.find(id)).execute(conn).await {
+            Ok(_) => Ok(()),
+            // Nominations written around the API (nominations.category_id is RESTRICT).
+            Err(e) if is_fk_violation(&e) => {
+                Err(Error::Conflict("the award has nominations".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
     })
     .await
 }
@@ -591,10 +571,12 @@ pub struct NewNomination {
 /// Returns the nomination and the receipt's outbox id to push after commit.
 pub async fn submit_nomination(
     conn: &mut AsyncPgConnection,
-    submitter_id: i64,
+    viewer: &Viewer,
     n: NewNomination,
     now: DateTime<Utc>,
 ) -> Result<(Nomination, Option<i64>)> {
+    let submitter_id = viewer.user_id;
+    let is_admin = viewer.is_admin();
     let name = n
         .nominee_name
         .split_whitespace()
@@ -641,6 +623,29 @@ pub async fn submit_nomination(
                 "is not among the award's countries",
             ));
         }
+        // Looked up first so the answer can name it; the unique index still decides a race.
+        let existing: Option<Nomination> = nominations::table
+            .filter(nominations::category_id.eq(c.id))
+            .filter(nominations::nominee_identity.eq(nominee_identity_of(
+                n.nominee_kind.as_str(),
+                n.project_id,
+                n.organization_id,
+                &country,
+                &name,
+            )))
+            .filter(nominations::status.eq_any([PENDING, APPROVED]))
+            .select(Nomination::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        if let Some(e) = existing {
+            // Named only to whoever may see it: a pending nomination is its submitter's and
+            // the moderators' business.
+            let visible = e.status == APPROVED || e.submitted_by == Some(submitter_id) || is_admin;
+            return Err(Error::DuplicateNomination {
+                existing: visible.then_some((e.id, e.nominee_name)),
+            });
+        }
         let inserted = diesel::insert_into(nominations::table)
             .values((
                 nominations::category_id.eq(c.id),
@@ -659,10 +664,8 @@ pub async fn submit_nomination(
             .await;
         let nom = match inserted {
             Ok(nom) => nom,
-            Err(e) if is_unique_violation(&e, "nominations_unique_nominee") => {
-                return Err(Error::Conflict(
-                    "this nominee is already nominated in this category".into(),
-                ));
+            Err(e) if is_unique_violation(&e, "nominations_unique_identity") => {
+                return Err(Error::DuplicateNomination { existing: None });
             }
             Err(e) if is_fk_violation(&e) => {
                 let field = if n.project_id.is_some() {
@@ -810,10 +813,8 @@ pub async fn moderate_nomination(
             .await;
         let updated = match updated {
             Ok(u) => u,
-            Err(e) if is_unique_violation(&e, "nominations_unique_nominee") => {
-                return Err(Error::Conflict(
-                    "this nominee is already nominated in this category".into(),
-                ));
+            Err(e) if is_unique_violation(&e, "nominations_unique_identity") => {
+                return Err(Error::DuplicateNomination { existing: None });
             }
             Err(e) => return Err(e.into()),
         };
@@ -822,7 +823,10 @@ pub async fn moderate_nomination(
                 email_submitter(
                     conn,
                     submitter,
-                    Email::NominationDecision { nomination_id: id },
+                    Email::NominationDecision {
+                        nomination_id: id,
+                        decision: Some(status.to_owned()),
+                    },
                     format!("nomination-decision:{id}:{status}"),
                 )
                 .await?
@@ -1294,16 +1298,5 @@ mod tests {
         assert!((r[0].share - 5.0 / 11.0).abs() < 1e-9);
         let none = rank(vec![("a", 0), ("b", 0)], |x| x.1, |x| x.0, 0);
         assert!(none.iter().all(|x| x.rank == 1 && x.share == 0.0));
-    }
-
-    #[test]
-    fn slugs() {
-        assert_eq!(
-            slugify("Volunteer of the Year 2020!"),
-            "volunteer-of-the-year-2020"
-        );
-        assert!(valid_slug("volunteer-2020"));
-        assert!(!valid_slug("a--b"));
-        assert!(!valid_slug("-a"));
     }
 }

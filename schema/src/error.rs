@@ -19,6 +19,13 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     PhaseClosed(String),
+    /// The same nominee is already nominated (pending or approved) in the category; the
+    /// existing nomination's id and name when the viewer may see it.
+    #[error("{}", match existing {
+        Some((_, name)) => format!("{name:?} is already nominated in this category"),
+        None => "this nominee is already nominated in this category".to_owned(),
+    })]
+    DuplicateNomination { existing: Option<(i64, String)> },
     #[error("too many requests; try again in {} s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
     /// A dependency is away (PostgreSQL unreachable, Redis for a limit that refuses without it,
@@ -57,7 +64,7 @@ impl Error {
             Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
             Error::BadInput { .. } => "BAD_USER_INPUT",
-            Error::Conflict(_) => "CONFLICT",
+            Error::Conflict(_) | Error::DuplicateNomination { .. } => "CONFLICT",
             Error::PhaseClosed(_) => "PHASE_CLOSED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::Unavailable { .. } | Error::Pool(_) => "SERVICE_UNAVAILABLE",

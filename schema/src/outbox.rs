@@ -76,6 +76,7 @@ pub enum EmailKind {
     SignInLink,
     ApplicationReceipt,
     NewApplicationNotice,
+    VolunteerWithdrewNotice,
     ApplicationDecision,
     NominationReceipt,
     NominationDecision,
@@ -90,11 +91,12 @@ pub enum EmailKind {
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 15] = [
+    pub const ALL: [EmailKind; 16] = [
         EmailKind::VerifyEmail,
         EmailKind::SignInLink,
         EmailKind::ApplicationReceipt,
         EmailKind::NewApplicationNotice,
+        EmailKind::VolunteerWithdrewNotice,
         EmailKind::ApplicationDecision,
         EmailKind::NominationReceipt,
         EmailKind::NominationDecision,
@@ -114,6 +116,7 @@ impl EmailKind {
             EmailKind::SignInLink => "SIGN_IN_LINK",
             EmailKind::ApplicationReceipt => "APPLICATION_RECEIPT",
             EmailKind::NewApplicationNotice => "NEW_APPLICATION_NOTICE",
+            EmailKind::VolunteerWithdrewNotice => "VOLUNTEER_WITHDREW_NOTICE",
             EmailKind::ApplicationDecision => "APPLICATION_DECISION",
             EmailKind::NominationReceipt => "NOMINATION_RECEIPT",
             EmailKind::NominationDecision => "NOMINATION_DECISION",
@@ -161,14 +164,25 @@ pub enum Email {
     NewApplicationNotice {
         application_id: i64,
     },
+    /// To the managers: an accepted volunteer withdrew.
+    VolunteerWithdrewNotice {
+        application_id: i64,
+    },
     ApplicationDecision {
         application_id: i64,
+        /// The decision as made (ACCEPTED or DECLINED): the email tells that one even if the
+        /// application changed again before it was sent. Absent in rows written before it was.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<String>,
     },
     NominationReceipt {
         nomination_id: i64,
     },
     NominationDecision {
         nomination_id: i64,
+        /// APPROVED or REJECTED as decided; see `ApplicationDecision::decision`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<String>,
     },
     SubscriptionConfirmation {
         token: Option<String>,
@@ -207,6 +221,7 @@ impl Email {
             Email::SignInLink { .. } => EmailKind::SignInLink,
             Email::ApplicationReceipt { .. } => EmailKind::ApplicationReceipt,
             Email::NewApplicationNotice { .. } => EmailKind::NewApplicationNotice,
+            Email::VolunteerWithdrewNotice { .. } => EmailKind::VolunteerWithdrewNotice,
             Email::ApplicationDecision { .. } => EmailKind::ApplicationDecision,
             Email::NominationReceipt { .. } => EmailKind::NominationReceipt,
             Email::NominationDecision { .. } => EmailKind::NominationDecision,

@@ -153,7 +153,22 @@ pub async fn list(
     order: &Order,
     args: &PageArgs,
 ) -> Result<Page<Project>> {
-    page::list(conn, "projects t", &|s| filter.push(s), order, args).await
+    // "Starts soon" lists what is still ahead: a project that has started (or has no start
+    // date) is not starting soon.
+    let upcoming = (order.name == ORDER_STARTS_SOON.name).then(Utc::now);
+    page::list(
+        conn,
+        "projects t",
+        &|s| {
+            filter.push(s);
+            if let Some(now) = upcoming {
+                s.push(" AND t.starts_at > ").bind(Bind::Time(now));
+            }
+        },
+        order,
+        args,
+    )
+    .await
 }
 
 /// The same page of projects for each organization.

@@ -190,6 +190,7 @@ diesel::table! {
         vote_count -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        nominee_identity -> Text,
     }
 }
 

@@ -248,7 +248,12 @@ pub async fn subscribe(
 }
 
 /// Confirms with the one-time token of the confirmation email (POST only: scanners GET links).
-pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailSubscription> {
+/// The second use of a link that did confirm is no error: the answer is the subscription and
+/// `true` for "already confirmed" (a double click, a mail client that posts twice).
+pub async fn confirm(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> Result<(EmailSubscription, bool)> {
     let now = Utc::now();
     let email: Option<String> = diesel::update(
         one_time_tokens::table
@@ -262,8 +267,15 @@ pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailS
     .get_result(conn)
     .await
     .optional()?;
-    let email =
-        email.ok_or_else(|| Error::bad_input("token", "this link is invalid or has expired"))?;
+    let Some(email) = email else {
+        return match confirmed_by(conn, token).await? {
+            Some(sub) if sub.status == ACTIVE => Ok((sub, true)),
+            _ => Err(Error::bad_input(
+                "token",
+                "this link is invalid or has expired",
+            )),
+        };
+    };
     let sub =
         diesel::update(email_subscriptions::table.filter(email_subscriptions::email.eq(&email)))
             .set((
@@ -277,7 +289,34 @@ pub async fn confirm(conn: &mut AsyncPgConnection, token: &str) -> Result<EmailS
             .get_result(conn)
             .await
             .optional()?;
-    sub.ok_or(Error::NotFound("subscription"))
+    Ok((sub.ok_or(Error::NotFound("subscription"))?, false))
+}
+
+/// The subscription a confirmation token (used or not) was issued for.
+async fn confirmed_by(conn: &AsyncPgConnection, token: &str) -> Result<Option<EmailSubscription>> {
+    Ok(one_time_tokens::table
+        .inner_join(
+            email_subscriptions::table.on(email_subscriptions::email.eq(one_time_tokens::email)),
+        )
+        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token)))
+        .filter(one_time_tokens::purpose.eq("CONFIRM_SUBSCRIPTION"))
+        .select(EmailSubscription::as_select())
+        .first(&mut &*conn)
+        .await
+        .optional()?)
+}
+
+/// The subscription behind any email link: a preferences/unsubscribe token, or a confirmation
+/// token (pending or used). Reading uses nothing up.
+pub async fn find_by_any_token(
+    conn: &AsyncPgConnection,
+    keys: LinkKeys<'_>,
+    token: &str,
+) -> Result<EmailSubscription> {
+    if let Some(subscription) = confirmed_by(conn, token).await? {
+        return Ok(subscription);
+    }
+    find_by_token(conn, keys, token).await
 }
 
 /// What verifies unsubscribe/preferences tokens: the key, and until when the legacy tokens

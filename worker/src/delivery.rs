@@ -186,7 +186,20 @@ impl Deliverer {
                 continue;
             }
             match self.build(&mut conn, &mut digests, &row, eight_bit).await {
-                Ok(message) => ready.push((row, message)),
+                Ok(Some(message)) => ready.push((row, message)),
+                Ok(None) => {
+                    let done = self
+                        .finish(
+                            &mut conn,
+                            row.id,
+                            OutboxStatus::Suppressed,
+                            None,
+                            Some("the reminder's moment has passed"),
+                        )
+                        .await
+                        .map(|()| Outcome::Suppressed);
+                    outcomes.push((row.id, done));
+                }
                 // PostgreSQL went away while rendering: nothing is wrong with the email. Its
                 // lease runs out and the relay pushes it again.
                 Err(Unbuildable::Retry(e)) => {
@@ -211,7 +224,7 @@ impl Deliverer {
         digests: &mut DigestCache,
         row: &OutboxRow,
         eight_bit: bool,
-    ) -> std::result::Result<Message, Unbuildable> {
+    ) -> std::result::Result<Option<Message>, Unbuildable> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
         let email =
             Email::from_payload(&row.payload).map_err(|e| Unbuildable::Never(e.to_string()))?;
@@ -246,6 +259,10 @@ impl Deliverer {
         )
         .await
         .map_err(unbuildable)?;
+        // Nothing true left to say (a reminder of a moment that has passed).
+        let Some(content) = content else {
+            return Ok(None);
+        };
         let envelope = Envelope {
             outbox_id: row.id,
             created_at: row.created_at,
@@ -254,7 +271,9 @@ impl Deliverer {
             unsubscribe_url,
             eight_bit,
         };
-        mailer::build(&envelope, &content).map_err(Unbuildable::Never)
+        mailer::build(&envelope, &content)
+            .map(Some)
+            .map_err(Unbuildable::Never)
     }
 
     /// Sends one claimed row and records the answer: it holds a sending slot while it sends and

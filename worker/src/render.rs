@@ -27,60 +27,97 @@ pub struct RenderEnv {
 }
 
 macro_rules! sources {
-    ($($kind:ident => $file:literal),* $(,)?) => {
-        fn source(locale: Locale, kind: EmailKind) -> &'static str {
-            match (locale, kind) {
+    ($($file:literal),* $(,)?) => {
+        /// Every template file, in each language.
+        #[cfg_attr(not(test), allow(dead_code))]
+        const FILES: &[&str] = &[$($file),*];
+
+        fn source(locale: Locale, file: &str) -> Option<&'static str> {
+            Some(match (locale, file) {
                 $(
-                    (Locale::Kk, EmailKind::$kind) => include_str!(concat!("../templates/kk/", $file, ".txt")),
-                    (Locale::Ru, EmailKind::$kind) => include_str!(concat!("../templates/ru/", $file, ".txt")),
-                    (Locale::En, EmailKind::$kind) => include_str!(concat!("../templates/en/", $file, ".txt")),
+                    (Locale::Kk, $file) => include_str!(concat!("../templates/kk/", $file, ".txt")),
+                    (Locale::Ru, $file) => include_str!(concat!("../templates/ru/", $file, ".txt")),
+                    (Locale::En, $file) => include_str!(concat!("../templates/en/", $file, ".txt")),
                 )*
-            }
+                _ => return None,
+            })
         }
     };
 }
 
+// A kind's template is the file of its name; a decision has one file per outcome, so each
+// reads by what happened (received, accepted, declined) rather than by a word put in a slot.
 sources! {
-    VerifyEmail => "VERIFY_EMAIL",
-    SignInLink => "SIGN_IN_LINK",
-    ApplicationReceipt => "APPLICATION_RECEIPT",
-    NewApplicationNotice => "NEW_APPLICATION_NOTICE",
-    ApplicationDecision => "APPLICATION_DECISION",
-    NominationReceipt => "NOMINATION_RECEIPT",
-    NominationDecision => "NOMINATION_DECISION",
-    SubscriptionConfirmation => "SUBSCRIPTION_CONFIRMATION",
-    ResultsAnnouncement => "RESULTS_ANNOUNCEMENT",
-    VotingClosesReminder => "VOTING_CLOSES_REMINDER",
-    NominationClosesReminder => "NOMINATION_CLOSES_REMINDER",
-    ProjectStartsReminder => "PROJECT_STARTS_REMINDER",
-    Digest => "DIGEST",
-    JuryInvitation => "JURY_INVITATION",
-    JuryReminder => "JURY_REMINDER",
+    "VERIFY_EMAIL",
+    "SIGN_IN_LINK",
+    "APPLICATION_RECEIPT",
+    "NEW_APPLICATION_NOTICE",
+    "VOLUNTEER_WITHDREW_NOTICE",
+    "APPLICATION_ACCEPTED",
+    "APPLICATION_DECLINED",
+    "NOMINATION_RECEIPT",
+    "NOMINATION_APPROVED",
+    "NOMINATION_REJECTED",
+    "SUBSCRIPTION_CONFIRMATION",
+    "RESULTS_ANNOUNCEMENT",
+    "VOTING_CLOSES_REMINDER",
+    "NOMINATION_CLOSES_REMINDER",
+    "PROJECT_STARTS_REMINDER",
+    "DIGEST",
+    "JURY_INVITATION",
+    "JURY_REMINDER",
+}
+
+/// The template file of an email whose outcome is `status` (for the decisions).
+fn template_file(kind: EmailKind, status: &str) -> &'static str {
+    match (kind, status) {
+        (EmailKind::ApplicationDecision, "ACCEPTED") => "APPLICATION_ACCEPTED",
+        (EmailKind::ApplicationDecision, _) => "APPLICATION_DECLINED",
+        (EmailKind::NominationDecision, "APPROVED") => "NOMINATION_APPROVED",
+        (EmailKind::NominationDecision, _) => "NOMINATION_REJECTED",
+        (kind, _) => kind.as_str(),
+    }
+}
+
+fn note_line(locale: Locale, note: &str) -> String {
+    match locale {
+        Locale::Kk => format!("Модератордың түсініктемесі: {note}\n\n"),
+        Locale::Ru => format!("Комментарий модератора: {note}\n\n"),
+        Locale::En => format!("The moderator's note: {note}\n\n"),
+    }
 }
 
 /// An award's title, slug and its five phase dates (nomination open/close, voting open/close,
 /// results).
 type AwardPhases = (LocalizedText, String, [Option<DateTime<Utc>>; 5]);
 
-fn footer(locale: Locale) -> &'static str {
-    match locale {
-        Locale::Kk => include_str!("../templates/kk/FOOTER.txt"),
-        Locale::Ru => include_str!("../templates/ru/FOOTER.txt"),
-        Locale::En => include_str!("../templates/en/FOOTER.txt"),
-    }
-}
-
-fn decision_word(locale: Locale, status: &str) -> &'static str {
-    match (locale, status) {
-        (Locale::En, "ACCEPTED") => "accepted",
-        (Locale::En, "APPROVED") => "approved",
-        (Locale::En, _) => "declined",
-        (Locale::Ru, "ACCEPTED") => "принята",
-        (Locale::Ru, "APPROVED") => "одобрена",
-        (Locale::Ru, _) => "отклонена",
-        (Locale::Kk, "ACCEPTED") => "қабылданды",
-        (Locale::Kk, "APPROVED") => "мақұлданды",
-        (Locale::Kk, _) => "қабылданбады",
+/// Why the reader gets a bulk email, by kind: only subscribers get the digest, the results and
+/// the nominations reminder; the voting reminder also goes to verified users who have not voted
+/// everywhere, and the project reminder to the project's accepted volunteers, who never
+/// subscribed and must not be told they did.
+fn footer(locale: Locale, kind: EmailKind) -> &'static str {
+    match (kind, locale) {
+        (EmailKind::VotingClosesReminder, Locale::Kk) => {
+            include_str!("../templates/kk/FOOTER_VOTING.txt")
+        }
+        (EmailKind::VotingClosesReminder, Locale::Ru) => {
+            include_str!("../templates/ru/FOOTER_VOTING.txt")
+        }
+        (EmailKind::VotingClosesReminder, Locale::En) => {
+            include_str!("../templates/en/FOOTER_VOTING.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::Kk) => {
+            include_str!("../templates/kk/FOOTER_PROJECT.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::Ru) => {
+            include_str!("../templates/ru/FOOTER_PROJECT.txt")
+        }
+        (EmailKind::ProjectStartsReminder, Locale::En) => {
+            include_str!("../templates/en/FOOTER_PROJECT.txt")
+        }
+        (_, Locale::Kk) => include_str!("../templates/kk/FOOTER.txt"),
+        (_, Locale::Ru) => include_str!("../templates/ru/FOOTER.txt"),
+        (_, Locale::En) => include_str!("../templates/en/FOOTER.txt"),
     }
 }
 
@@ -94,6 +131,113 @@ fn nothing_new(locale: Locale) -> &'static str {
 
 fn text(t: &LocalizedText, locale: Locale) -> String {
     t.resolve(locale).unwrap_or("Birgemiz").to_owned()
+}
+
+/// The time zone by the name people use for it (`TIMEZONE`); Kazakhstan keeps one time,
+/// named after the capital.
+fn zone_name(tz: Tz, locale: Locale) -> String {
+    let names: Option<[&str; 3]> = match tz.name() {
+        "Asia/Almaty" | "Asia/Qostanay" => Some(["Астана", "Астана", "Astana"]),
+        "Asia/Aqtobe" => Some(["Ақтөбе", "Актобе", "Aktobe"]),
+        "Asia/Oral" => Some(["Орал", "Уральск", "Oral"]),
+        "Asia/Aqtau" => Some(["Ақтау", "Актау", "Aktau"]),
+        "Asia/Atyrau" => Some(["Атырау", "Атырау", "Atyrau"]),
+        "Asia/Qyzylorda" => Some(["Қызылорда", "Кызылорда", "Kyzylorda"]),
+        "Europe/Moscow" => Some(["Мәскеу", "Москва", "Moscow"]),
+        "Asia/Bishkek" => Some(["Бішкек", "Бишкек", "Bishkek"]),
+        "Asia/Tashkent" => Some(["Ташкент", "Ташкент", "Tashkent"]),
+        "UTC" | "Etc/UTC" => Some(["UTC", "UTC", "UTC"]),
+        _ => None,
+    };
+    match (names, locale) {
+        (Some(n), Locale::Kk) => n[0].to_owned(),
+        (Some(n), Locale::Ru) => n[1].to_owned(),
+        (Some(n), Locale::En) => n[2].to_owned(),
+        (None, _) => tz
+            .name()
+            .rsplit('/')
+            .next()
+            .unwrap_or("UTC")
+            .replace('_', " "),
+    }
+}
+
+/// The exact moment in `TIMEZONE`, with the zone's name: "05.12.2026, 20:23 (Астана)".
+fn moment(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
+    let local = t.with_timezone(&tz);
+    let zone = zone_name(tz, locale);
+    match locale {
+        Locale::Kk => format!(
+            "{}, {} ({zone})",
+            local.format("%d.%m.%Y"),
+            local.format("%H:%M")
+        ),
+        Locale::Ru => format!(
+            "{} в {} ({zone})",
+            local.format("%d.%m.%Y"),
+            local.format("%H:%M")
+        ),
+        Locale::En => format!(
+            "{} at {} ({zone})",
+            local.format("%-d %b %Y"),
+            local.format("%H:%M")
+        ),
+    }
+}
+
+/// Russian plural of a count: (one, few, many), e.g. ("день", "дня", "дней").
+fn ru_plural(n: i64, forms: (&str, &str, &str)) -> String {
+    let form = match (n % 10, n % 100) {
+        (1, r) if r != 11 => forms.0,
+        (2..=4, r) if !(12..=14).contains(&r) => forms.1,
+        _ => forms.2,
+    };
+    format!("{n} {form}")
+}
+
+/// How long is left, rounded down to at most two units ("2 days 5 hours", "40 minutes"); at
+/// least one minute. Read at sending, so it is what is left when the email leaves.
+fn remaining(left: chrono::Duration, locale: Locale) -> String {
+    let minutes = left.num_minutes().max(1);
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let unit = |n: i64, u: usize| -> String {
+        match locale {
+            Locale::Kk => format!("{n} {}", ["күн", "сағат", "минут"][u]),
+            // After "через": the accusative, "1 минуту".
+            Locale::Ru => ru_plural(
+                n,
+                [
+                    ("день", "дня", "дней"),
+                    ("час", "часа", "часов"),
+                    ("минуту", "минуты", "минут"),
+                ][u],
+            ),
+            Locale::En => {
+                let w = ["day", "hour", "minute"][u];
+                if n == 1 {
+                    format!("1 {w}")
+                } else {
+                    format!("{n} {w}s")
+                }
+            }
+        }
+    };
+    let parts: Vec<String> = if days > 0 {
+        [(days, 0), (hours, 1)]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|&(n, u)| unit(n, u))
+            .collect()
+    } else if hours > 0 {
+        [(hours, 1), (mins, 2)]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|&(n, u)| unit(n, u))
+            .collect()
+    } else {
+        vec![unit(mins, 2)]
+    };
+    parts.join(" ")
 }
 
 /// What a digest of one window lists, in every language.
@@ -243,14 +387,11 @@ pub async fn render(
     email: &Email,
     locale: Locale,
     unsubscribe_url: Option<&str>,
-) -> Result<Rendered> {
+) -> Result<Option<Rendered>> {
+    let now = Utc::now();
     let url = |path: &str| format!("{}{path}", env.public_url);
-    let when = |t: DateTime<Utc>| {
-        t.with_timezone(&env.timezone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
-    };
     let mut v: HashMap<&str, Value> = HashMap::new();
+    let mut file = template_file(email.kind(), "");
     let token_link = |token: &Option<String>, path: &str| -> Result<Value> {
         let token = token
             .as_deref()
@@ -269,7 +410,8 @@ pub async fn render(
         }
         Email::ApplicationReceipt { application_id }
         | Email::NewApplicationNotice { application_id }
-        | Email::ApplicationDecision { application_id } => {
+        | Email::VolunteerWithdrewNotice { application_id }
+        | Email::ApplicationDecision { application_id, .. } => {
             let (status, title, slug, volunteer): (String, LocalizedText, String, String) =
                 applications::table
                     .inner_join(projects::table)
@@ -285,17 +427,17 @@ pub async fn render(
                     .await?;
             v.insert("project", Value::Text(text(&title, locale)));
             v.insert("volunteer", Value::Text(volunteer));
-            v.insert(
-                "decision",
-                Value::Text(decision_word(locale, &status).to_owned()),
-            );
+            if let Email::ApplicationDecision { decision, .. } = email {
+                file = template_file(email.kind(), decision.as_deref().unwrap_or(&status));
+            }
             v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
         }
         Email::NominationReceipt { nomination_id }
-        | Email::NominationDecision { nomination_id } => {
-            let (name, status, category, award, slug): (
+        | Email::NominationDecision { nomination_id, .. } => {
+            let (name, status, note, category, award, slug): (
                 String,
                 String,
+                Option<String>,
                 LocalizedText,
                 LocalizedText,
                 String,
@@ -305,6 +447,7 @@ pub async fn render(
                 .select((
                     nominations::nominee_name,
                     nominations::status,
+                    nominations::moderation_note,
                     award_categories::title,
                     awards::title,
                     awards::slug,
@@ -314,9 +457,12 @@ pub async fn render(
             v.insert("nominee", Value::Text(name));
             v.insert("category", Value::Text(text(&category, locale)));
             v.insert("award", Value::Text(text(&award, locale)));
+            if let Email::NominationDecision { decision, .. } = email {
+                file = template_file(email.kind(), decision.as_deref().unwrap_or(&status));
+            }
             v.insert(
-                "decision",
-                Value::Text(decision_word(locale, &status).to_owned()),
+                "note",
+                Value::Text(note.map(|n| note_line(locale, &n)).unwrap_or_default()),
             );
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
         }
@@ -343,8 +489,17 @@ pub async fn render(
             } else {
                 voting_closes
             };
+            let reminder = !matches!(email, Email::ResultsAnnouncement { .. });
+            // A reminder of a moment that has passed (a backlog, dates moved) would lie.
+            if reminder && deadline <= now {
+                return Ok(None);
+            }
             v.insert("award", Value::Text(text(&title, locale)));
-            v.insert("deadline", Value::Text(when(deadline)));
+            v.insert(
+                "deadline",
+                Value::Text(moment(deadline, env.timezone, locale)),
+            );
+            v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
             if matches!(email, Email::ResultsAnnouncement { .. }) {
                 v.insert(
@@ -366,8 +521,16 @@ pub async fn render(
                 .select(awards::voting_closes_at)
                 .first(conn)
                 .await?;
+            // Scoring closes with voting; past it, the reminder would lie.
+            if deadline <= now {
+                return Ok(None);
+            }
             v.insert("award", Value::Text(text(&title, locale)));
-            v.insert("deadline", Value::Text(when(deadline)));
+            v.insert(
+                "deadline",
+                Value::Text(moment(deadline, env.timezone, locale)),
+            );
+            v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
             v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
         }
         Email::ProjectStartsReminder { project_id } => {
@@ -377,8 +540,12 @@ pub async fn render(
                     .select((projects::title, projects::slug, projects::starts_at))
                     .first(conn)
                     .await?;
+            let Some(starts) = starts.filter(|t| *t > now) else {
+                return Ok(None);
+            };
             v.insert("project", Value::Text(text(&title, locale)));
-            v.insert("starts", Value::Text(starts.map(when).unwrap_or_default()));
+            v.insert("starts", Value::Text(moment(starts, env.timezone, locale)));
+            v.insert("remaining", Value::Text(remaining(starts - now, locale)));
             v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
         }
         Email::Digest { since, until } => {
@@ -408,14 +575,14 @@ pub async fn render(
                 ],
             };
             let mut award_items = Vec::new();
+            // One line per award: where it stands now, i.e. the latest of its phase changes in
+            // the window (the earlier ones are over by the time the digest is read).
             for (title, slug, phases) in &content.awards {
-                for (phase, at) in phases.iter().enumerate() {
-                    if in_window(*at) {
-                        award_items.push((
-                            format!("{}: {}", text(title, locale), phase_names[phase]),
-                            Some(url(&format!("/awards/{slug}"))),
-                        ));
-                    }
+                if let Some(phase) = phases.iter().rposition(|at| in_window(*at)) {
+                    award_items.push((
+                        format!("{}: {}", text(title, locale), phase_names[phase]),
+                        Some(url(&format!("/awards/{slug}"))),
+                    ));
                 }
             }
             let list = |items: Vec<(String, Option<String>)>| Value::List {
@@ -445,12 +612,15 @@ pub async fn render(
             v.insert("awards", list(award_items));
         }
     }
-    let mut source = source(locale, email.kind()).to_owned();
+    let mut source = source(locale, file)
+        .ok_or_else(|| Error::Internal(format!("no template {file}")))?
+        .to_owned();
     if let Some(link) = unsubscribe_url {
-        source = format!("{}\n\n{}", source.trim_end(), footer(locale));
+        source = format!("{}\n\n{}", source.trim_end(), footer(locale, email.kind()));
         v.insert("unsubscribe", Value::Link(link.to_owned()));
     }
     template::render(&source, locale.as_str(), &v)
+        .map(Some)
         .map_err(|e| Error::Internal(format!("template: {e}")))
 }
 
@@ -460,11 +630,108 @@ mod tests {
 
     #[test]
     fn every_template_has_a_subject_line() {
-        for kind in EmailKind::ALL {
+        for file in FILES {
             for locale in Locale::ALL {
-                let s = source(locale, kind);
-                assert!(s.starts_with("Subject: "), "{kind:?} {locale:?}");
-                assert!(s.contains("\n\n"), "{kind:?} {locale:?}");
+                let s = source(locale, file).expect("listed");
+                assert!(s.starts_with("Subject: "), "{file} {locale:?}");
+                assert!(s.contains("\n\n"), "{file} {locale:?}");
+            }
+        }
+        for kind in EmailKind::ALL {
+            for status in ["", "ACCEPTED", "DECLINED", "APPROVED", "REJECTED"] {
+                assert!(FILES.contains(&template_file(kind, status)), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn remaining_time_and_moments_read_naturally() {
+        let d = |m: i64| chrono::Duration::minutes(m);
+        assert_eq!(
+            remaining(d(2 * 1440 + 5 * 60 + 7), Locale::En),
+            "2 days 5 hours"
+        );
+        assert_eq!(remaining(d(23 * 60 + 59), Locale::Ru), "23 часа 59 минут");
+        assert_eq!(remaining(d(21), Locale::Ru), "21 минуту");
+        assert_eq!(remaining(d(1440), Locale::Ru), "1 день");
+        assert_eq!(remaining(d(5 * 1440), Locale::Ru), "5 дней");
+        assert_eq!(remaining(d(61), Locale::Kk), "1 сағат 1 минут");
+        assert_eq!(
+            remaining(chrono::Duration::seconds(20), Locale::En),
+            "1 minute"
+        );
+        let t = DateTime::parse_from_rfc3339("2026-12-05T15:23:00Z")
+            .unwrap()
+            .to_utc();
+        let tz: Tz = "Asia/Almaty".parse().unwrap();
+        assert!(
+            moment(t, tz, Locale::Kk).ends_with("20:23 (Астана)"),
+            "{}",
+            moment(t, tz, Locale::Kk)
+        );
+        assert_eq!(moment(t, tz, Locale::Ru), "05.12.2026 в 20:23 (Астана)");
+        assert_eq!(moment(t, tz, Locale::En), "5 Dec 2026 at 20:23 (Astana)");
+    }
+
+    /// What each state's words mean, per language: a receipt must never read like an
+    /// acceptance ("Өтінішіңіз қабылданды" is "your application was accepted"), an acceptance
+    /// must say so, a refusal must say so.
+    #[test]
+    fn every_template_reads_by_the_meaning_of_its_state() {
+        // (language, words of acceptance, words of refusal, words of a mere receipt)
+        type Words = &'static [&'static str];
+        let words: [(Locale, Words, Words, Words); 3] = [
+            (
+                Locale::Kk,
+                &["қабылдандыңыз", "мақұлданды"],
+                &["қабылданбады", "бас тартты"],
+                &["алдық", "әлі шешім емес"],
+            ),
+            (
+                Locale::Ru,
+                &["приняты", "одобрен"],
+                &["отклонен", "отказали"],
+                &["получен", "ещё не решение"],
+            ),
+            (
+                Locale::En,
+                &["accepted", "approved"],
+                &["declined"],
+                &["received", "not a decision yet"],
+            ),
+        ];
+        let has = |s: &str, list: &[&str]| list.iter().any(|w| s.to_lowercase().contains(w));
+        for (locale, yes, no, receipt) in words {
+            for file in ["APPLICATION_RECEIPT", "NOMINATION_RECEIPT"] {
+                let s = source(locale, file).unwrap();
+                // "қабылданды" alone (not "қабылданбады") is the acceptance word.
+                let accepts = has(s, yes) || s.replace("қабылданбады", "").contains("қабылданды");
+                assert!(!accepts, "{file} {locale:?} reads like an acceptance");
+                assert!(!has(s, no), "{file} {locale:?} reads like a refusal");
+                assert!(has(s, receipt), "{file} {locale:?} says it was received");
+            }
+            for file in ["APPLICATION_ACCEPTED", "NOMINATION_APPROVED"] {
+                let s = source(locale, file).unwrap();
+                assert!(has(s, yes), "{file} {locale:?} says yes");
+                assert!(!has(s, no), "{file} {locale:?} says no");
+            }
+            for file in ["APPLICATION_DECLINED", "NOMINATION_REJECTED"] {
+                let s = source(locale, file).unwrap();
+                assert!(has(s, no), "{file} {locale:?} says no");
+                assert!(!has(s, yes), "{file} {locale:?} says yes");
+            }
+            // Nothing else reads as a decision about the reader's own request.
+            for file in FILES.iter().filter(|f| {
+                !f.contains("ACCEPTED")
+                    && !f.contains("DECLINED")
+                    && !f.contains("APPROVED")
+                    && !f.contains("REJECTED")
+            }) {
+                let s = source(locale, file).unwrap();
+                assert!(
+                    !s.replace("қабылданбады", "").contains("қабылданды"),
+                    "{file} {locale:?}"
+                );
             }
         }
     }

@@ -372,8 +372,9 @@ impl AwardCategory {
         (&self.0.description).into()
     }
     /// Approved nominations for everyone; other statuses (via `status`) for admins only
-    /// (FORBIDDEN otherwise). Ordering by MOST_VOTES while counts are hidden is BAD_USER_INPUT;
-    /// the default order is NAME.
+    /// (FORBIDDEN otherwise). The default order is NAME; MOST_VOTES while counts are hidden
+    /// orders by NAME too (the order would tell the counts) and says so in the response's
+    /// `extensions.warnings` (code ORDER_BY_NAME_WHILE_COUNTS_HIDDEN).
     async fn nominations(
         &self,
         ctx: &Context<'_>,
@@ -390,14 +391,19 @@ impl AwardCategory {
         }
         let order = order_by.unwrap_or(NominationOrder::Name);
         let award = award_of_category(ctx, self.0.id).await?;
-        if order == NominationOrder::MostVotes
+        // Hidden counts keep the order hidden too, without failing the page: by NAME, and the
+        // response says so.
+        let order = if order == NominationOrder::MostVotes
             && !category_counts_visible(ctx, &award, self.0.id, Some(self.0.vote_count)).await?
         {
-            return Err(bad_input(
-                "orderBy",
-                "MOST_VOTES is available once counts are public",
-            ));
-        }
+            ctx.warn(
+                "ORDER_BY_NAME_WHILE_COUNTS_HIDDEN",
+                "MOST_VOTES is available once counts are public; ordered by NAME",
+            );
+            NominationOrder::Name
+        } else {
+            order
+        };
         let order = match order {
             NominationOrder::Name => domain::NOMINATIONS_BY_NAME,
             NominationOrder::Newest => domain::NOMINATIONS_NEWEST,
@@ -1111,6 +1117,15 @@ impl AwardsMutation {
         Ok(AwardCategory(Arc::new(c)))
     }
 
+    /// Admins; only before the award's nominations open (PHASE_CLOSED after). Deletes its
+    /// categories with it; returns the deleted award's id.
+    async fn delete_award(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ID> {
+        require_admin(ctx)?;
+        let raw = ids::decode(NodeType::Award, &id, "id")?;
+        domain::delete_award(&mut *ctx.conn().await?, raw, now()).await?;
+        Ok(id)
+    }
+
     /// Only while the category has no nominations.
     async fn delete_award_category(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Award> {
         require_admin(ctx)?;
@@ -1150,7 +1165,7 @@ impl AwardsMutation {
         .await?;
         let (n, outbox_id) = domain::submit_nomination(
             &mut *ctx.conn().await?,
-            v.user_id,
+            v,
             domain::NewNomination {
                 category_id,
                 nominee_name: input.nominee_name,

@@ -25,6 +25,17 @@ pub struct RequestContext {
     pub signed_in: std::sync::OnceLock<i64>,
 }
 
+/// What a response did other than asked without failing (e.g. an order that would reveal hidden
+/// counts), reported in the response's `extensions.warnings`: `{code, message, path}` each.
+#[derive(Default, Debug)]
+pub struct Warnings(std::sync::Mutex<Vec<serde_json::Value>>);
+
+impl Warnings {
+    pub fn take(&self) -> Vec<serde_json::Value> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 /// Short accessors used by every resolver.
 pub trait ContextExt: Sync {
     fn req(&self) -> &RequestContext;
@@ -58,6 +69,8 @@ pub trait ContextExt: Sync {
     }
     /// The request's shared connection, for reads (see `reads`).
     fn read(&self) -> impl Future<Output = ApiResult<ReadConn<'_>>> + Send;
+    /// Adds a warning for the field being resolved (see [`Warnings`]).
+    fn warn(&self, code: &str, message: &str);
 }
 
 static ANONYMOUS: RequestContext = RequestContext {
@@ -89,5 +102,17 @@ impl ContextExt for Context<'_> {
     }
     fn config(&self) -> &Arc<Config> {
         self.data_unchecked::<Arc<Config>>()
+    }
+    fn warn(&self, code: &str, message: &str) {
+        // Requests over WebSocket carry no Warnings: there is no response envelope to put it in.
+        if let Some(w) = self.data_opt::<Arc<Warnings>>() {
+            let path = self
+                .path_node
+                .map(|p| p.to_string_vec())
+                .unwrap_or_default();
+            w.0.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(serde_json::json!({ "code": code, "message": message, "path": path }));
+        }
     }
 }

@@ -193,14 +193,15 @@ impl EmailQuery {
         )))
     }
 
-    /// Read the subscription behind an email link without using the link up.
+    /// Read the subscription behind an email link (preferences, unsubscribe or confirmation)
+    /// without using the link up.
     async fn email_subscription(
         &self,
         ctx: &Context<'_>,
         token: String,
     ) -> ApiResult<Option<EmailSubscriptionGql>> {
         let conn = ctx.read().await?;
-        match subscriptions::find_by_token(&conn, LinkKeys::of(ctx.config()), &token).await {
+        match subscriptions::find_by_any_token(&conn, LinkKeys::of(ctx.config()), &token).await {
             Ok(sub) => Ok(Some(sub.into())),
             Err(Error::NotFound(_) | Error::BadInput { .. }) => Ok(None),
             Err(e) => Err(e.into()),
@@ -254,7 +255,7 @@ impl EmailMutation {
         token: String,
     ) -> ApiResult<EmailSubscriptionGql> {
         let mut conn = ctx.conn().await?;
-        Ok(subscriptions::confirm(&mut conn, &token).await?.into())
+        Ok(subscriptions::confirm(&mut conn, &token).await?.0.into())
     }
 
     /// Without topics: from everything. The token of an email's unsubscribe link stays valid (RFC 8058).

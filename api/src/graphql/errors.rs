@@ -14,6 +14,8 @@ pub struct ApiError {
     message: String,
     field: Option<String>,
     retry_after_secs: Option<u64>,
+    /// The global id of the nomination a duplicate ran into, when the viewer may see it.
+    existing_nomination: Option<String>,
 }
 
 impl ApiError {
@@ -34,6 +36,7 @@ impl From<Error> for ApiError {
                 message: "internal error".into(),
                 field: None,
                 retry_after_secs: None,
+                existing_nomination: None,
             };
         }
         if code == "SERVICE_UNAVAILABLE" {
@@ -47,6 +50,12 @@ impl From<Error> for ApiError {
                 _ => None,
             },
             retry_after_secs: e.retry_after().map(|d| d.as_secs().max(1)),
+            existing_nomination: match &e {
+                Error::DuplicateNomination {
+                    existing: Some((id, _)),
+                } => Some(super::ids::encode(super::ids::NodeType::Nomination, *id).to_string()),
+                _ => None,
+            },
         }
     }
 }
@@ -72,6 +81,9 @@ impl From<ApiError> for async_graphql::Error {
             }
             if let Some(secs) = e.retry_after_secs {
                 ext.set("retryAfter", secs);
+            }
+            if let Some(id) = &e.existing_nomination {
+                ext.set("existingNominationId", id.as_str());
             }
         })
     }

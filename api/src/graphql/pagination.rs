@@ -120,9 +120,9 @@ const LONG_TEXT_FIELDS: [&str; 10] = [
 ];
 
 /// The node fields that read a row's details, whatever their type: a place, dates, a website,
-/// how many volunteers a project needs, a nominee's kind. A field of another type with one of
-/// these names only makes its list read a few more columns.
-const DETAIL_FIELDS: [&str; 11] = [
+/// how many volunteers a project needs (and so the places left), a nominee's kind. A field of
+/// another type with one of these names only makes its list read a few more columns.
+const DETAIL_FIELDS: [&str; 12] = [
     "country",
     "region",
     "city",
@@ -131,6 +131,7 @@ const DETAIL_FIELDS: [&str; 11] = [
     "website",
     "endsAt",
     "volunteersNeeded",
+    "spotsLeft",
     "createdAt",
     "publishedAt",
     "nomineeKind",

@@ -37,6 +37,7 @@ db_enum!(ApplicationStatus, "ApplicationStatus", [
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ProjectOrder {
     Newest,
+    /// Only projects that have not started yet (a start date ahead), soonest first.
     StartsSoon,
     MostVolunteers,
 }
@@ -68,6 +69,7 @@ plain_fields!(Project {
     "endsAt" => ends_at,
     "volunteersNeeded" => volunteers_needed,
     "volunteerCount" => volunteer_count,
+    "spotsLeft" => spots_left,
     "createdAt" => created_at,
     "publishedAt" => published_at,
 });
@@ -141,6 +143,13 @@ impl Project {
     /// Accepted applications.
     async fn volunteer_count(&self) -> i32 {
         self.0.volunteer_count
+    }
+    /// Places still open: volunteersNeeded minus the accepted volunteers (0 when full); null
+    /// when the project sets no number. Read from the row's counter, no query of its own.
+    async fn spots_left(&self) -> Option<i32> {
+        self.0
+            .volunteers_needed
+            .map(|n| (n - self.0.volunteer_count).max(0))
     }
     /// The viewer's own application, if any.
     async fn viewer_application(&self, ctx: &Context<'_>) -> ApiResult<Option<Application>> {
@@ -469,7 +478,8 @@ impl ProjectMutation {
         ))
     }
 
-    /// Emails the volunteer a receipt and the organization's managers a notice.
+    /// Emails the volunteer a receipt and the organization's managers a notice. An archived
+    /// project is CONFLICT; one whose endsAt has passed is PHASE_CLOSED.
     async fn apply_to_project(
         &self,
         ctx: &Context<'_>,
@@ -483,15 +493,17 @@ impl ProjectMutation {
         Ok(Application(app))
     }
 
+    /// By the volunteer, at any time; withdrawing an accepted place emails the managers.
     async fn withdraw_application(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Application> {
         let v = ctx.require_viewer()?;
         let id = ids::decode(NodeType::Application, &id, "id")?;
-        Ok(Application(
-            apps::withdraw(&mut *ctx.conn().await?, v, id).await?,
-        ))
+        let (app, outbox) = apps::withdraw(&mut *ctx.conn().await?, v, id).await?;
+        push_outbox(ctx, outbox).await;
+        Ok(Application(app))
     }
 
-    /// Emails the volunteer the decision.
+    /// Emails the volunteer the decision. Accepting beyond volunteersNeeded is CONFLICT until
+    /// the manager raises it.
     async fn decide_application(
         &self,
         ctx: &Context<'_>,

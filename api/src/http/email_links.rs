@@ -56,6 +56,11 @@ const CONFIRMED: Text = Text {
     ru: "Спасибо! Подписка подтверждена.",
     en: "Thank you! Your subscription is confirmed.",
 };
+const ALREADY_CONFIRMED: Text = Text {
+    kk: "Бұл жазылым бұрын расталған, бәрі дұрыс.",
+    ru: "Эта подписка уже подтверждена, всё в порядке.",
+    en: "This subscription is already confirmed; nothing more to do.",
+};
 const UNSUB_TITLE: Text = Text {
     kk: "Жазылымнан бас тарту",
     ru: "Отписка",
@@ -146,15 +151,14 @@ pub async fn confirm_post(
     }
     .await;
     match done {
-        Ok(sub) => {
+        Ok((sub, already)) => {
             let l = Locale::parse(&sub.locale).unwrap_or_default();
-            page(
-                StatusCode::OK,
-                l,
-                CONFIRM_TITLE.get(l),
-                CONFIRMED.get(l),
-                None,
-            )
+            let said = if already {
+                &ALREADY_CONFIRMED
+            } else {
+                &CONFIRMED
+            };
+            page(StatusCode::OK, l, CONFIRM_TITLE.get(l), said.get(l), None)
         }
         Err(e) => failure(header_locale(&headers), &e),
     }

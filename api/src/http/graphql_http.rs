@@ -403,12 +403,14 @@ async fn run(
         let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
         let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
         let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
+        let warnings = std::sync::Arc::new(crate::graphql::context::Warnings::default());
         let request = request
             .data(ctx)
             .data(loader)
             .data(award_loader)
             .data(jury_loader)
-            .data(reads);
+            .data(reads)
+            .data(warnings.clone());
         // Only a document without variables skips the rules: with variables, their values are
         // validated too.
         let without_variables = request.variables.is_empty();
@@ -426,6 +428,12 @@ async fn run(
                 response
             }
         };
+        let warnings = warnings.take();
+        if !warnings.is_empty()
+            && let Ok(list) = async_graphql::Value::from_json(serde_json::Value::Array(warnings))
+        {
+            response.extensions.insert("warnings".into(), list);
+        }
         // The domain's messages (those with a code) read in the request's language.
         for e in &mut response.errors {
             let has_code = e.extensions.as_ref().and_then(|x| x.get("code")).is_some();

@@ -25,5 +25,8 @@ mod public_catalog;
 mod public_front_page;
 mod public_news_search;
 mod public_support;
+mod rules_awards;
+mod rules_emails;
+mod rules_projects;
 mod scale_out;
 mod worker_metrics;

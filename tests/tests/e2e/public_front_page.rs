@@ -354,7 +354,7 @@ async fn plain_fields_match_the_resolvers() {
     fragment O on Organization { __typename id slug name description kind country region city website
       verified createdAt nameI18n { en kk } label: slug }
     fragment P on Project { __typename id slug title summary description direction status country
-      region city startsAt endsAt volunteersNeeded volunteerCount createdAt publishedAt
+      region city startsAt endsAt volunteersNeeded volunteerCount spotsLeft createdAt publishedAt
       organization { slug } titleI18n { ru } }
     fragment Q on Node { ... on Project { id organization { name } viewerApplication { status } } }
     fragment N on Nomination { __typename id nomineeName nomineeKind statement country region status
