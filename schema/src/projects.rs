@@ -131,13 +131,54 @@ pub async fn may_see_unpublished(
     Ok(organizations::role(conn, org, v.user_id).await?.is_some())
 }
 
+/// The catalogue's total from the trigger-kept counters where they cover the filter: per facet
+/// (status, direction, country, region; at most one row per combination in use) or an
+/// organization's published projects. Start dates are counted live.
+fn counter(filter: &ProjectFilter) -> Option<Sql> {
+    if filter.starts_after.is_some() || filter.starts_before.is_some() {
+        return None;
+    }
+    if let Some(org) = filter.organization_id {
+        let unfiltered = ProjectFilter {
+            organization_id: Some(org),
+            ..ProjectFilter::default()
+        };
+        if *filter != unfiltered {
+            return None;
+        }
+        let mut sql =
+            Sql::new("SELECT published_project_count::int8 AS n FROM organizations WHERE id = ");
+        sql.bind(Bind::I64(org));
+        return Some(sql);
+    }
+    // The facet table has the columns the filter names, region already lowered.
+    let mut sql = Sql::new(
+        "SELECT coalesce(sum(t.projects), 0)::int8 AS n FROM project_facet_counts t WHERE true",
+    );
+    filter.push(&mut sql);
+    Some(sql)
+}
+
 pub async fn list(
     conn: &AsyncPgConnection,
     filter: &ProjectFilter,
     order: &Order,
     args: &PageArgs,
 ) -> Result<Page<Project>> {
-    page::list(conn, "projects t", &|s| filter.push(s), order, args).await
+    let counter = if args.with_total {
+        counter(filter)
+    } else {
+        None
+    };
+    page::list_counted(
+        conn,
+        "projects t",
+        &|s| filter.push(s),
+        order,
+        args,
+        counter,
+    )
+    .await
 }
 
 /// The same page of projects for each organization.
@@ -147,7 +188,13 @@ pub async fn of_organizations(
     filter: &ProjectFilter,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Project>>> {
-    page::list_per_parent(
+    // An organization's published projects are counted by a trigger.
+    let counter = (*filter == ProjectFilter::default()).then_some(page::ParentCounter {
+        head: "SELECT id AS parent_id, published_project_count::int8 AS n FROM organizations \
+               WHERE id = ANY(",
+        filter: &|_| {},
+    });
+    page::list_per_parent_counted(
         conn,
         "projects t",
         "t.organization_id",
@@ -155,6 +202,7 @@ pub async fn of_organizations(
         &|s| filter.push(s),
         &ORDER_NEWEST,
         args,
+        counter,
     )
     .await
 }

@@ -82,6 +82,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    nomination_counts (category_id, status) {
+        category_id -> Int8,
+        status -> Text,
+        nominations -> Int8,
+    }
+}
+
+diesel::table! {
     nominations (id) {
         id -> Int8,
         category_id -> Int8,
@@ -168,6 +176,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    platform_counts (slot) {
+        slot -> Int2,
+        organizations -> Int8,
+        published_projects -> Int8,
+        volunteers -> Int8,
+        applications -> Int8,
+    }
+}
+
+diesel::table! {
     post_views (post_id, client_key, hour) {
         post_id -> Int8,
         client_key -> Bytea,
@@ -188,6 +206,17 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    project_facet_counts (id) {
+        id -> Int8,
+        status -> Text,
+        direction -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        projects -> Int8,
     }
 }
 
@@ -252,6 +281,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    volunteer_accepted_counts (user_id) {
+        user_id -> Int8,
+        accepted -> Int4,
+    }
+}
+
+diesel::table! {
     vote_count_deltas (id) {
         id -> Int8,
         category_id -> Int8,
@@ -311,17 +347,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     digest_runs,
     email_subscriptions,
     network_memberships,
+    nomination_counts,
     nominations,
     one_time_tokens,
     organization_managers,
     organizations,
     outbox,
+    platform_counts,
     post_views,
     posts,
+    project_facet_counts,
     projects,
     sessions,
     suppressions,
     users,
+    volunteer_accepted_counts,
     vote_count_deltas,
     vote_events,
     votes,

@@ -18,5 +18,6 @@ mod public_catalog;
 mod public_front_page;
 mod public_news_search;
 mod public_support;
+mod scale_counters;
 mod scale_out;
 mod worker_metrics;

@@ -1,0 +1,16 @@
+DROP TRIGGER nominations_count ON nominations;
+DROP TRIGGER applications_count_platform ON applications;
+DROP TRIGGER projects_count_platform ON projects;
+DROP TRIGGER organizations_count_platform ON organizations;
+DROP FUNCTION platform_recount();
+DROP FUNCTION nominations_count();
+DROP FUNCTION applications_count_platform();
+DROP FUNCTION volunteer_accepted_count(bigint, int);
+DROP FUNCTION projects_count_platform();
+DROP FUNCTION project_facet_count(projects, bigint);
+DROP FUNCTION organizations_count_platform();
+DROP FUNCTION platform_count(bigint, bigint, bigint, bigint);
+DROP TABLE nomination_counts;
+DROP TABLE project_facet_counts;
+DROP TABLE volunteer_accepted_counts;
+DROP TABLE platform_counts;
