@@ -32,7 +32,9 @@ CREATE TABLE project_facet_counts (
     direction text NOT NULL,
     country   text NOT NULL,
     region    text,
-    projects  bigint NOT NULL CHECK (projects >= 0),
+    -- No CHECK (projects >= 0): PostgreSQL checks the row an upsert proposes, a negative delta
+    -- here, before it finds the row the delta is added to.
+    projects  bigint NOT NULL,
     CONSTRAINT project_facet_counts_key UNIQUE NULLS NOT DISTINCT (status, direction, country, region)
 );
 
@@ -40,7 +42,8 @@ CREATE TABLE project_facet_counts (
 CREATE TABLE nomination_counts (
     category_id bigint NOT NULL,
     status      text NOT NULL,
-    nominations bigint NOT NULL CHECK (nominations >= 0),
+    -- No CHECK: see project_facet_counts.
+    nominations bigint NOT NULL,
     PRIMARY KEY (category_id, status)
 );
 
@@ -55,107 +58,153 @@ LANGUAGE sql AS $$
     WHERE slot = pg_backend_pid() % 16
 $$;
 
+-- The triggers below run once per statement over its transition tables (`old_rows`,
+-- `new_rows`): a statement that changes many rows (an organization deleted with its projects and
+-- their applications) updates each counter row once, where a trigger per row would update the
+-- same row once per changed row, each time adding a version the next update has to step over.
+-- Each kind of statement (INSERT, UPDATE, DELETE) has its own trigger, as transition tables
+-- require; the functions read whichever tables their event has.
+
 CREATE FUNCTION organizations_count_platform() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    d bigint;
 BEGIN
-    PERFORM platform_count(CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END, 0, 0, 0);
+    IF TG_OP = 'INSERT' THEN
+        SELECT count(*) INTO d FROM new_rows;
+    ELSE
+        SELECT -count(*) INTO d FROM old_rows;
+    END IF;
+    IF d <> 0 THEN
+        PERFORM platform_count(d, 0, 0, 0);
+    END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER organizations_count_platform AFTER INSERT OR DELETE ON organizations
-    FOR EACH ROW EXECUTE FUNCTION organizations_count_platform();
+CREATE TRIGGER organizations_count_platform_insert AFTER INSERT ON organizations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION organizations_count_platform();
+CREATE TRIGGER organizations_count_platform_delete AFTER DELETE ON organizations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION organizations_count_platform();
 
-CREATE FUNCTION project_facet_count(p projects, d bigint) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO project_facet_counts AS c (status, direction, country, region, projects)
-    VALUES (p.status, p.direction, p.country, lower(p.region), greatest(d, 0))
-    ON CONFLICT ON CONSTRAINT project_facet_counts_key DO UPDATE SET projects = c.projects + d
-$$;
+-- A statement's changes, +1 for each row after it and -1 for each row before it, summed by the
+-- key each counter is kept for (the transition tables that exist depend on the event).
+CREATE TYPE project_count_change AS (status text, direction text, country text, region text, d int);
 
 CREATE FUNCTION projects_count_platform() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    was_published int := CASE WHEN TG_OP <> 'INSERT' AND OLD.status = 'PUBLISHED' THEN 1 ELSE 0 END;
-    is_published  int := CASE WHEN TG_OP <> 'DELETE' AND NEW.status = 'PUBLISHED' THEN 1 ELSE 0 END;
+    changes project_count_change[];
+    d_published bigint;
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.direction = NEW.direction
-       AND OLD.country = NEW.country AND lower(OLD.region) IS NOT DISTINCT FROM lower(NEW.region) THEN
-        RETURN NULL;
+    IF TG_OP = 'INSERT' THEN
+        changes := ARRAY(SELECT ROW(status, direction, country, lower(region), 1)::project_count_change FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        changes := ARRAY(SELECT ROW(status, direction, country, lower(region), -1)::project_count_change FROM old_rows);
+    ELSE
+        changes := ARRAY(SELECT c FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                             LATERAL (VALUES (ROW(n.status, n.direction, n.country, lower(n.region), 1)::project_count_change),
+                                             (ROW(o.status, o.direction, o.country, lower(o.region), -1)::project_count_change)) v(c)
+                         WHERE (n.status, n.direction, n.country, lower(n.region))
+                               IS DISTINCT FROM (o.status, o.direction, o.country, lower(o.region)));
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        PERFORM project_facet_count(OLD, -1);
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        PERFORM project_facet_count(NEW, 1);
-    END IF;
-    IF is_published <> was_published THEN
-        PERFORM platform_count(0, is_published - was_published, 0, 0);
+    INSERT INTO project_facet_counts AS c (status, direction, country, region, projects)
+    SELECT status, direction, country, region, sum(d) FROM unnest(changes)
+    GROUP BY 1, 2, 3, 4 HAVING sum(d) <> 0 ORDER BY 1, 2, 3, 4
+    ON CONFLICT ON CONSTRAINT project_facet_counts_key DO UPDATE SET projects = c.projects + EXCLUDED.projects;
+    SELECT coalesce(sum(d), 0) INTO d_published FROM unnest(changes) WHERE status = 'PUBLISHED';
+    IF d_published <> 0 THEN
+        PERFORM platform_count(0, d_published, 0, 0);
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER projects_count_platform AFTER INSERT OR UPDATE OF status, direction, country, region OR DELETE ON projects
-    FOR EACH ROW EXECUTE FUNCTION projects_count_platform();
+CREATE TRIGGER projects_count_platform_insert AFTER INSERT ON projects
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_count_platform();
+CREATE TRIGGER projects_count_platform_update AFTER UPDATE ON projects
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_count_platform();
+CREATE TRIGGER projects_count_platform_delete AFTER DELETE ON projects
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_count_platform();
 
--- +1 or -1 accepted application of a volunteer; returns the change in `volunteers` (±1 when
--- the volunteer's count leaves or reaches zero). The row lock serializes one volunteer's
--- changes, so concurrent decisions on their applications each see the count the other left.
-CREATE FUNCTION volunteer_accepted_count(volunteer bigint, d int) RETURNS int LANGUAGE plpgsql AS $$
-DECLARE
-    now_accepted int;
-BEGIN
-    INSERT INTO volunteer_accepted_counts AS c (user_id, accepted) VALUES (volunteer, greatest(d, 0))
-    ON CONFLICT (user_id) DO UPDATE SET accepted = c.accepted + d
-    RETURNING accepted INTO now_accepted;
-    IF d > 0 AND now_accepted = 1 THEN
-        RETURN 1;
-    ELSIF d < 0 AND now_accepted = 0 THEN
-        RETURN -1;
-    END IF;
-    RETURN 0;
-END $$;
+-- A volunteer counts once in `volunteers` while their accepted count is above zero: the change
+-- in `volunteers` is the number of counts that left zero less the number that reached it. The
+-- row locks serialize each volunteer's changes, so concurrent decisions on one volunteer's
+-- applications each add to the count the other left.
+CREATE TYPE application_count_change AS (volunteer_id bigint, status text, d int);
 
 CREATE FUNCTION applications_count_platform() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    d_applications int := 0;
-    d_volunteers   int := 0;
+    changes application_count_change[];
+    d_applications bigint;
+    d_volunteers   bigint;
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.volunteer_id = NEW.volunteer_id THEN
+    IF TG_OP = 'INSERT' THEN
+        changes := ARRAY(SELECT ROW(volunteer_id, status, 1)::application_count_change FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        changes := ARRAY(SELECT ROW(volunteer_id, status, -1)::application_count_change FROM old_rows);
+    ELSE
+        -- Most updates change no counted column (a message, `updated_at`): only rows that did.
+        changes := ARRAY(SELECT c FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                             LATERAL (VALUES (ROW(n.volunteer_id, n.status, 1)::application_count_change),
+                                             (ROW(o.volunteer_id, o.status, -1)::application_count_change)) v(c)
+                         WHERE n.status <> o.status OR n.volunteer_id <> o.volunteer_id);
+    END IF;
+    IF cardinality(changes) = 0 THEN
         RETURN NULL;
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        IF OLD.status <> 'WITHDRAWN' THEN d_applications := d_applications - 1; END IF;
-        IF OLD.status = 'ACCEPTED' THEN
-            d_volunteers := d_volunteers + volunteer_accepted_count(OLD.volunteer_id, -1);
-        END IF;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        IF NEW.status <> 'WITHDRAWN' THEN d_applications := d_applications + 1; END IF;
-        IF NEW.status = 'ACCEPTED' THEN
-            d_volunteers := d_volunteers + volunteer_accepted_count(NEW.volunteer_id, 1);
-        END IF;
-    END IF;
+    SELECT coalesce(sum(d) FILTER (WHERE status <> 'WITHDRAWN'), 0) INTO d_applications FROM unnest(changes);
+    WITH per_volunteer AS (
+        SELECT volunteer_id, sum(d)::int AS d FROM unnest(changes)
+        WHERE status = 'ACCEPTED' GROUP BY 1 HAVING sum(d) <> 0
+    ), raised AS (
+        INSERT INTO volunteer_accepted_counts AS c (user_id, accepted)
+        SELECT volunteer_id, d FROM per_volunteer WHERE d > 0 ORDER BY volunteer_id
+        ON CONFLICT (user_id) DO UPDATE SET accepted = c.accepted + EXCLUDED.accepted
+        RETURNING c.user_id, c.accepted
+    ), lowered AS (
+        UPDATE volunteer_accepted_counts c SET accepted = c.accepted + p.d
+        FROM per_volunteer p WHERE p.d < 0 AND c.user_id = p.volunteer_id
+        RETURNING c.user_id, c.accepted
+    )
+    SELECT (SELECT count(*) FROM raised r JOIN per_volunteer p ON p.volunteer_id = r.user_id
+            WHERE r.accepted = p.d)
+         - (SELECT count(*) FROM lowered WHERE accepted = 0)
+    INTO d_volunteers;
     IF d_applications <> 0 OR d_volunteers <> 0 THEN
         PERFORM platform_count(0, 0, d_volunteers, d_applications);
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER applications_count_platform AFTER INSERT OR UPDATE OF status, volunteer_id OR DELETE ON applications
-    FOR EACH ROW EXECUTE FUNCTION applications_count_platform();
+CREATE TRIGGER applications_count_platform_insert AFTER INSERT ON applications
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION applications_count_platform();
+CREATE TRIGGER applications_count_platform_update AFTER UPDATE ON applications
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION applications_count_platform();
+CREATE TRIGGER applications_count_platform_delete AFTER DELETE ON applications
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION applications_count_platform();
+
+CREATE TYPE nomination_count_change AS (category_id bigint, status text, d int);
 
 CREATE FUNCTION nominations_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changes nomination_count_change[];
 BEGIN
-    IF TG_OP = 'UPDATE' AND OLD.status = NEW.status AND OLD.category_id = NEW.category_id THEN
-        RETURN NULL;
+    IF TG_OP = 'INSERT' THEN
+        changes := ARRAY(SELECT ROW(category_id, status, 1)::nomination_count_change FROM new_rows);
+    ELSIF TG_OP = 'DELETE' THEN
+        changes := ARRAY(SELECT ROW(category_id, status, -1)::nomination_count_change FROM old_rows);
+    ELSE
+        changes := ARRAY(SELECT c FROM new_rows n JOIN old_rows o ON o.id = n.id,
+                             LATERAL (VALUES (ROW(n.category_id, n.status, 1)::nomination_count_change),
+                                             (ROW(o.category_id, o.status, -1)::nomination_count_change)) v(c)
+                         WHERE n.status <> o.status OR n.category_id <> o.category_id);
     END IF;
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE nomination_counts SET nominations = nominations - 1
-        WHERE category_id = OLD.category_id AND status = OLD.status;
-    END IF;
-    IF TG_OP <> 'DELETE' THEN
-        INSERT INTO nomination_counts AS c (category_id, status, nominations)
-        VALUES (NEW.category_id, NEW.status, 1)
-        ON CONFLICT (category_id, status) DO UPDATE SET nominations = c.nominations + 1;
-    END IF;
+    INSERT INTO nomination_counts AS c (category_id, status, nominations)
+    SELECT category_id, status, sum(d) FROM unnest(changes)
+    GROUP BY 1, 2 HAVING sum(d) <> 0 ORDER BY 1, 2
+    ON CONFLICT (category_id, status) DO UPDATE SET nominations = c.nominations + EXCLUDED.nominations;
     RETURN NULL;
 END $$;
-CREATE TRIGGER nominations_count AFTER INSERT OR UPDATE OF status, category_id OR DELETE ON nominations
-    FOR EACH ROW EXECUTE FUNCTION nominations_count();
+CREATE TRIGGER nominations_count_insert AFTER INSERT ON nominations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nominations_count();
+CREATE TRIGGER nominations_count_update AFTER UPDATE ON nominations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION nominations_count();
+CREATE TRIGGER nominations_count_delete AFTER DELETE ON nominations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION nominations_count();
 
 -- Sets every counter of this migration from the rows (a bulk load that bypassed the triggers,
 -- as bench/seed.sql does, calls it once at its end). Locks out writers while it counts.

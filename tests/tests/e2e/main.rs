@@ -19,5 +19,6 @@ mod public_front_page;
 mod public_news_search;
 mod public_support;
 mod scale_counters;
+mod scale_explain;
 mod scale_out;
 mod worker_metrics;
