@@ -9,7 +9,7 @@
 #
 # It builds the release binaries, loads a fresh database `birgemiz_bench` (200 organizations,
 # 5,000 projects, an award in voting with 10 categories, 2,000 nominations, 200,000 votes,
-# 100,000 subscribers), starts the API, and measures with `load` (tests/src/bin/load.rs):
+# 200,000 users, 1,000,000 applications, 10,000 posts, 100,000 subscribers; all × BENCH_SCALE), starts the API, and measures with `load` (tests/src/bin/load.rs):
 #   front   the front page: 20 organizations with 5 projects each, the award's categories with
 #           their top 10 nominations by votes, the stats
 #   project a project page by slug with its organization
@@ -78,11 +78,9 @@ body() { python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1]}))'
 # The ceiling: the same rows as the front page, straight from PostgreSQL (the stats by the
 # api's own statement, schema/src/stats.rs).
 cat >"$WORK/front.sql" <<'SQL'
-SELECT o.organizations, o.published_projects,
-       (SELECT count(DISTINCT volunteer_id) FROM applications WHERE status = 'ACCEPTED')::int AS volunteers,
-       (SELECT count(*) FROM applications WHERE status <> 'WITHDRAWN')::int AS applications
-FROM (SELECT count(*)::int AS organizations, coalesce(sum(published_project_count), 0)::int AS published_projects
-      FROM organizations) o;
+SELECT coalesce(sum(organizations), 0)::int, coalesce(sum(published_projects), 0)::int,
+       coalesce(sum(volunteers), 0)::int, coalesce(sum(applications), 0)::int
+FROM platform_counts;
 SELECT o.id, o.slug, o.name, o.kind, o.city, o.verified, p.id, p.slug, p.title, p.direction, p.starts_at, p.volunteer_count
 FROM (SELECT * FROM organizations ORDER BY lower(coalesce(name->>'kk', name->>'ru', name->>'en')), id LIMIT 20) o
 LEFT JOIN LATERAL (SELECT * FROM projects WHERE organization_id = o.id AND status = 'PUBLISHED'

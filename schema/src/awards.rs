@@ -20,7 +20,7 @@ use crate::organizations::insert_with_slug;
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::schema::{award_categories, awards, nominations, users, votes};
-use crate::sql::Bind;
+use crate::sql::{Bind, Sql};
 use crate::validate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -540,17 +540,25 @@ pub async fn nominations_of_categories(
     order: &Order,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Nomination>>> {
-    page::list_per_parent(
+    let status_is = |s: &mut Sql| {
+        s.push(" AND t.status = ")
+            .bind(Bind::Text(status.to_owned()));
+    };
+    // Counted per category and status by a trigger (`nomination_counts`).
+    let counter = page::ParentCounter {
+        head: "SELECT t.category_id AS parent_id, t.nominations AS n FROM nomination_counts t \
+               WHERE t.category_id = ANY(",
+        filter: &status_is,
+    };
+    page::list_per_parent_counted(
         conn,
         "nominations t",
         "t.category_id",
         category_ids,
-        &|s| {
-            s.push(" AND t.status = ")
-                .bind(Bind::Text(status.to_owned()));
-        },
+        &status_is,
         order,
         args,
+        Some(counter),
     )
     .await
 }

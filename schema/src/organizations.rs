@@ -136,7 +136,19 @@ pub async fn list(
     order: &Order,
     args: &PageArgs,
 ) -> Result<Page<Organization>> {
-    page::list(conn, "organizations t", &|s| filter.push(s), order, args).await
+    // Every organization: the trigger-kept platform counter.
+    let counter = (*filter == OrgFilter::default() && args.with_total).then(|| {
+        Sql::new("SELECT coalesce(sum(organizations), 0)::int8 AS n FROM platform_counts")
+    });
+    page::list_counted(
+        conn,
+        "organizations t",
+        &|s| filter.push(s),
+        order,
+        args,
+        counter,
+    )
+    .await
 }
 
 /// The member organizations of each network, by name in `locale`.

@@ -375,10 +375,30 @@ where
     T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
+    list_counted(conn, from, filter, order, args, None).await
+}
+
+/// `list` with its total read by `counter` (a statement giving one row with `n`, e.g. from a
+/// trigger-kept counter) instead of counting the filtered rows, when given.
+pub async fn list_counted<T>(
+    conn: &AsyncPgConnection,
+    from: &str,
+    filter: &(dyn Fn(&mut Sql) + Sync),
+    order: &Order,
+    args: &PageArgs,
+    counter: Option<Sql>,
+) -> Result<Page<T>>
+where
+    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
+{
     let mut total = 0;
     if args.with_total {
-        let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
-        filter(&mut count);
+        let count = counter.unwrap_or_else(|| {
+            let mut count = Sql::new(&format!("SELECT count(*) AS n FROM {from} WHERE true"));
+            filter(&mut count);
+            count
+        });
         total = count.get_result::<Count>(&mut &*conn).await?.n;
         if total == 0 {
             return Ok(Page::default());
@@ -415,20 +435,63 @@ where
     T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
     T::SelectExpression: QueryFragment<Pg>,
 {
+    list_per_parent_counted(conn, from, parent_expr, parents, filter, order, args, None).await
+}
+
+/// Where `list_per_parent_counted` reads each parent's total from: `head`, a statement over the
+/// parents' ids (`= ANY(` is followed by them) giving rows of `parent_id` and `n`, e.g. from a
+/// trigger-kept counter, then `filter`'s conditions. A parent without a row has no rows.
+pub struct ParentCounter<'a> {
+    pub head: &'static str,
+    pub filter: &'a (dyn Fn(&mut Sql) + Sync),
+}
+
+/// `list_per_parent` with the totals read by `counter` instead of counting each parent's
+/// filtered rows, when given.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_per_parent_counted<T>(
+    conn: &AsyncPgConnection,
+    from: &str,
+    parent_expr: &str,
+    parents: &[i64],
+    filter: &(dyn Fn(&mut Sql) + Sync),
+    order: &Order,
+    args: &PageArgs,
+    counter: Option<ParentCounter<'_>>,
+) -> Result<HashMap<i64, Page<T>>>
+where
+    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: QueryFragment<Pg>,
+{
     let mut out: HashMap<i64, Page<T>> = HashMap::new();
     if parents.is_empty() {
         return Ok(out);
     }
     let mut with_rows = parents.to_vec();
     if args.with_total {
-        let mut count = Sql::new(&format!(
-            "SELECT {parent_expr} AS parent_id, count(*) AS n FROM {from} WHERE {parent_expr} = ANY("
-        ));
-        count.bind(Bind::I64s(parents.to_vec())).push(")");
-        filter(&mut count);
-        count.push(" GROUP BY 1");
+        let count = match counter {
+            Some(counter) => {
+                let mut count = Sql::new(counter.head);
+                count.bind(Bind::I64s(parents.to_vec())).push(")");
+                (counter.filter)(&mut count);
+                count
+            }
+            None => {
+                let mut count = Sql::new(&format!(
+                    "SELECT {parent_expr} AS parent_id, count(*) AS n FROM {from} WHERE {parent_expr} = ANY("
+                ));
+                count.bind(Bind::I64s(parents.to_vec())).push(")");
+                filter(&mut count);
+                count.push(" GROUP BY 1");
+                count
+            }
+        };
         let totals = count.load::<ParentCount>(&mut &*conn).await?;
-        with_rows = totals.iter().map(|t| t.parent_id).collect();
+        with_rows = totals
+            .iter()
+            .filter(|t| t.n > 0)
+            .map(|t| t.parent_id)
+            .collect();
         for t in totals {
             out.entry(t.parent_id).or_default().total = t.n;
         }

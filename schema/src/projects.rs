@@ -147,6 +147,43 @@ pub async fn may_see_unpublished(
     Ok(organizations::role(conn, org, v.user_id).await?.is_some())
 }
 
+/// The catalogue's total from the trigger-kept counters where they cover the filter: per facet
+/// (status, direction, country; at most one row per combination in use) or an
+/// organization's published projects. Start dates are counted live.
+fn counter(filter: &ProjectFilter) -> Option<Sql> {
+    if filter.starts_after.is_some() || filter.starts_before.is_some() {
+        return None;
+    }
+    // The facets predate place codes: a filter by a place (a name matched through the places
+    // list, or a code) is counted live over its index (docs/scale.md).
+    if filter.region.is_some()
+        || filter.region_code.is_some()
+        || filter.city.is_some()
+        || filter.city_code.is_some()
+    {
+        return None;
+    }
+    if let Some(org) = filter.organization_id {
+        let unfiltered = ProjectFilter {
+            organization_id: Some(org),
+            ..ProjectFilter::default()
+        };
+        if *filter != unfiltered {
+            return None;
+        }
+        let mut sql =
+            Sql::new("SELECT published_project_count::int8 AS n FROM organizations WHERE id = ");
+        sql.bind(Bind::I64(org));
+        return Some(sql);
+    }
+    // The facet table has the columns the filter names, region already lowered.
+    let mut sql = Sql::new(
+        "SELECT coalesce(sum(t.projects), 0)::int8 AS n FROM project_facet_counts t WHERE true",
+    );
+    filter.push(&mut sql);
+    Some(sql)
+}
+
 pub async fn list(
     conn: &AsyncPgConnection,
     filter: &ProjectFilter,
@@ -156,7 +193,12 @@ pub async fn list(
     // "Starts soon" lists what is still ahead: a project that has started (or has no start
     // date) is not starting soon.
     let upcoming = (order.name == ORDER_STARTS_SOON.name).then(Utc::now);
-    page::list(
+    let counter = if args.with_total && upcoming.is_none() {
+        counter(filter)
+    } else {
+        None
+    };
+    page::list_counted(
         conn,
         "projects t",
         &|s| {
@@ -167,6 +209,7 @@ pub async fn list(
         },
         order,
         args,
+        counter,
     )
     .await
 }
@@ -178,7 +221,13 @@ pub async fn of_organizations(
     filter: &ProjectFilter,
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<Project>>> {
-    page::list_per_parent(
+    // An organization's published projects are counted by a trigger.
+    let counter = (*filter == ProjectFilter::default()).then_some(page::ParentCounter {
+        head: "SELECT id AS parent_id, published_project_count::int8 AS n FROM organizations \
+               WHERE id = ANY(",
+        filter: &|_| {},
+    });
+    page::list_per_parent_counted(
         conn,
         "projects t",
         "t.organization_id",
@@ -186,6 +235,7 @@ pub async fn of_organizations(
         &|s| filter.push(s),
         &ORDER_NEWEST,
         args,
+        counter,
     )
     .await
 }

@@ -171,6 +171,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    nomination_counts (category_id, status) {
+        category_id -> Int8,
+        status -> Text,
+        nominations -> Int8,
+    }
+}
+
+diesel::table! {
     nominations (id) {
         id -> Int8,
         category_id -> Int8,
@@ -275,6 +283,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    platform_counts (slot) {
+        slot -> Int2,
+        organizations -> Int8,
+        published_projects -> Int8,
+        volunteers -> Int8,
+        applications -> Int8,
+    }
+}
+
+diesel::table! {
     post_views (post_id, client_key, hour) {
         post_id -> Int8,
         client_key -> Bytea,
@@ -295,6 +313,17 @@ diesel::table! {
         updated_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         search_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    project_facet_counts (id) {
+        id -> Int8,
+        status -> Text,
+        direction -> Text,
+        country -> Text,
+        region -> Nullable<Text>,
+        projects -> Int8,
     }
 }
 
@@ -326,12 +355,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    search_words (word) {
-        word -> Text,
-    }
-}
-
-diesel::table! {
     result_snapshots (award_id) {
         award_id -> Int8,
         frozen_at -> Timestamptz,
@@ -340,6 +363,12 @@ diesel::table! {
         sha256 -> Text,
         votes_counted -> Int4,
         votes_excluded -> Int4,
+    }
+}
+
+diesel::table! {
+    search_words (word) {
+        word -> Text,
     }
 }
 
@@ -376,6 +405,13 @@ diesel::table! {
         email_verified_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    volunteer_accepted_counts (user_id) {
+        user_id -> Int8,
+        accepted -> Int4,
     }
 }
 
@@ -476,20 +512,24 @@ diesel::allow_tables_to_appear_in_same_query!(
     jury_criterion_scores,
     jury_scores,
     network_memberships,
+    nomination_counts,
     nominations,
     one_time_tokens,
     organization_managers,
     organizations,
     outbox,
     places,
+    platform_counts,
     post_views,
     posts,
+    project_facet_counts,
     projects,
     result_snapshots,
     search_words,
     sessions,
     suppressions,
     users,
+    volunteer_accepted_counts,
     vote_count_deltas,
     vote_events,
     vote_quarantines,

@@ -19,6 +19,9 @@ use crate::sql::{Bind, Sql};
 
 pub const MAX_QUERY_CHARS: usize = 200;
 const MAX_WORDS: usize = 8;
+/// `totalCount` counts at most this many hits (a common word matches a good part of the
+/// platform; counting them all on every search would cost in proportion to its size).
+pub const MAX_COUNTED: i64 = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HitKind {
@@ -162,12 +165,17 @@ pub async fn search(
     }
     let q = words.join(" ");
     let ts = tsquery(&words, &corrections(conn, &words).await?);
-    let mut count = Sql::default();
-    hits_sql(&mut count, &q, &ts);
-    count.push(" SELECT count(*) AS n FROM hits");
-    let total = count.get_result::<Count>(&mut &*conn).await?.n;
-    if total == 0 {
-        return Ok((Vec::new(), 0));
+    let mut total = 0;
+    if args.with_total {
+        let mut count = Sql::default();
+        hits_sql(&mut count, &q, &ts);
+        count.push(&format!(
+            " SELECT count(*) AS n FROM (SELECT 1 FROM hits LIMIT {MAX_COUNTED}) c"
+        ));
+        total = count.get_result::<Count>(&mut &*conn).await?.n;
+        if total == 0 {
+            return Ok((Vec::new(), 0));
+        }
     }
     let mut page = Sql::default();
     hits_sql(&mut page, &q, &ts);

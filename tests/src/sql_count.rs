@@ -1,6 +1,7 @@
 //! Counts the SQL statements sent to each database by every diesel connection of this process
 //! (the API under test included), through diesel's instrumentation hook: a test can assert that
-//! a page costs a fixed number of statements.
+//! a page costs a fixed number of statements; and records their texts when asked (`record`), so
+//! that a test can EXPLAIN exactly what a page sends.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex, Once};
@@ -23,12 +24,18 @@ impl Instrumentation for Counter {
                 self.url = Some(url.to_owned());
             }
             InstrumentationEvent::FinishEstablishConnection { .. } => self.established = true,
-            InstrumentationEvent::StartQuery { .. } => {
+            InstrumentationEvent::StartQuery { query, .. } => {
                 if let Some(url) = &self.url
                     && self.established
-                    && let Ok(mut counts) = COUNTS.lock()
                 {
-                    *counts.entry(url.clone()).or_default() += 1;
+                    if let Ok(mut counts) = COUNTS.lock() {
+                        *counts.entry(url.clone()).or_default() += 1;
+                    }
+                    if let Ok(mut recorded) = RECORDED.lock()
+                        && let Some(statements) = recorded.get_mut(url)
+                    {
+                        statements.push(query.to_string());
+                    }
                 }
             }
             _ => {}
@@ -55,4 +62,23 @@ pub fn count(url: &str) -> u64 {
         .lock()
         .map(|c| c.get(url).copied().unwrap_or(0))
         .unwrap_or(0)
+}
+
+static RECORDED: LazyLock<Mutex<HashMap<String, Vec<String>>>> = LazyLock::new(Default::default);
+
+/// Records, from now on, the text of every statement sent to the database at `url` (as diesel
+/// prints it: the SQL, then ` -- binds: [...]`), for `take_recorded`. Needs `install` first.
+pub fn record(url: &str) {
+    if let Ok(mut r) = RECORDED.lock() {
+        r.insert(url.to_owned(), Vec::new());
+    }
+}
+
+/// The statements recorded for `url` since `record`, in the order they were sent; recording
+/// stops.
+pub fn take_recorded(url: &str) -> Vec<String> {
+    RECORDED
+        .lock()
+        .map(|mut r| r.remove(url).unwrap_or_default())
+        .unwrap_or_default()
 }

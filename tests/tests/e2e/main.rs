@@ -28,5 +28,7 @@ mod public_support;
 mod rules_awards;
 mod rules_emails;
 mod rules_projects;
+mod scale_counters;
+mod scale_explain;
 mod scale_out;
 mod worker_metrics;
