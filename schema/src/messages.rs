@@ -393,6 +393,97 @@ const CATALOG: &[(&str, &str, &str)] = &[
         "бұл кезеңге шолу жіберілген",
         "дайджест за этот период уже есть",
     ),
+    // Added with awards rules, juries and results.
+    (
+        "this link is from an older email and no longer works; use the link in a recent email",
+        "бұл сілтеме ескі хаттан, енді жұмыс істемейді; соңғы хаттағы сілтемені пайдаланыңыз",
+        "эта ссылка из старого письма и больше не работает; воспользуйтесь ссылкой из недавнего письма",
+    ),
+    (
+        "the award has nominations",
+        "сыйлыққа ұсыныстар бар",
+        "у премии есть номинации",
+    ),
+    (
+        "must be between 0 and 1",
+        "0 мен 1 аралығында болуы керек",
+        "должно быть от 0 до 1",
+    ),
+    (
+        "needs 1 to 100 values",
+        "1-ден 100-ге дейін мән қажет",
+        "нужно от 1 до 100 значений",
+    ),
+    (
+        "values must not be negative and the first must be above 0",
+        "мәндер теріс болмауы керек, ал біріншісі 0-ден үлкен болуы керек",
+        "значения не должны быть отрицательными, а первое должно быть больше 0",
+    ),
+    (
+        "must not rise: a better rank never earns fewer points",
+        "өспеуі керек: жоғары орын ешқашан аз ұпай алмайды",
+        "не должны расти: более высокое место не может получать меньше баллов",
+    ),
+    (
+        "RANK_POINTS needs rank points, e.g. [5, 4, 3, 2, 1]",
+        "RANK_POINTS үшін орын ұпайлары қажет, мысалы [5, 4, 3, 2, 1]",
+        "для RANK_POINTS нужны баллы за места, например [5, 4, 3, 2, 1]",
+    ),
+    (
+        "only RANK_POINTS takes rank points",
+        "орын ұпайларын тек RANK_POINTS қабылдайды",
+        "баллы за места принимает только RANK_POINTS",
+    ),
+    (
+        "this project has ended and takes no applications",
+        "бұл жоба аяқталды, өтінімдер қабылданбайды",
+        "этот проект завершён и не принимает заявки",
+    ),
+    (
+        "must be above 0 and at most 1000",
+        "0-ден үлкен және 1000-нан аспауы керек",
+        "должно быть больше 0 и не больше 1000",
+    ),
+    (
+        "must be between 1 and 100",
+        "1 мен 100 аралығында болуы керек",
+        "должно быть от 1 до 100",
+    ),
+    (
+        "every category must be one of this award's",
+        "әр санат осы сыйлықтікі болуы керек",
+        "каждая категория должна принадлежать этой премии",
+    ),
+    (
+        "must be 1 to 2000 characters",
+        "1-ден 2000 таңбаға дейін болуы керек",
+        "должно содержать от 1 до 2000 символов",
+    ),
+    (
+        "only the award's jurors may do this",
+        "мұны тек сыйлық қазылар алқасының мүшелері жасай алады",
+        "это могут делать только члены жюри премии",
+    ),
+    (
+        "this nomination is not among your assignments",
+        "бұл ұсыныс сізге тапсырылғандардың қатарында жоқ",
+        "этой номинации нет среди назначенных вам",
+    ),
+    (
+        "this address is already invited to the award's jury",
+        "бұл мекенжай сыйлық қазылар алқасына бұрын шақырылған",
+        "этот адрес уже приглашён в жюри премии",
+    ),
+    (
+        "you declared a conflict of interest for this nomination",
+        "сіз бұл ұсыныс бойынша мүдделер қақтығысын мәлімдедіңіз",
+        "вы заявили о конфликте интересов по этой номинации",
+    ),
+    (
+        "results can be frozen once voting has closed",
+        "нәтижелерді дауыс беру жабылғаннан кейін ғана бекітуге болады",
+        "результаты можно зафиксировать только после закрытия голосования",
+    ),
 ];
 
 /// What `Error::NotFound` names, for "… not found".
@@ -407,6 +498,8 @@ const THINGS: &[(&str, &str, &str)] = &[
     ("application", "өтінім", "заявка"),
     ("subscription", "жазылым", "подписка"),
     ("manager", "менеджер", "менеджер"),
+    ("judging criterion", "бағалау өлшемі", "критерий оценки"),
+    ("juror", "қазылар алқасының мүшесі", "член жюри"),
 ];
 
 static BY_KEY: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
@@ -515,8 +608,19 @@ mod tests {
     fn the_catalog_covers_the_domain_messages() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut missing = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
+        let mut paths: Vec<std::path::PathBuf> = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(dir)];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    paths.push(path);
+                }
+            }
+        }
+        for path in paths {
             if path.ends_with("messages.rs") {
                 continue;
             }

@@ -14,7 +14,9 @@ const STATE: &str = "
 INSERT INTO email_subscriptions (email, locale, topics, status, confirmed_at) VALUES
   ('ru@example.kz', 'ru', '{AWARD_UPDATES}', 'ACTIVE', now()),
   ('kk@example.kz', 'kk', '{AWARD_UPDATES}', 'ACTIVE', now()),
-  ('en@example.kz', 'en', '{AWARD_UPDATES}', 'ACTIVE', now());
+  ('en@example.kz', 'en', '{AWARD_UPDATES}', 'ACTIVE', now()),
+  -- Subscribed when the late reminder was written; no longer asks for award news.
+  ('late@example.kz', 'en', '{}', 'ACTIVE', now());
 INSERT INTO awards (slug, title, year, countries, nomination_opens_at, nomination_closes_at, voting_opens_at, voting_closes_at)
 VALUES ('closing', '{\"en\":\"Closing award\"}', 2026, '{KZ}', now() - interval '20 days', now() - interval '10 days',
         now() - interval '9 days', now() + interval '23 hours'),
