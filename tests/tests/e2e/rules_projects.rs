@@ -84,7 +84,8 @@ async fn ended_and_archived_projects_take_no_applications_and_starts_soon_is_ahe
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("ended")
+            .contains("аяқталды"),
+        "said in the default language, Kazakh: {body}"
     );
     v.ok(APPLY, json!({ "p": running["id"] })).await;
     owner
