@@ -32,8 +32,22 @@ use serde_json::{Value, json};
 use crate::awards_common::{CAST, MODERATE, WsSubscription, nominating_award, open_voting, submit};
 use crate::public_support::{count, org, published_project, token_of};
 
-/// The four viewers every expectation is written for.
+/// The four viewers every expectation is written for. A jury row whose `what` says "as another
+/// juror" puts a fellow juror of the same award in the owner's column.
 const ROLES: [&str; 4] = ["anonymous", "unrelated member", "owner", "admin"];
+
+/// Declared by the manager on their jury seat: stored for the record, served to nobody.
+const CONFLICT_REASON: &str = "The nominee is my cousin";
+
+/// A jury row before it becomes a `FieldRow`: what, query, node id, pointer, owner, expectations.
+type JuryRow<'a> = (
+    &'static str,
+    &'static str,
+    &'a String,
+    &'static str,
+    &'a Gql,
+    [Expect; 4],
+);
 
 /// What one role gets at a place in the response.
 #[derive(Clone, Debug)]
@@ -86,6 +100,14 @@ struct World {
     approved_nomination: String,
     vote: String,
     digest_run: String,
+    // The award's jury: a juror who scored the approved nomination, and the manager, who also
+    // sits on it and declared a conflict (a juror who is shown publicly, as a post's author).
+    juror: Gql,
+    juror_email: String,
+    juror_seat: String,
+    manager_seat: String,
+    criterion: String,
+    jury_score: String,
 }
 
 fn id_of(v: &Value) -> String {
@@ -104,10 +126,12 @@ impl World {
         let manager_u = fixtures::user(db, "manager@abuse.kz", Kind::Verified).await;
         let volunteer_u = fixtures::user(db, "volunteer@abuse.kz", Kind::Verified).await;
         let stranger_u = fixtures::user(db, "stranger@abuse.kz", Kind::Verified).await;
+        let juror_u = fixtures::user(db, "juror@abuse.kz", Kind::Verified).await;
         let admin = anon.with_token(&admin_u.token);
         let manager = anon.with_token(&manager_u.token);
         let volunteer = anon.with_token(&volunteer_u.token);
         let stranger = anon.with_token(&stranger_u.token);
+        let juror = anon.with_token(&juror_u.token);
         manager
             .ok(
                 "mutation { updateProfile(locale: RU) { locale } }",
@@ -160,7 +184,39 @@ impl World {
                 json!({ "id": approved, "d": "APPROVE", "note": "Looks fine" }),
             )
             .await;
+        // Criteria are set while nominations run; scoring opens when they close.
+        let criterion = admin
+            .ok(
+                "mutation($i: CreateJudgingCriterionInput!) { createJudgingCriterion(input: $i) { id } }",
+                json!({ "i": { "awardId": award, "title": { "en": "Impact" }, "weight": 1.0, "maxScore": 10 } }),
+            )
+            .await["createJudgingCriterion"]["id"]
+            .clone();
+        const INVITE: &str =
+            "mutation($a: ID!, $e: String!) { inviteJuror(awardId: $a, email: $e) { id } }";
+        let juror_seat = admin
+            .ok(INVITE, json!({ "a": award, "e": juror_u.email }))
+            .await["inviteJuror"]["id"]
+            .clone();
+        let manager_seat = admin
+            .ok(INVITE, json!({ "a": award, "e": manager_u.email }))
+            .await["inviteJuror"]["id"]
+            .clone();
         open_voting(&admin, &award, 3600).await;
+        let jury_score = juror
+            .ok(
+                "mutation($n: ID!, $s: [CriterionScoreInput!]!) {
+                    scoreNomination(nominationId: $n, scores: $s, comment: \"Strong work\") { id } }",
+                json!({ "n": approved, "s": [{ "criterionId": criterion, "score": 8 }] }),
+            )
+            .await["scoreNomination"]["id"]
+            .clone();
+        manager
+            .ok(
+                "mutation($n: ID!, $r: String!) { declareConflict(nominationId: $n, reason: $r) { conflict } }",
+                json!({ "n": approved, "r": CONFLICT_REASON }),
+            )
+            .await;
         let vote = volunteer.ok(CAST, json!({ "n": approved })).await["castVote"]["id"].clone();
         let run = admin
             .ok("mutation { runDigestNow { id } }", json!({}))
@@ -189,6 +245,12 @@ impl World {
             approved_nomination: approved,
             vote: id_of(&vote),
             digest_run: id_of(&run),
+            juror_email: juror_u.email.clone(),
+            juror_seat: id_of(&juror_seat),
+            manager_seat: id_of(&manager_seat),
+            criterion: id_of(&criterion),
+            jury_score: id_of(&jury_score),
+            juror,
             _api: api,
             anon,
             stranger,
@@ -309,7 +371,45 @@ fn node_rows(w: &World) -> Vec<NodeRow<'_>> {
             owner: &w.manager,
             expect: [Null, Null, Null, Found],
         },
-        // Jurors, jury scores, judging criteria and integrity signals go here as they are built.
+        // A jury seat and a score: the juror and admins; never a fellow juror or the nominee.
+        NodeRow {
+            what: "Juror",
+            id: &w.juror_seat,
+            owner: &w.juror,
+            expect: [Null, Null, Found, Found],
+        },
+        NodeRow {
+            what: "Juror, as another juror",
+            id: &w.juror_seat,
+            owner: &w.manager,
+            expect: [Null, Null, Null, Found],
+        },
+        NodeRow {
+            what: "JuryScore",
+            id: &w.jury_score,
+            owner: &w.juror,
+            expect: [Null, Null, Found, Found],
+        },
+        NodeRow {
+            what: "JuryScore, as another juror",
+            id: &w.jury_score,
+            owner: &w.manager,
+            expect: [Null, Null, Null, Found],
+        },
+        NodeRow {
+            what: "JuryScore, as the nomination's submitter",
+            id: &w.jury_score,
+            owner: &w.volunteer,
+            expect: [Null, Null, Null, Found],
+        },
+        // Criteria are the published rules of the award.
+        NodeRow {
+            what: "JudgingCriterion",
+            id: &w.criterion,
+            owner: &w.juror,
+            expect: [Found; 4],
+        },
+        // Integrity signals go here when they are built.
     ]
 }
 
@@ -397,6 +497,15 @@ const NOMINATIONS_IN_LIST: &str =
     nominations { nodes { submittedBy { id } moderationNote voteCount } } } } }";
 const AWARD_QUEUE: &str = "query($id: ID!) { node(id: $id) { ... on Award { nominations { totalCount nodes { submittedBy { id } } } } } }";
 const DIGEST_RUNS: &str = "{ digestRuns { totalCount } }";
+const JUROR_SEAT: &str = "query($id: ID!) { node(id: $id) { ... on Juror { user { email } progress { scored conflicts }
+    assignments { totalCount nodes { conflict nomination { voteCount } score { id comment } } } } } }";
+const AWARD_JURY: &str = "query($id: ID!) { node(id: $id) { ... on Award { criteria { id }
+    jurors { totalCount nodes { user { email } assignments { nodes { conflict score { comment } } } } } } } }";
+const JURY_SCORE: &str = "query($id: ID!) { node(id: $id) { ... on JuryScore { total comment juror { user { email } } } } }";
+const VIEWER_SEATS: &str = "{ viewer { jurorSeats { id
+    assignments { nodes { nomination { voteCount } score { comment } } } } } }";
+const AUTHOR_SEATS: &str = "query($s: String!) { post(slug: $s) { author { jurorSeats { id } } } }";
+const AUTHOR_SEATS_IN_LIST: &str = "query($o: ID!) { posts(filter: { organizationId: $o }) { nodes { author { jurorSeats { id } } } } }";
 
 fn field_rows(w: &World) -> Vec<FieldRow<'_>> {
     let epoch = || Is(json!("1970-01-01T00:00:00+00:00"));
@@ -653,6 +762,241 @@ fn field_rows(w: &World) -> Vec<FieldRow<'_>> {
             expect,
         });
     }
+    // The jury. A seat, its assignments and its scores: the juror and admins, never a fellow
+    // juror; the award's jury list: admins. Public counts stay hidden from jurors too.
+    let jemail = || Is(json!(w.juror_email));
+    let comment = || Is(json!("Strong work"));
+    let hidden = || Is(json!({ "voteCount": null }));
+    let jury: Vec<JuryRow<'_>> = vec![
+        (
+            "a juror's seat",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/user/email",
+            &w.juror,
+            [null(), null(), jemail(), jemail()],
+        ),
+        (
+            "a juror's seat",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/progress/scored",
+            &w.juror,
+            [null(), null(), Is(json!(1)), Is(json!(1))],
+        ),
+        (
+            "a juror's assignments",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/assignments/totalCount",
+            &w.juror,
+            [null(), null(), Is(json!(1)), Is(json!(1))],
+        ),
+        (
+            "a juror's assignments",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/assignments/nodes/0/score/id",
+            &w.juror,
+            [
+                null(),
+                null(),
+                Is(json!(w.jury_score)),
+                Is(json!(w.jury_score)),
+            ],
+        ),
+        (
+            "a juror's assignments",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/assignments/nodes/0/score/comment",
+            &w.juror,
+            [null(), null(), comment(), comment()],
+        ),
+        (
+            "a juror's assignments",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/assignments/nodes/0/nomination",
+            &w.juror,
+            [null(), null(), hidden(), hidden()],
+        ),
+        (
+            "a juror's seat, as another juror",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/user/email",
+            &w.manager,
+            [null(), null(), null(), jemail()],
+        ),
+        (
+            "a juror's assignments, as another juror",
+            JUROR_SEAT,
+            &w.juror_seat,
+            "/node/assignments/totalCount",
+            &w.manager,
+            [null(), null(), null(), Is(json!(1))],
+        ),
+        (
+            "a conflict",
+            JUROR_SEAT,
+            &w.manager_seat,
+            "/node/progress/conflicts",
+            &w.manager,
+            [null(), null(), Is(json!(1)), Is(json!(1))],
+        ),
+        (
+            "a conflict",
+            JUROR_SEAT,
+            &w.manager_seat,
+            "/node/assignments/nodes/0/conflict",
+            &w.manager,
+            [null(), null(), Is(json!(true)), Is(json!(true))],
+        ),
+        (
+            "a conflict, as another juror",
+            JUROR_SEAT,
+            &w.manager_seat,
+            "/node/assignments/nodes/0/conflict",
+            &w.juror,
+            [null(), null(), null(), Is(json!(true))],
+        ),
+        (
+            "a score, read directly",
+            JURY_SCORE,
+            &w.jury_score,
+            "/node/comment",
+            &w.juror,
+            [null(), null(), comment(), comment()],
+        ),
+        (
+            "a score, read directly",
+            JURY_SCORE,
+            &w.jury_score,
+            "/node/juror/user/email",
+            &w.juror,
+            [null(), null(), jemail(), jemail()],
+        ),
+        (
+            "a score, read directly as another juror",
+            JURY_SCORE,
+            &w.jury_score,
+            "/node/total",
+            &w.manager,
+            [null(), null(), null(), Is(json!(0.8))],
+        ),
+        (
+            "an award's criteria",
+            AWARD_JURY,
+            &w.award,
+            "/node/criteria/0/id",
+            &w.juror,
+            [
+                Is(json!(w.criterion)),
+                Is(json!(w.criterion)),
+                Is(json!(w.criterion)),
+                Is(json!(w.criterion)),
+            ],
+        ),
+        (
+            "an award's jurors",
+            AWARD_JURY,
+            &w.award,
+            "/node/jurors/totalCount",
+            &w.juror,
+            [null(), null(), null(), Is(json!(2))],
+        ),
+        (
+            "an award's jurors",
+            AWARD_JURY,
+            &w.award,
+            "/node/jurors/nodes/0/user/email",
+            &w.juror,
+            [null(), null(), null(), jemail()],
+        ),
+        (
+            "an award's jurors",
+            AWARD_JURY,
+            &w.award,
+            "/node/jurors/nodes/0/assignments/nodes/0/score/comment",
+            &w.juror,
+            [null(), null(), null(), comment()],
+        ),
+        (
+            "hidden counts, as a juror",
+            NOMINATIONS_IN_LIST,
+            &w.category,
+            "/node/voteCount",
+            &w.juror,
+            [null(), null(), null(), null()],
+        ),
+        (
+            "hidden counts, as a juror",
+            NOMINATIONS_IN_LIST,
+            &w.category,
+            "/node/nominations/nodes/0/voteCount",
+            &w.juror,
+            [null(), null(), null(), null()],
+        ),
+    ];
+    for (what, query, id, pointer, owner, expect) in jury {
+        rows.push(FieldRow {
+            what,
+            query,
+            vars: json!({ "id": id }),
+            pointer: pointer.into(),
+            owner,
+            expect,
+        });
+    }
+    // Jury seats are the viewer's own: another person's, even one shown publicly, read as empty.
+    let seats = || Is(json!([{ "id": w.manager_seat }]));
+    for (what, query, vars, pointer) in [
+        (
+            "a juror's seats, through a post's author",
+            AUTHOR_SEATS,
+            json!({ "s": w.published_post_slug }),
+            "/post/author/jurorSeats",
+        ),
+        (
+            "a juror's seats, inside posts",
+            AUTHOR_SEATS_IN_LIST,
+            json!({ "o": w.org }),
+            "/posts/nodes/0/author/jurorSeats",
+        ),
+    ] {
+        rows.push(FieldRow {
+            what,
+            query,
+            vars,
+            pointer: pointer.into(),
+            owner: &w.manager,
+            expect: [Is(json!([])), Is(json!([])), seats(), Is(json!([]))],
+        });
+    }
+    for (pointer, expect) in [
+        (
+            "/viewer/jurorSeats/0/id",
+            [null(), null(), Is(json!(w.juror_seat)), null()],
+        ),
+        (
+            "/viewer/jurorSeats/0/assignments/nodes/0/score/comment",
+            [null(), null(), comment(), null()],
+        ),
+        (
+            "/viewer/jurorSeats/0/assignments/nodes/0/nomination",
+            [null(), null(), hidden(), null()],
+        ),
+    ] {
+        rows.push(FieldRow {
+            what: "the viewer's own seats",
+            query: VIEWER_SEATS,
+            vars: json!({}),
+            pointer: pointer.into(),
+            owner: &w.juror,
+            expect,
+        });
+    }
     rows.push(FieldRow {
         what: "digest runs",
         query: DIGEST_RUNS,
@@ -688,6 +1032,20 @@ async fn every_restricted_field_directly_and_in_connections_as_each_role() {
                 &got,
                 expect,
             );
+        }
+    }
+    // A conflict's reason is kept for the record and served to nobody, wherever they look.
+    let stored =
+        format!("SELECT count(*) AS n FROM juror_conflicts WHERE reason = '{CONFLICT_REASON}'");
+    assert_eq!(count(&db, &stored).await, 1);
+    for gql in [&w.anon, &w.stranger, &w.juror, &w.manager, &w.admin] {
+        for (query, vars) in [
+            (AWARD_JURY, json!({ "id": w.award })),
+            (JUROR_SEAT, json!({ "id": w.manager_seat })),
+            (VIEWER_SEATS, json!({})),
+        ] {
+            let body = gql.raw(query, vars).await.to_string();
+            assert!(!body.contains(CONFLICT_REASON), "{body}");
         }
     }
 }
