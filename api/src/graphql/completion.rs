@@ -89,6 +89,84 @@ pub fn included(
     flag("skip") != Some(true) && flag("include") != Some(false)
 }
 
+/// The document to execute: `doc` with `__typename` selected on every field of an interface
+/// or union type. async-graphql answers an object none of whose selected fields applies (a
+/// `node` whose fragments are all on other types) as `null`, like a missing one; with its type
+/// named the walk below tells the two apart and answers `{}`, as the spec's CollectFields does.
+/// The walk reads the original document, so the added selection never reaches the client.
+pub fn with_typenames(registry: &Registry, doc: &ExecutableDocument) -> ExecutableDocument {
+    use async_graphql::parser::types::DocumentOperations;
+    let mut doc = doc.clone();
+    let mut ops: Vec<&mut Positioned<OperationDefinition>> = match &mut doc.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values_mut().collect(),
+    };
+    for op in ops.iter_mut() {
+        if let Some(root) = root_type(registry, op.node.ty) {
+            let root = root.to_owned();
+            name_abstract_types(registry, &root, &mut op.node.selection_set.node);
+        }
+    }
+    for fragment in doc.fragments.values_mut() {
+        let on = fragment.node.type_condition.node.on.node.to_string();
+        name_abstract_types(registry, &on, &mut fragment.node.selection_set.node);
+    }
+    doc
+}
+
+fn name_abstract_types(registry: &Registry, parent: &str, set: &mut SelectionSet) {
+    use async_graphql::parser::types::Field;
+    for selection in &mut set.items {
+        match &mut selection.node {
+            Selection::Field(f) => {
+                let Some(ty) = registry
+                    .types
+                    .get(parent)
+                    .and_then(|t| t.field_by_name(f.node.name.node.as_str()))
+                    .map(|field| named_type(&field.ty).to_owned())
+                else {
+                    continue;
+                };
+                let inner = &mut f.node.selection_set;
+                if inner.node.items.is_empty() {
+                    continue;
+                }
+                name_abstract_types(registry, &ty, &mut inner.node);
+                if registry
+                    .types
+                    .get(ty.as_str())
+                    .is_some_and(|m| m.is_abstract())
+                {
+                    let pos = inner.pos;
+                    inner.node.items.push(Positioned::new(
+                        Selection::Field(Positioned::new(
+                            Field {
+                                alias: None,
+                                name: Positioned::new(Name::new("__typename"), pos),
+                                arguments: Vec::new(),
+                                directives: Vec::new(),
+                                selection_set: Positioned::new(SelectionSet::default(), pos),
+                            },
+                            pos,
+                        )),
+                        pos,
+                    ));
+                }
+            }
+            Selection::InlineFragment(f) => {
+                let on = f
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map(|c| c.node.on.node.to_string())
+                    .unwrap_or_else(|| parent.to_owned());
+                name_abstract_types(registry, &on, &mut f.node.selection_set.node);
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
 /// Whether a fragment on `condition` applies to an object of type `ty`.
 pub fn applies(registry: &Registry, ty: &str, condition: &str) -> bool {
     ty == condition

@@ -201,7 +201,10 @@ async fn execute(
     let checked_validated = checked.validated;
     let document = checked.document;
     if let Some(doc) = &document {
-        request.set_parsed_query(async_graphql::parser::types::ExecutableDocument::clone(doc));
+        request.set_parsed_query(crate::graphql::completion::with_typenames(
+            &state.schema.registry,
+            doc,
+        ));
     }
     let requested_operation = request.operation_name.clone();
     let variables = request.variables.clone();

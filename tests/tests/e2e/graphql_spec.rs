@@ -14,7 +14,8 @@
 //! - a non-null error in each of two list items → the list's nearest nullable ancestor null,
 //!   one error (the first item's);
 //! - two nullable parents each nulled → both errors, in response order;
-//! - `node(id: "bad")` rejecting → `{"x": null}` with its siblings kept.
+//! - `node(id: "bad")` rejecting → `{"x": null}` with its siblings kept;
+//! - `node` resolving to an object none of whose fragments applies → `{"x": {}}`.
 
 use birgemiz_tests::{TestApi, TestDb, TestRedis};
 use serde_json::{Value, json};
@@ -153,6 +154,13 @@ pub fn cases() -> Vec<(&'static str, Option<Value>, &'static str)> {
             r#"{ x: organization(slug: "28-ilmek") { slug ... on Organization @skip(if: true) { name } } }"#,
             None,
             r#"{"data":{"x":{"slug":"28-ilmek"}}}"#,
+        ),
+        // An object none of whose fragments applies is `{}` (it exists); a missing one null.
+        // "T3JnYW5pemF0aW9uOjU" is Organization 5 of the demo, "…OjU1NTU" one that never was.
+        (
+            r#"{ x: node(id: "T3JnYW5pemF0aW9uOjU") { ... on Post { title } } y: node(id: "T3JnYW5pemF0aW9uOjU1NTU") { ... on Post { title } } z: node(id: "T3JnYW5pemF0aW9uOjU") { ... on Organization { slug } } }"#,
+            None,
+            r#"{"data":{"x":{},"y":null,"z":{"slug":"28-ilmek"}}}"#,
         ),
         // Nested list without errors: every key, in order, in every item.
         (
