@@ -385,10 +385,12 @@ impl<'a> Walk<'a> {
     ) -> Value {
         let mut map = match value {
             Value::Object(map) => map,
-            // The executor writes an object whose fields all failed as null: errors under this
-            // position (or a non-null type, which never resolves to null) say it was one.
+            // The executor writes an object whose fields all failed (or were all skipped) as
+            // null: errors under this position, or a non-null type, say it was one. An error
+            // at the position itself is the field's own: it is null, and carries up.
             Value::Null
-                if non_null || (self.with_errors && self.under_error.contains(&self.path)) =>
+                if (non_null || (self.with_errors && self.under_error.contains(&self.path)))
+                    && !(self.with_errors && self.at.contains_key(&self.path)) =>
             {
                 IndexMap::new()
             }

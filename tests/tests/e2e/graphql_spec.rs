@@ -162,6 +162,13 @@ pub fn cases() -> Vec<(&'static str, Option<Value>, &'static str)> {
             None,
             r#"{"data":{"x":{},"y":null,"z":{"slug":"28-ilmek"}}}"#,
         ),
+        // A non-null field's own error nulls it (and up) even when what it selects below is
+        // all nullable: not an object of nulls.
+        (
+            r#"{ o: organization(slug: "28-ilmek") { projects(first: 1000) { pageInfo { endCursor } } } }"#,
+            None,
+            r#"{"data":{"o":null},"errors":[{"message":"must be at most 100","locations":[{"line":1,"column":39}],"path":["o","projects"],"extensions":{"code":"BAD_USER_INPUT","field":"first"}}]}"#,
+        ),
         // Nested list without errors: every key, in order, in every item.
         (
             r#"{ organizations(first: 2, orderBy: NAME) { nodes { slug memberOf { slug } projects(first: 1) { totalCount } kind } } }"#,
