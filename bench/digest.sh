@@ -85,6 +85,8 @@ SQL
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 export REDIS_URL=$REDIS PUBLIC_URL=https://birgemiz.bench APP_SECRET=bench-secret-bench-secret-bench-secret \
   MAIL_FROM="Birgemiz <noreply@birgemiz.bench>" DIGEST_SCHEDULE="0 0 3 1 1 * 2099" RUST_LOG=warn
+# Its own metrics port: a worker of `./dev up` may hold the default one.
+export WORKER_METRICS_BIND=127.0.0.1:$(free_port)
 if [ -n "${BENCH_CONCURRENCY:-}" ]; then export WORKER_CONCURRENCY=$BENCH_CONCURRENCY; fi
 CONCURRENCY=${WORKER_CONCURRENCY:-16}
 SINK_USER=()
@@ -110,7 +112,8 @@ if [ -z "${BENCH_MESSAGE_BYTES:-}" ]; then
     [ "$(psql "$PG/${DB}_size" -qtAc "SELECT count(*) FROM outbox WHERE digest_run_id = $size_run AND status = 'PENDING'")" = 0 ] && break
     sleep 0.1
   done
-  kill "$WORKER_PID"; wait "$WORKER_PID" 2>/dev/null || true; WORKER_PID=
+  kill "$WORKER_PID" 2>/dev/null || { cat "$WORK/size.log" >&2; echo "bench/digest.sh: the worker exited" >&2; exit 1; }
+  wait "$WORKER_PID" 2>/dev/null || true; WORKER_PID=
   kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true; SINK_PID=
   BENCH_MESSAGE_BYTES=$(python3 - "$WORK/dump/all" <<'PY'
 import re, sys
