@@ -489,6 +489,27 @@ pub enum LinkUsed {
     Verified(User),
     /// The user and a new bearer session.
     SignedIn(User, String),
+    /// A verification link whose address is verified already (its second use, or a later
+    /// link after another one verified): nothing to do, and nothing wrong.
+    AlreadyVerified(User),
+}
+
+/// The user behind a verification link (used or not, even expired) when the address it was
+/// sent to is still theirs and verified: a second press of the button is not "invalid".
+pub async fn already_verified(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> crate::Result<Option<User>> {
+    Ok(one_time_tokens::table
+        .inner_join(users::table.on(one_time_tokens::user_id.eq(users::id.nullable())))
+        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token.trim())))
+        .filter(one_time_tokens::purpose.eq(PURPOSE_VERIFY))
+        .filter(users::email.eq(one_time_tokens::email))
+        .filter(users::email_verified_at.is_not_null())
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// Uses an emailed link for whatever it was issued for, exactly as `verify_email` and
@@ -504,10 +525,13 @@ pub async fn use_link(
             let (user, session) = sign_in_with_link(conn, token, locale).await?;
             Ok(LinkUsed::SignedIn(user, session))
         }
-        None => Err(Error::bad_input(
-            "token",
-            "this link is invalid, used or expired",
-        )),
+        None => match already_verified(conn, token).await? {
+            Some(user) => Ok(LinkUsed::AlreadyVerified(user)),
+            None => Err(Error::bad_input(
+                "token",
+                "this link is invalid, used or expired",
+            )),
+        },
     }
 }
 

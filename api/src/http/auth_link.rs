@@ -48,6 +48,11 @@ const VERIFY_BUTTON: Text = Text {
     ru: "Подтвердить",
     en: "Verify",
 };
+const ALREADY_VERIFIED: Text = Text {
+    kk: "Бұл мекенжай бұрын расталған, бәрі дұрыс.",
+    ru: "Этот адрес уже подтверждён, всё в порядке.",
+    en: "This address is already verified; nothing more to do.",
+};
 const VERIFIED: Text = Text {
     kk: "Рақмет! Мекенжайыңыз расталды.",
     ru: "Спасибо! Адрес подтверждён.",
@@ -68,7 +73,24 @@ pub async fn link_page(
     let (title, body, button) = match found {
         Ok(Some(LinkPurpose::SignIn)) => (SIGN_IN_TITLE, SIGN_IN_BODY, SIGN_IN_BUTTON),
         Ok(Some(LinkPurpose::VerifyEmail)) => (VERIFY_TITLE, VERIFY_BODY, VERIFY_BUTTON),
-        Ok(None) => return failure(l, &Error::bad_input("token", "invalid")),
+        Ok(None) => {
+            let verified = async {
+                let mut conn = state.pool.get().await?;
+                accounts::already_verified(&mut conn, &q.token).await
+            }
+            .await;
+            return match verified {
+                Ok(Some(_)) => page(
+                    StatusCode::OK,
+                    l,
+                    VERIFY_TITLE.get(l),
+                    ALREADY_VERIFIED.get(l),
+                    None,
+                ),
+                Ok(None) => failure(l, &Error::bad_input("token", "invalid")),
+                Err(e) => failure(l, &e),
+            };
+        }
         Err(e) => return failure(l, &e),
     };
     page(
@@ -97,6 +119,13 @@ pub async fn link_post(
             l,
             VERIFY_TITLE.get(l),
             VERIFIED.get(l),
+            None,
+        ),
+        Ok(LinkUsed::AlreadyVerified(_)) => page(
+            StatusCode::OK,
+            l,
+            VERIFY_TITLE.get(l),
+            ALREADY_VERIFIED.get(l),
             None,
         ),
         Ok(LinkUsed::SignedIn(_, session)) => page_with_code(
