@@ -134,6 +134,7 @@ async fn a_jury_award_from_formula_to_verified_results() {
     let api = TestApi::start(&db, &redis).await;
     let _worker = WorkerEnv::new(&db.url, &redis.url, &redis.namespace, &smtp.url())
         .set("REMINDER_INTERVAL_SECS", "1")
+        .set("FRONTEND_URL", "https://front.test")
         .spawn_worker();
     let gql = api.client();
     let admin_user = fixtures::user(&db, "admin@example.kz", Kind::Admin).await;
@@ -758,7 +759,10 @@ async fn a_jury_award_from_formula_to_verified_results() {
     );
     assert!(!t.contains("Nominee C"), "{t}");
     assert!(
-        t.contains(&format!("/awards/{slug}#nomination-{}", raw_id(&noms[1]))),
+        t.contains(&format!(
+            "https://front.test/awards/{slug}#nomination-{}",
+            raw_id(&noms[1])
+        )),
         "{t}"
     );
     let (t, _) = wait_mail(&smtp, "aliya@example.kz", "The winners of each category").await;
