@@ -148,8 +148,11 @@ async fn participant_emails_say_why_and_stop_by_kind() {
                 );
             }
         }
-        let (_, t) = wait_mails(&smtp, &nom_email, 2).await.pop().unwrap();
-        assert!(t.contains("Thank you"), "the moderator's note stays: {t}");
+        let decided = wait_mails(&smtp, &nom_email, 2).await;
+        assert!(
+            decided.iter().any(|(_, t)| t.contains("Thank you")),
+            "the moderator's note stays: {decided:?}"
+        );
 
         // The juror's reminder.
         exec(
@@ -167,8 +170,10 @@ async fn participant_emails_say_why_and_stop_by_kind() {
         )
         .await;
         let mails = wait_mails(&smtp, &nom_email, 3).await;
-        let (_, t) = &mails[2];
-        assert!(t.contains(jury), "{l}: {t}");
+        assert!(
+            mails.iter().any(|(_, t)| t.contains(jury)),
+            "{l}: {mails:?}"
+        );
 
         // The volunteer's link: GET shows, in their language, and changes nothing.
         let receipt = &smtp
