@@ -454,7 +454,15 @@ pub async fn exchange_sign_in_code(
 ) -> crate::Result<(User, String)> {
     let code = code.to_owned();
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
-        let (user_id, _) = consume_token(conn, PURPOSE_SIGN_IN_CODE, &code).await?;
+        let (user_id, _) = consume_token(conn, PURPOSE_SIGN_IN_CODE, &code)
+            .await
+            .map_err(|e| match e {
+                Error::BadInput { message, .. } => Error::BadInput {
+                    field: "code".into(),
+                    message,
+                },
+                e => e,
+            })?;
         let user: User = users::table
             .find(user_id.ok_or_else(|| Error::bad_input("token", "this link is invalid"))?)
             .select(User::as_select())

@@ -29,7 +29,7 @@ pub const FRONTEND_ROUTES: [(&str, &str); 9] = [
     ),
     (
         "/unsubscribe?token=",
-        "emailSubscription/emailOptOut(token); updateSubscription, unsubscribe or optOut",
+        "emailSubscription/emailOptOut(token); updateSubscription, unsubscribe or setEmailOptOut",
     ),
     ("/projects/{slug}", "a project"),
     ("/news/{slug}", "a post"),

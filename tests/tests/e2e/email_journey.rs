@@ -528,6 +528,8 @@ async fn the_sign_in_page_ends_in_the_frontend_signed_in() {
     // Once only; a sign-in token is not a code, nor the other way round.
     let twice = gql.raw(EXCHANGE, json!({ "c": code })).await;
     assert_eq!(crate::public_support::code(&twice), "BAD_USER_INPUT");
+    assert_eq!(crate::public_support::field(&twice), "code");
+    assert!(twice["data"].is_null(), "{twice}");
     let wrong = gql.raw(EXCHANGE, json!({ "c": token })).await;
     assert_eq!(crate::public_support::code(&wrong), "BAD_USER_INPUT");
     let r = gql
