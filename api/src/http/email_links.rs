@@ -1,5 +1,8 @@
-//! `/subscriptions/confirm` and `/unsubscribe`: the pages behind subscription emails.
-//! GET and HEAD show; POST acts (`/unsubscribe` is also the RFC 8058 one-click target).
+//! `/subscriptions/confirm` and `/unsubscribe`: the pages behind subscription emails and the
+//! opt-out links of participant emails. GET and HEAD show; POST acts (`/unsubscribe` is also the
+//! RFC 8058 one-click target). A subscription's page shows its topics and language
+//! (`/unsubscribe/preferences` saves them); an opt-out link's page stops that kind of email
+//! (`/unsubscribe/resume` turns it back on).
 
 use std::collections::HashMap;
 
