@@ -28,6 +28,9 @@ enum Command {
     SeedDemo,
     /// Print the served GraphQL SDL.
     PrintSchema,
+    /// Print where email links point: the frontend routes `FRONTEND_URL` must serve, or that
+    /// emails carry no links to content pages without one.
+    FrontendRoutes,
     /// Give an existing user the ADMIN role.
     MakeAdmin { email: String },
     /// Recompute a frozen results document's ranking from the document alone and say whether
@@ -70,9 +73,28 @@ pub async fn run() -> anyhow::Result<()> {
             println!("{email} is now an ADMIN");
             Ok(())
         }
+        Command::FrontendRoutes => {
+            print_frontend_routes(&config);
+            Ok(())
+        }
         Command::PrintSchema | Command::VerifyResults { .. } => {
             unreachable!("handled before configuration is read")
         }
+    }
+}
+
+fn print_frontend_routes(config: &Config) {
+    match &config.frontend_url {
+        Some(f) => println!("Email links open the frontend at {f}; it must serve:"),
+        None => println!(
+            "FRONTEND_URL is not set: emails link to the api's own pages ({}/auth/link, \
+             /subscriptions/confirm, /unsubscribe) and carry no links to projects, posts or \
+             awards. A frontend at FRONTEND_URL must serve:",
+            config.public_url
+        ),
+    }
+    for (route, what) in birgemiz_schema::links::FRONTEND_ROUTES {
+        println!("  {route:<34} {what}");
     }
 }
 

@@ -145,6 +145,7 @@ pub const SIGN_IN_LINK_TTL: Duration = Duration::minutes(15);
 pub const VERIFY_EMAIL_TTL: Duration = Duration::days(7);
 const PURPOSE_VERIFY: &str = "VERIFY_EMAIL";
 pub(crate) const PURPOSE_SIGN_IN: &str = "SIGN_IN";
+const PURPOSE_SIGN_IN_CODE: &str = "SIGN_IN_CODE";
 
 fn check_password(field: &str, password: &str) -> crate::Result<()> {
     let n = password.chars().count();
@@ -410,33 +411,100 @@ pub async fn sign_in_with_link(
 ) -> crate::Result<(User, String)> {
     let token = token.to_owned();
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
-        let (_, email) = consume_token(conn, PURPOSE_SIGN_IN, &token).await?;
-        let now = Utc::now();
-        // Never the address's local part: the display name is public.
-        let display_name = default_display_name(locale);
-        diesel::insert_into(users::table)
-            .values((
-                users::email.eq(&email),
-                users::display_name.eq(&display_name),
-                users::locale.eq(locale.as_str()),
-                users::email_verified_at.eq(Some(now)),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)
-            .await?;
-        let user: User = diesel::update(users::table.filter(users::email.eq(&email)))
-            .set(users::email_verified_at.eq(diesel::dsl::sql::<
-                diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-            >("coalesce(email_verified_at, now())")))
-            .returning(User::as_returning())
-            .get_result(conn)
-            .await?;
-        // A jury invitation is a sign-in link: using it (or any link of the address) takes the seat.
-        crate::juries::seats_signed_in(conn, &token, user.id, &email).await?;
+        let user = take_sign_in_link(conn, &token, locale).await?;
         let session = create_session(conn, user.id, true).await?;
         Ok((user, session))
     })
     .await
+}
+
+/// How long the code the api's sign-in page hands to the frontend works: the browser follows
+/// the redirect at once.
+pub const SIGN_IN_CODE_TTL: Duration = Duration::minutes(2);
+
+/// Uses a sign-in link as [`sign_in_with_link`] does, but instead of a session returns a
+/// one-time code ([`SIGN_IN_CODE_TTL`]) for the frontend to exchange through
+/// [`exchange_sign_in_code`]: the api's page sends it in a URL fragment, which no proxy logs,
+/// rather than putting a session token on a page or in a URL.
+pub async fn sign_in_code_with_link(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    locale: Locale,
+) -> crate::Result<(User, String)> {
+    let token = token.to_owned();
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let user = take_sign_in_link(conn, &token, locale).await?;
+        let (_, code) = insert_token(
+            conn,
+            PURPOSE_SIGN_IN_CODE,
+            Some(user.id),
+            &user.email,
+            SIGN_IN_CODE_TTL,
+        )
+        .await?;
+        Ok((user, code))
+    })
+    .await
+}
+
+/// The session a sign-in code stands for (once: a second exchange is refused).
+pub async fn exchange_sign_in_code(
+    conn: &mut AsyncPgConnection,
+    code: &str,
+) -> crate::Result<(User, String)> {
+    let code = code.to_owned();
+    conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
+        let (user_id, _) = consume_token(conn, PURPOSE_SIGN_IN_CODE, &code)
+            .await
+            .map_err(|e| match e {
+                Error::BadInput { message, .. } => Error::BadInput {
+                    field: "code".into(),
+                    message,
+                },
+                e => e,
+            })?;
+        let user: User = users::table
+            .find(user_id.ok_or_else(|| Error::bad_input("token", "this link is invalid"))?)
+            .select(User::as_select())
+            .first(conn)
+            .await?;
+        let session = create_session(conn, user.id, true).await?;
+        Ok((user, session))
+    })
+    .await
+}
+
+/// Consumes a sign-in link inside the caller's transaction and returns its (verified) user,
+/// creating the account for an address seen for the first time.
+async fn take_sign_in_link(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+    locale: Locale,
+) -> crate::Result<User> {
+    let (_, email) = consume_token(conn, PURPOSE_SIGN_IN, token).await?;
+    let now = Utc::now();
+    // Never the address's local part: the display name is public.
+    let display_name = default_display_name(locale);
+    diesel::insert_into(users::table)
+        .values((
+            users::email.eq(&email),
+            users::display_name.eq(&display_name),
+            users::locale.eq(locale.as_str()),
+            users::email_verified_at.eq(Some(now)),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    let user: User = diesel::update(users::table.filter(users::email.eq(&email)))
+        .set(users::email_verified_at.eq(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+        >("coalesce(email_verified_at, now())")))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await?;
+    // A jury invitation is a sign-in link: using it (or any link of the address) takes the seat.
+    crate::juries::seats_signed_in(conn, token, user.id, &email).await?;
+    Ok(user)
 }
 
 pub async fn verify_email(conn: &mut AsyncPgConnection, token: &str) -> crate::Result<User> {
@@ -489,25 +557,57 @@ pub enum LinkUsed {
     Verified(User),
     /// The user and a new bearer session.
     SignedIn(User, String),
+    /// The user and a one-time code for the frontend (`sign_in_code_with_link`).
+    HandedOff(User, String),
+    /// A verification link whose address is verified already (its second use, or a later
+    /// link after another one verified): nothing to do, and nothing wrong.
+    AlreadyVerified(User),
+}
+
+/// The user behind a verification link (used or not, even expired) when the address it was
+/// sent to is still theirs and verified: a second press of the button is not "invalid".
+pub async fn already_verified(
+    conn: &mut AsyncPgConnection,
+    token: &str,
+) -> crate::Result<Option<User>> {
+    Ok(one_time_tokens::table
+        .inner_join(users::table.on(one_time_tokens::user_id.eq(users::id.nullable())))
+        .filter(one_time_tokens::token_hash.eq(tokens::hash_token(token.trim())))
+        .filter(one_time_tokens::purpose.eq(PURPOSE_VERIFY))
+        .filter(users::email.eq(one_time_tokens::email))
+        .filter(users::email_verified_at.is_not_null())
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// Uses an emailed link for whatever it was issued for, exactly as `verify_email` and
-/// `sign_in_with_link` do; `locale` is for an account the sign-in creates.
+/// `sign_in_with_link` do; `locale` is for an account the sign-in creates. With `hand_off`, a
+/// sign-in gives a code for the frontend instead of a session.
 pub async fn use_link(
     conn: &mut AsyncPgConnection,
     token: &str,
     locale: Locale,
+    hand_off: bool,
 ) -> crate::Result<LinkUsed> {
     match peek_link(conn, token).await? {
         Some(LinkPurpose::VerifyEmail) => Ok(LinkUsed::Verified(verify_email(conn, token).await?)),
+        Some(LinkPurpose::SignIn) if hand_off => {
+            let (user, code) = sign_in_code_with_link(conn, token, locale).await?;
+            Ok(LinkUsed::HandedOff(user, code))
+        }
         Some(LinkPurpose::SignIn) => {
             let (user, session) = sign_in_with_link(conn, token, locale).await?;
             Ok(LinkUsed::SignedIn(user, session))
         }
-        None => Err(Error::bad_input(
-            "token",
-            "this link is invalid, used or expired",
-        )),
+        None => match already_verified(conn, token).await? {
+            Some(user) => Ok(LinkUsed::AlreadyVerified(user)),
+            None => Err(Error::bad_input(
+                "token",
+                "this link is invalid, used or expired",
+            )),
+        },
     }
 }
 

@@ -16,6 +16,9 @@ pub struct Config {
     pub smtp_url: String,
     pub mail_from: String,
     pub public_url: String,
+    /// Where people read Birgemiz (`FRONTEND_URL`): every link in an email opens it
+    /// (docs/language-and-links.md). `None`: emails link only to the api's own pages.
+    pub frontend_url: Option<String>,
     pub app_secret: String,
     pub bind: String,
     pub app_env: AppEnv,
@@ -261,6 +264,11 @@ impl Config {
             public_url: var("PUBLIC_URL", "http://127.0.0.1:8080")
                 .trim_end_matches('/')
                 .to_owned(),
+            frontend_url: match var("FRONTEND_URL", "").trim().trim_end_matches('/') {
+                "" => None,
+                f if f.starts_with("https://") || f.starts_with("http://") => Some(f.to_owned()),
+                f => return Err(format!("FRONTEND_URL must be an http(s) URL, not {f:?}")),
+            },
             app_secret,
             bind: var("BIND", "127.0.0.1:8080"),
             app_env,

@@ -70,6 +70,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_opt_outs (email, kind) {
+        email -> Text,
+        kind -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     email_subscriptions (id) {
         id -> Int8,
         email -> Text,
@@ -503,6 +511,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     award_result_formulas,
     awards,
     digest_runs,
+    email_opt_outs,
     email_subscriptions,
     final_results,
     judging_criteria,

@@ -27,7 +27,7 @@ pub const LEGACY_UNSUBSCRIBE_PURPOSE: &str = "unsubscribe";
 /// The HMAC purpose of today's opaque unsubscribe/preferences tokens.
 pub const UNSUBSCRIBE_PURPOSE: &str = "unsubscribe-v2";
 /// The id an unsubscribe token names: a kind byte and a big-endian `i64`.
-const SUBJECT_LEN: usize = 9;
+pub(crate) const SUBJECT_LEN: usize = 9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -105,7 +105,7 @@ pub enum LinkSubject {
 }
 
 impl LinkSubject {
-    fn bytes(self) -> [u8; SUBJECT_LEN] {
+    pub(crate) fn bytes(self) -> [u8; SUBJECT_LEN] {
         let (kind, id) = match self {
             LinkSubject::Subscription(id) => (b'S', id),
             LinkSubject::User(id) => (b'U', id),
@@ -115,7 +115,7 @@ impl LinkSubject {
         out
     }
 
-    fn from_bytes(b: &[u8]) -> Option<LinkSubject> {
+    pub(crate) fn from_bytes(b: &[u8]) -> Option<LinkSubject> {
         let id = i64::from_be_bytes(b.get(1..SUBJECT_LEN)?.try_into().ok()?);
         match b.first()? {
             b'S' => Some(LinkSubject::Subscription(id)),
@@ -152,27 +152,14 @@ pub async fn link_subject(conn: &mut AsyncPgConnection, email: &str) -> Result<L
     })
 }
 
-/// `PUBLIC_URL/unsubscribe?token=…`, the List-Unsubscribe target of bulk mail to `email`.
-pub async fn unsubscribe_url(
+/// The token of the unsubscribe link (footer and List-Unsubscribe) of bulk mail to `email`.
+pub async fn unsubscribe_link_token(
     conn: &mut AsyncPgConnection,
-    public_url: &str,
     secret: &str,
     email: &str,
 ) -> Result<String> {
     let subject = link_subject(conn, email).await?;
-    Ok(format!(
-        "{}/unsubscribe?token={}",
-        public_url.trim_end_matches('/'),
-        unsubscribe_token(secret, subject)
-    ))
-}
-
-/// `PUBLIC_URL/subscriptions/confirm?token=…`.
-pub fn confirm_url(public_url: &str, token: &str) -> String {
-    format!(
-        "{}/subscriptions/confirm?token={token}",
-        public_url.trim_end_matches('/')
-    )
+    Ok(unsubscribe_token(secret, subject))
 }
 
 /// Double opt-in. New, pending and unsubscribed addresses get a (new) confirmation email; an
@@ -292,6 +279,17 @@ pub async fn confirm(
     Ok((sub.ok_or(Error::NotFound("subscription"))?, false))
 }
 
+/// The active subscription behind a confirmation link that was used (its page opened again):
+/// "already confirmed", not "invalid".
+pub async fn already_confirmed(
+    conn: &AsyncPgConnection,
+    token: &str,
+) -> Result<Option<EmailSubscription>> {
+    Ok(confirmed_by(conn, token)
+        .await?
+        .filter(|sub| sub.status == ACTIVE))
+}
+
 /// The subscription a confirmation token (used or not) was issued for.
 async fn confirmed_by(conn: &AsyncPgConnection, token: &str) -> Result<Option<EmailSubscription>> {
     Ok(one_time_tokens::table
@@ -336,6 +334,37 @@ impl<'a> LinkKeys<'a> {
     }
 }
 
+/// The address of a link's subject (gone: `None`), and its language.
+pub(crate) async fn subject_email(
+    conn: &AsyncPgConnection,
+    subject: LinkSubject,
+) -> Result<Option<String>> {
+    Ok(subject_address(conn, subject)
+        .await?
+        .map(|(email, _)| email))
+}
+
+/// The address and language of a link's subject.
+pub(crate) async fn subject_address(
+    conn: &AsyncPgConnection,
+    subject: LinkSubject,
+) -> Result<Option<(String, String)>> {
+    Ok(match subject {
+        LinkSubject::Subscription(id) => email_subscriptions::table
+            .find(id)
+            .select((email_subscriptions::email, email_subscriptions::locale))
+            .first(&mut &*conn)
+            .await
+            .optional()?,
+        LinkSubject::User(id) => crate::schema::users::table
+            .find(id)
+            .select((crate::schema::users::email, crate::schema::users::locale))
+            .first(&mut &*conn)
+            .await
+            .optional()?,
+    })
+}
+
 /// The address an unsubscribe/preferences token was issued for.
 async fn token_email(conn: &AsyncPgConnection, keys: LinkKeys<'_>, token: &str) -> Result<String> {
     let invalid = || Error::bad_input("token", "this link is invalid");
@@ -343,21 +372,7 @@ async fn token_email(conn: &AsyncPgConnection, keys: LinkKeys<'_>, token: &str) 
         .as_deref()
         .and_then(LinkSubject::from_bytes)
     {
-        let email: Option<String> = match subject {
-            LinkSubject::Subscription(id) => email_subscriptions::table
-                .find(id)
-                .select(email_subscriptions::email)
-                .first(&mut &*conn)
-                .await
-                .optional()?,
-            LinkSubject::User(id) => crate::schema::users::table
-                .find(id)
-                .select(crate::schema::users::email)
-                .first(&mut &*conn)
-                .await
-                .optional()?,
-        };
-        return email.ok_or_else(invalid);
+        return subject_email(conn, subject).await?.ok_or_else(invalid);
     }
     let legacy =
         tokens::verify(keys.secret, LEGACY_UNSUBSCRIBE_PURPOSE, token).ok_or_else(invalid)?;

@@ -19,6 +19,8 @@ pub fn test_config(db: &TestDb, redis: &TestRedis) -> Config {
     config.redis_namespace = redis.namespace.clone();
     config.app_secret = TEST_SECRET.into();
     config.bind = "127.0.0.1:0".into();
+    // Emails and pages as without a frontend unless a test sets one.
+    config.frontend_url = None;
     // Tests of live counts use a handful of votes; the abuse tests set the production minimum.
     config.live_counts_min_votes = 0;
     config

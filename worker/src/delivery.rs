@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::OutboxRow;
-use birgemiz_schema::outbox::{Email, OutboxStatus};
+use birgemiz_schema::opt_outs::{self, OptOutKind};
+use birgemiz_schema::outbox::{Email, EmailKind, OutboxStatus};
 use birgemiz_schema::schema::{outbox, suppressions};
 use birgemiz_schema::{Error, Result, subscriptions};
 use chrono::Utc;
@@ -167,6 +168,17 @@ impl Deliverer {
                 Err(e) => return Err((ids(), e.into())),
             }
         };
+        // Participant mail whose kind its recipient stopped (opt_outs), honoured when sent.
+        let participants: Vec<&str> = rows
+            .iter()
+            .filter(|r| EmailKind::parse(&r.kind).and_then(OptOutKind::of).is_some())
+            .map(|r| r.recipient.as_str())
+            .collect();
+        let stopped: HashSet<(String, OptOutKind)> =
+            match opt_outs::stopped(&mut conn, &participants).await {
+                Ok(pairs) => pairs.into_iter().collect(),
+                Err(e) => return Err((ids(), e)),
+            };
         let mut digests = DigestCache::default();
         let eight_bit = self.transport.eight_bit_mime().await;
         let mut ready = Vec::with_capacity(rows.len());
@@ -179,6 +191,23 @@ impl Deliverer {
                         OutboxStatus::Suppressed,
                         None,
                         Some("address is on the suppression list"),
+                    )
+                    .await
+                    .map(|()| Outcome::Suppressed);
+                outcomes.push((row.id, done));
+                continue;
+            }
+            let opted_out = EmailKind::parse(&row.kind)
+                .and_then(OptOutKind::of)
+                .is_some_and(|k| stopped.contains(&(row.recipient.clone(), k)));
+            if opted_out {
+                let done = self
+                    .finish(
+                        &mut conn,
+                        row.id,
+                        OutboxStatus::Suppressed,
+                        None,
+                        Some("the recipient stopped this kind of email"),
                     )
                     .await
                     .map(|()| Outcome::Suppressed);
@@ -235,20 +264,24 @@ impl Deliverer {
         };
         // One look-up of whom the unsubscribe link stands for, shared by the footer and the
         // List-Unsubscribe header.
-        let unsubscribe_url = if row.bulk {
+        let secret = &self.render_env.app_secret;
+        let link_token = if row.bulk {
             Some(
-                subscriptions::unsubscribe_url(
-                    conn,
-                    &self.render_env.public_url,
-                    &self.render_env.app_secret,
-                    &row.recipient,
-                )
-                .await
-                .map_err(unbuildable)?,
+                subscriptions::unsubscribe_link_token(conn, secret, &row.recipient)
+                    .await
+                    .map_err(unbuildable)?,
             )
+        } else if let Some(kind) = OptOutKind::of(email.kind()) {
+            // An address with no account and no subscription (none is expected) goes without.
+            opt_outs::subject_for(conn, &row.recipient)
+                .await
+                .map_err(unbuildable)?
+                .map(|subject| opt_outs::token(secret, kind, subject))
         } else {
             None
         };
+        let links = &self.render_env.links;
+        let unsubscribe_url = link_token.as_deref().map(|t| links.unsubscribe(t));
         let content = render::render(
             conn,
             digests,
@@ -268,7 +301,7 @@ impl Deliverer {
             created_at: row.created_at,
             from: &self.from,
             to: &row.recipient,
-            unsubscribe_url,
+            unsubscribe_url: link_token.as_deref().map(|t| links.one_click(t)),
             eight_bit,
         };
         mailer::build(&envelope, &content)

@@ -131,7 +131,7 @@ async fn run() -> Result<(), String> {
         transport,
         from,
         render_env: RenderEnv {
-            public_url: config.public_url.clone(),
+            links: birgemiz_schema::links::Links::of(&config),
             app_secret: config.app_secret.clone(),
             timezone: tz,
         },

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use birgemiz_schema::i18n::{Locale, LocalizedText};
+use birgemiz_schema::links::Links;
+use birgemiz_schema::opt_outs::OptOutKind;
 use birgemiz_schema::outbox::{Email, EmailKind};
 use birgemiz_schema::schema::{
     applications, award_categories, awards, final_results, jurors, nominations, posts, projects,
@@ -21,7 +23,7 @@ use crate::template::{self, Rendered, Value};
 
 /// What rendering needs besides the row.
 pub struct RenderEnv {
-    pub public_url: String,
+    pub links: Links,
     pub app_secret: String,
     pub timezone: Tz,
 }
@@ -81,10 +83,15 @@ fn template_file(kind: EmailKind, status: &str) -> &'static str {
 
 fn note_line(locale: Locale, note: &str) -> String {
     match locale {
-        Locale::Kk => format!("Модератордың түсініктемесі: {note}\n\n"),
-        Locale::Ru => format!("Комментарий модератора: {note}\n\n"),
-        Locale::En => format!("The moderator's note: {note}\n\n"),
+        Locale::Kk => format!("Модератордың түсініктемесі: {note}"),
+        Locale::Ru => format!("Комментарий модератора: {note}"),
+        Locale::En => format!("The moderator's note: {note}"),
     }
+}
+
+/// A link, or nothing when it would open a page that doesn't exist (no frontend).
+fn link(url: Option<String>) -> Value {
+    url.map_or(Value::Omit, Value::Link)
 }
 
 /// An award's title, slug and its five phase dates (nomination open/close, voting open/close,
@@ -118,6 +125,26 @@ fn footer(locale: Locale, kind: EmailKind) -> &'static str {
         (_, Locale::Kk) => include_str!("../templates/kk/FOOTER.txt"),
         (_, Locale::Ru) => include_str!("../templates/ru/FOOTER.txt"),
         (_, Locale::En) => include_str!("../templates/en/FOOTER.txt"),
+    }
+}
+
+/// Why the reader gets a participant email (they applied, manage the project, nominated, sit on
+/// the jury), with the link that stops that kind (schema's opt_outs).
+fn opt_out_footer(locale: Locale, kind: OptOutKind) -> &'static str {
+    macro_rules! by_locale {
+        ($file:literal) => {
+            match locale {
+                Locale::Kk => include_str!(concat!("../templates/kk/", $file, ".txt")),
+                Locale::Ru => include_str!(concat!("../templates/ru/", $file, ".txt")),
+                Locale::En => include_str!(concat!("../templates/en/", $file, ".txt")),
+            }
+        };
+    }
+    match kind {
+        OptOutKind::Applications => by_locale!("FOOTER_APPLICATIONS"),
+        OptOutKind::ProjectManagement => by_locale!("FOOTER_PROJECT_MANAGEMENT"),
+        OptOutKind::Nominations => by_locale!("FOOTER_NOMINATIONS"),
+        OptOutKind::Jury => by_locale!("FOOTER_JURY"),
     }
 }
 
@@ -344,7 +371,7 @@ async fn winners(
     award_id: i64,
     slug: &str,
     locale: Locale,
-    public_url: &str,
+    links: &Links,
 ) -> Result<Value> {
     let rows: Vec<(LocalizedText, i64, String)> = final_results::table
         .inner_join(award_categories::table)
@@ -370,7 +397,7 @@ async fn winners(
             .map(|(category, id, name)| {
                 (
                     format!("{}: {name}", text(&category, locale)),
-                    Some(format!("{public_url}/awards/{slug}#nomination-{id}")),
+                    links.nomination(slug, id),
                 )
             })
             .collect(),
@@ -378,8 +405,8 @@ async fn winners(
     })
 }
 
-/// Renders `email` in `locale`; bulk mail passes its unsubscribe link, which
-/// adds the footer.
+/// Renders `email` in `locale`; bulk mail passes its unsubscribe link and participant mail its
+/// opt-out link, which add the footer saying why the reader gets it.
 pub async fn render(
     conn: &mut AsyncPgConnection,
     digests: &mut DigestCache,
@@ -389,24 +416,24 @@ pub async fn render(
     unsubscribe_url: Option<&str>,
 ) -> Result<Option<Rendered>> {
     let now = Utc::now();
-    let url = |path: &str| format!("{}{path}", env.public_url);
+    let links = &env.links;
     let mut v: HashMap<&str, Value> = HashMap::new();
     let mut file = template_file(email.kind(), "");
-    let token_link = |token: &Option<String>, path: &str| -> Result<Value> {
+    let token_link = |token: &Option<String>, to: fn(&Links, &str) -> String| -> Result<Value> {
         let token = token
             .as_deref()
             .ok_or_else(|| Error::Internal("link token already cleared".into()))?;
-        Ok(Value::Link(format!(
-            "{}{path}?token={token}",
-            env.public_url
-        )))
+        Ok(Value::Link(to(links, token)))
     };
     match email {
-        Email::VerifyEmail { token } | Email::SignInLink { token } => {
-            v.insert("link", token_link(token, "/auth/link")?);
+        Email::VerifyEmail { token } => {
+            v.insert("link", token_link(token, Links::verify)?);
+        }
+        Email::SignInLink { token } => {
+            v.insert("link", token_link(token, Links::sign_in)?);
         }
         Email::SubscriptionConfirmation { token } => {
-            v.insert("link", token_link(token, "/subscriptions/confirm")?);
+            v.insert("link", token_link(token, Links::confirm)?);
         }
         Email::ApplicationReceipt { application_id }
         | Email::NewApplicationNotice { application_id }
@@ -430,7 +457,7 @@ pub async fn render(
             if let Email::ApplicationDecision { decision, .. } = email {
                 file = template_file(email.kind(), decision.as_deref().unwrap_or(&status));
             }
-            v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
+            v.insert("link", link(links.project(&slug)));
         }
         Email::NominationReceipt { nomination_id }
         | Email::NominationDecision { nomination_id, .. } => {
@@ -462,9 +489,9 @@ pub async fn render(
             }
             v.insert(
                 "note",
-                Value::Text(note.map(|n| note_line(locale, &n)).unwrap_or_default()),
+                note.map_or(Value::Omit, |n| Value::Text(note_line(locale, &n))),
             );
-            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+            v.insert("link", link(links.award(&slug)));
         }
         Email::ResultsAnnouncement { award_id }
         | Email::VotingClosesReminder { award_id }
@@ -500,18 +527,18 @@ pub async fn render(
                 Value::Text(moment(deadline, env.timezone, locale)),
             );
             v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
-            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+            v.insert("link", link(links.award(&slug)));
             if matches!(email, Email::ResultsAnnouncement { .. }) {
                 v.insert(
                     "winners",
-                    winners(conn, *award_id, &slug, locale, &env.public_url).await?,
+                    winners(conn, *award_id, &slug, locale, links).await?,
                 );
             }
         }
         Email::JuryInvitation { juror_id, token } => {
             let (title, _) = juror_award(conn, *juror_id).await?;
             v.insert("award", Value::Text(text(&title, locale)));
-            v.insert("link", token_link(token, "/auth/link")?);
+            v.insert("link", token_link(token, Links::sign_in)?);
         }
         Email::JuryReminder { juror_id } => {
             let (title, slug) = juror_award(conn, *juror_id).await?;
@@ -531,7 +558,7 @@ pub async fn render(
                 Value::Text(moment(deadline, env.timezone, locale)),
             );
             v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
-            v.insert("link", Value::Link(url(&format!("/awards/{slug}"))));
+            v.insert("link", link(links.award(&slug)));
         }
         Email::ProjectStartsReminder { project_id } => {
             let (title, slug, starts): (LocalizedText, String, Option<DateTime<Utc>>) =
@@ -546,7 +573,7 @@ pub async fn render(
             v.insert("project", Value::Text(text(&title, locale)));
             v.insert("starts", Value::Text(moment(starts, env.timezone, locale)));
             v.insert("remaining", Value::Text(remaining(starts - now, locale)));
-            v.insert("link", Value::Link(url(&format!("/projects/{slug}"))));
+            v.insert("link", link(links.project(&slug)));
         }
         Email::Digest { since, until } => {
             let content = digests.get(conn, *since, *until).await?;
@@ -581,7 +608,7 @@ pub async fn render(
                 if let Some(phase) = phases.iter().rposition(|at| in_window(*at)) {
                     award_items.push((
                         format!("{}: {}", text(title, locale), phase_names[phase]),
-                        Some(url(&format!("/awards/{slug}"))),
+                        links.award(slug),
                     ));
                 }
             }
@@ -595,7 +622,7 @@ pub async fn render(
                     content
                         .projects
                         .iter()
-                        .map(|(t, s)| (text(t, locale), Some(url(&format!("/projects/{s}")))))
+                        .map(|(t, s)| (text(t, locale), links.project(s)))
                         .collect(),
                 ),
             );
@@ -605,7 +632,7 @@ pub async fn render(
                     content
                         .posts
                         .iter()
-                        .map(|(t, s)| (text(t, locale), Some(url(&format!("/news/{s}")))))
+                        .map(|(t, s)| (text(t, locale), links.post(s)))
                         .collect(),
                 ),
             );
@@ -616,7 +643,12 @@ pub async fn render(
         .ok_or_else(|| Error::Internal(format!("no template {file}")))?
         .to_owned();
     if let Some(link) = unsubscribe_url {
-        source = format!("{}\n\n{}", source.trim_end(), footer(locale, email.kind()));
+        let kind = email.kind();
+        let footer = match OptOutKind::of(kind) {
+            Some(opt_out) => opt_out_footer(locale, opt_out),
+            None => footer(locale, kind),
+        };
+        source = format!("{}\n\n{}", source.trim_end(), footer);
         v.insert("unsubscribe", Value::Link(link.to_owned()));
     }
     template::render(&source, locale.as_str(), &v)

@@ -12,6 +12,9 @@ use std::collections::HashMap;
 pub enum Value {
     Text(String),
     Link(String),
+    /// Nothing to say here (no link to a page that doesn't exist, no note): the paragraph that
+    /// holds the placeholder, its introduction included, is left out.
+    Omit,
     /// Items with an optional link; an empty list renders as `empty`.
     List {
         items: Vec<(String, Option<String>)>,
@@ -99,11 +102,23 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
             Piece::Literal(s) => subject.push_str(s),
             Piece::Placeholder(name) => match values.get(name) {
                 Some(Value::Text(s) | Value::Link(s)) => subject.push_str(s),
+                Some(Value::Omit) => {}
                 _ => return Err(format!("subject placeholder {{{name}}} has no text value")),
             },
         }
     }
-    let body = body.trim_end();
+    let omitted = |paragraph: &&str| {
+        pieces(paragraph).iter().any(
+            |p| matches!(p, Piece::Placeholder(name) if matches!(values.get(name), Some(Value::Omit))),
+        )
+    };
+    let kept: Vec<&str> = body
+        .trim_end()
+        .split("\n\n")
+        .filter(|p| !omitted(p))
+        .collect();
+    let body = kept.join("\n\n");
+    let body = body.as_str();
     let mut text = String::new();
     let mut html = String::from("<p>");
     for piece in pieces(body) {
@@ -125,6 +140,8 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
                     let url = escape_html(url);
                     html.push_str(&format!("<a href=\"{url}\">{url}</a>"));
                 }
+                // Its paragraph was left out above.
+                Value::Omit => {}
                 Value::List { items, empty } if items.is_empty() => {
                     text.push_str(empty);
                     html.push_str(&html_literal(empty));
@@ -184,6 +201,21 @@ mod tests {
         assert!(r.html.contains("&lt;b&gt;Ann&lt;/b&gt;"));
         assert!(!r.html.contains("<b>"));
         assert!(r.html.contains("<a href=\"https://x/a?t=1&amp;u=2\">"));
+    }
+
+    #[test]
+    fn an_omitted_value_leaves_its_paragraph_out() {
+        let mut v = HashMap::new();
+        v.insert("link", Value::Omit);
+        v.insert("name", Value::Text("Ann".into()));
+        let r = render(
+            "Subject: Hi\n\nHello {name}\n\nThe page:\n{link}\n\nBye\n",
+            "en",
+            &v,
+        )
+        .unwrap();
+        assert_eq!(r.text, "Hello Ann\n\nBye\n");
+        assert!(!r.html.contains("page"));
     }
 
     #[test]

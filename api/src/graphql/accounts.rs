@@ -107,6 +107,21 @@ impl AccountMutation {
         })
     }
 
+    /// The session behind the one-time code the api's sign-in page put in the fragment of
+    /// `FRONTEND_URL/sign-in#code=…`; the code works once, for two minutes.
+    async fn exchange_sign_in_code(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> ApiResult<AuthPayload> {
+        let (user, token) = accounts::exchange_sign_in_code(&mut *ctx.conn().await?, &code).await?;
+        ctx.mark_signed_in(user.id);
+        Ok(AuthPayload {
+            token,
+            user: User(user),
+        })
+    }
+
     async fn verify_email(&self, ctx: &Context<'_>, token: String) -> ApiResult<User> {
         let user = accounts::verify_email(&mut *ctx.conn().await?, &token).await?;
         // The link was sent to the account's own mailbox: whoever uses it sees that account.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use birgemiz_schema::digests::{self, Progress};
 use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
+use birgemiz_schema::opt_outs::{self, OptOut, OptOutKind};
 use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::subscriptions::{self, Topic};
 use birgemiz_schema::{Error, outbox};
@@ -207,6 +208,56 @@ impl EmailQuery {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// Read what an opt-out link stands for (null for any other token) without acting.
+    async fn email_opt_out(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> ApiResult<Option<EmailOptOutGql>> {
+        let conn = ctx.read().await?;
+        match opt_outs::find(&conn, &ctx.config().app_secret, &token).await {
+            Ok(found) => Ok(found.map(Into::into)),
+            Err(Error::BadInput { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(name = "EmailOptOutKind")]
+pub enum OptOutKindGql {
+    /// Receipts and decisions of one's volunteer applications.
+    Applications,
+    /// New applications and withdrawals, to a project's managers.
+    ProjectManagement,
+    /// Receipts and moderation decisions of one's nominations.
+    Nominations,
+    /// Reminders to a juror to submit scores.
+    Jury,
+}
+
+/// The kind of participant email an opt-out link (in the footer of a receipt, decision, notice
+/// or jury reminder) stops, and whether it is stopped now.
+#[derive(SimpleObject)]
+#[graphql(name = "EmailOptOut")]
+pub struct EmailOptOutGql {
+    kind: OptOutKindGql,
+    opted_out: bool,
+}
+
+impl From<OptOut> for EmailOptOutGql {
+    fn from(o: OptOut) -> Self {
+        EmailOptOutGql {
+            kind: match o.kind {
+                OptOutKind::Applications => OptOutKindGql::Applications,
+                OptOutKind::ProjectManagement => OptOutKindGql::ProjectManagement,
+                OptOutKind::Nominations => OptOutKindGql::Nominations,
+                OptOutKind::Jury => OptOutKindGql::Jury,
+            },
+            opted_out: o.opted_out,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -295,6 +346,22 @@ impl EmailMutation {
         )
         .await?;
         Ok(updated.into())
+    }
+
+    /// Stop (`optedOut: true`) or resume the kind of email an opt-out link stands for; the same
+    /// link keeps working both ways.
+    async fn set_email_opt_out(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        opted_out: bool,
+    ) -> ApiResult<EmailOptOutGql> {
+        let mut conn = ctx.conn().await?;
+        Ok(
+            opt_outs::set(&mut conn, &ctx.config().app_secret, &token, opted_out)
+                .await?
+                .into(),
+        )
     }
 
     /// Admins: start a digest run now rather than at the scheduled time; the worker fills it.

@@ -18,7 +18,7 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -44,6 +44,11 @@ pub fn router(state: AppState) -> Router {
             "/unsubscribe",
             get(email_links::unsubscribe_page).post(email_links::unsubscribe_post),
         )
+        .route(
+            "/unsubscribe/preferences",
+            post(email_links::preferences_post),
+        )
+        .route("/unsubscribe/resume", post(email_links::resume_post))
         .route("/results/{file}", get(results::document))
         .route(
             "/auth/link",

@@ -70,6 +70,44 @@ pub fn page_with_code(
     render(status, locale, title, body, &code)
 }
 
+/// A page with a heading, a paragraph and `extra`: trusted HTML the caller has escaped.
+pub fn page_with_html(
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    body: &str,
+    extra: &str,
+) -> Response {
+    render(status, locale, title, body, extra)
+}
+
+const CONTINUE: Text = Text {
+    kk: "Birgemiz-ге өту",
+    ru: "Перейти в Birgemiz",
+    en: "Continue to Birgemiz",
+};
+
+/// A result page that, with a frontend, ends with a link into it.
+pub fn continue_to(
+    links: &birgemiz_schema::links::Links,
+    status: StatusCode,
+    locale: Locale,
+    title: &str,
+    body: &str,
+) -> Response {
+    let extra = links
+        .frontend()
+        .map(|f| {
+            format!(
+                "<p><a href=\"{}/\">{}</a></p>",
+                escape(f),
+                escape(CONTINUE.get(locale))
+            )
+        })
+        .unwrap_or_default();
+    render(status, locale, title, body, &extra)
+}
+
 /// `extra` is trusted HTML, already escaped by the caller.
 fn render(status: StatusCode, locale: Locale, title: &str, body: &str, extra: &str) -> Response {
     let html = format!(
@@ -88,10 +126,34 @@ fn render(status: StatusCode, locale: Locale, title: &str, body: &str, extra: &s
     let headers = resp.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
+        HeaderValue::from_static(CSP),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Lets the page's form end in the frontend: browsers apply `form-action` to the redirect
+/// that answers the POST too.
+pub fn form_may_go_to(mut resp: Response, frontend: Option<&str>) -> Response {
+    let Some(origin) = frontend.and_then(origin_of) else {
+        return resp;
+    };
+    let csp = CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let end = url.len() - rest.len() + rest.find('/').unwrap_or(rest.len());
+    Some(&url[..end]).filter(|o| !o.contains([' ', ';', ',', '\'', '"']))
 }

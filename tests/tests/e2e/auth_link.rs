@@ -162,7 +162,35 @@ async fn verification_link_page_shows_then_post_verifies_once() {
         count(&db, "SELECT count(*) AS n FROM sessions").await,
         sessions
     );
-    assert_eq!(http.post(&url).send().await.expect("again").status(), 400);
+    for (lang, said) in [
+        ("kk", "Бұл мекенжай бұрын расталған"),
+        ("ru", "Этот адрес уже подтверждён"),
+        ("en", "This address is already verified"),
+    ] {
+        let again = http
+            .post(&url)
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("again");
+        assert_eq!(again.status(), 200, "a second press is not an error");
+        let html = again.text().await.expect("html");
+        assert!(html.contains(said), "{lang}: {html}");
+        assert!(!html.contains("method=\"post\""), "nothing left to press");
+        let shown = http
+            .get(&url)
+            .header("accept-language", lang)
+            .send()
+            .await
+            .expect("get used");
+        assert_eq!(shown.status(), 200);
+        assert!(shown.text().await.expect("html").contains(said));
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) AS n FROM sessions").await,
+        sessions,
+        "a second press opens no session either"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -179,3 +179,113 @@ async fn the_unsubscribe_link_of_an_address_that_never_subscribed_works() {
     .expect("subscribe again");
     assert_eq!(status(&db, email).await, "PENDING_CONFIRMATION");
 }
+
+/// The footer promises settings: the unsubscribe page shows the topics and the language, and its
+/// form changes them (as `updateSubscription` does); GET changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_unsubscribe_page_shows_and_changes_topics_and_language() {
+    let (db, redis) = (TestDb::new().await, TestRedis::new());
+    let api = TestApi::start(&db, &redis).await;
+    let gql = api.client();
+    let email = "aigerim@example.kz";
+    gql.ok(
+        "mutation { subscribe(input: { email: \"aigerim@example.kz\", locale: RU, topics: [WEEKLY_DIGEST, AWARD_UPDATES] }) { status } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let token = crate::public_support::token_of(&db, "SUBSCRIPTION_CONFIRMATION", email).await;
+    let http = reqwest::Client::new();
+    let confirmed = http
+        .post(api.url(&format!("/subscriptions/confirm?token={token}")))
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(confirmed.status(), 200);
+    let link = fixtures::unsubscribe_token(&db, email).await;
+    let url = api.url(&format!("/unsubscribe?token={link}"));
+    let read = || async {
+        gql.ok(
+            "query($t: String!) { emailSubscription(token: $t) { locale topics status } }",
+            serde_json::json!({ "t": link }),
+        )
+        .await["emailSubscription"]
+            .clone()
+    };
+
+    let html = http
+        .get(&url)
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Настройки подписки"), "{html}");
+    assert!(html.contains("name=\"WEEKLY_DIGEST\" value=\"on\" checked> Еженедельный дайджест"));
+    assert!(html.contains("name=\"AWARD_UPDATES\" value=\"on\" checked> Новости премий"));
+    assert!(
+        html.contains("name=\"NEWS\" value=\"on\"> Новости</label>"),
+        "{html}"
+    );
+    assert!(html.contains("<option value=\"ru\" selected>Русский</option>"));
+    assert!(html.contains("action=\"/unsubscribe/preferences?token="));
+    assert!(
+        html.contains(">Отписаться</button>"),
+        "unsubscribing from all stays"
+    );
+    assert_eq!(
+        read().await["topics"],
+        serde_json::json!(["WEEKLY_DIGEST", "AWARD_UPDATES"])
+    );
+
+    let prefs = api.url(&format!("/unsubscribe/preferences?token={link}"));
+    let saved = http
+        .post(&prefs)
+        .form(&[("NEWS", "on"), ("locale", "kk")])
+        .send()
+        .await
+        .expect("save");
+    assert_eq!(saved.status(), 200);
+    let html = saved.text().await.expect("html");
+    assert!(html.contains("Баптаулар сақталды"), "now in Kazakh: {html}");
+    assert!(html.contains("name=\"NEWS\" value=\"on\" checked> Жаңалықтар"));
+    assert!(html.contains("<option value=\"kk\" selected>Қазақша</option>"));
+    let now = read().await;
+    assert_eq!(now["topics"], serde_json::json!(["NEWS"]));
+    assert_eq!(now["locale"], "KK");
+    assert_eq!(now["status"], "ACTIVE");
+
+    let none = http
+        .post(&prefs)
+        .form(&[("locale", "en")])
+        .send()
+        .await
+        .expect("save none");
+    assert_eq!(none.status(), 200);
+    let html = none.text().await.expect("html");
+    assert!(html.contains("Your settings are saved"), "{html}");
+    assert!(!html.contains("checked"), "no topic left: {html}");
+    assert_eq!(status(&db, email).await, "UNSUBSCRIBED");
+
+    let back = http
+        .post(&prefs)
+        .form(&[("AWARD_UPDATES", "on")])
+        .send()
+        .await
+        .expect("back");
+    assert_eq!(back.status(), 200);
+    assert_eq!(
+        status(&db, email).await,
+        "ACTIVE",
+        "the owner's link resubscribes"
+    );
+    assert_eq!(read().await["locale"], "EN", "no language chosen keeps it");
+
+    let forged = http
+        .post(api.url("/unsubscribe/preferences?token=bogus.token"))
+        .form(&[("NEWS", "on")])
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(forged.status(), 400);
+}

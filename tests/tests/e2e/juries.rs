@@ -88,8 +88,12 @@ async fn wait_mail(smtp: &SmtpServer, to: &str, needle: &str) -> (String, String
 /// Uses the sign-in link of an email (as its reader would: the page's button POSTs it) and
 /// returns the session it hands over.
 async fn sign_in_through(api: &TestApi, mail_text: &str, locale: &str) -> String {
-    let start = mail_text.find("/auth/link?token=").expect("a sign-in link");
-    let token: String = mail_text[start + "/auth/link?token=".len()..]
+    // The invitation opens the frontend (FRONTEND_URL is set), whose button would call
+    // signInWithLink; the api's own page does the same.
+    let start = mail_text
+        .find("https://front.test/sign-in?token=")
+        .expect("a sign-in link into the frontend");
+    let token: String = mail_text[start + "https://front.test/sign-in?token=".len()..]
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
@@ -134,6 +138,7 @@ async fn a_jury_award_from_formula_to_verified_results() {
     let api = TestApi::start(&db, &redis).await;
     let _worker = WorkerEnv::new(&db.url, &redis.url, &redis.namespace, &smtp.url())
         .set("REMINDER_INTERVAL_SECS", "1")
+        .set("FRONTEND_URL", "https://front.test")
         .spawn_worker();
     let gql = api.client();
     let admin_user = fixtures::user(&db, "admin@example.kz", Kind::Admin).await;
@@ -293,12 +298,12 @@ async fn a_jury_award_from_formula_to_verified_results() {
     );
 
     // The invitations sign each juror in; the accounts are created on first use.
-    let (ru_text, ru_subject) = wait_mail(&smtp, "daniyar@example.kz", "/auth/link?token=").await;
+    let (ru_text, ru_subject) = wait_mail(&smtp, "daniyar@example.kz", "/sign-in?token=").await;
     assert!(ru_subject.contains("Приглашение в жюри"), "{ru_subject}");
     assert!(ru_text.contains("конфликте интересов"));
-    let (en_text, en_subject) = wait_mail(&smtp, "aliya@example.kz", "/auth/link?token=").await;
+    let (en_text, en_subject) = wait_mail(&smtp, "aliya@example.kz", "/sign-in?token=").await;
     assert!(en_subject.contains("invited to the jury"), "{en_subject}");
-    let (kk_text, kk_subject) = wait_mail(&smtp, "saule@example.kz", "/auth/link?token=").await;
+    let (kk_text, kk_subject) = wait_mail(&smtp, "saule@example.kz", "/sign-in?token=").await;
     assert!(
         kk_subject.contains("қазылар алқасына шақыру"),
         "{kk_subject}"
@@ -758,7 +763,10 @@ async fn a_jury_award_from_formula_to_verified_results() {
     );
     assert!(!t.contains("Nominee C"), "{t}");
     assert!(
-        t.contains(&format!("/awards/{slug}#nomination-{}", raw_id(&noms[1]))),
+        t.contains(&format!(
+            "https://front.test/awards/{slug}#nomination-{}",
+            raw_id(&noms[1])
+        )),
         "{t}"
     );
     let (t, _) = wait_mail(&smtp, "aliya@example.kz", "The winners of each category").await;

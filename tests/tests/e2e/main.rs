@@ -8,6 +8,7 @@ mod awards_concurrency;
 mod awards_flow;
 mod awards_live;
 mod awards_node;
+mod email_journey;
 mod email_links;
 mod email_reminders;
 mod email_subscriptions;

@@ -177,8 +177,8 @@ async fn a_reminder_to_someone_who_never_subscribed_says_why_and_its_link_works(
     w.kill().await.ok();
 }
 
-/// The second POST of a confirmation link says "already confirmed"; emailSubscription reads a
-/// confirmation token (before and after use).
+/// The second POST (or a GET) of a confirmation link says "already confirmed";
+/// emailSubscription reads a confirmation token (before and after use).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_confirmation_link_used_twice_says_already_confirmed() {
     let (db, redis) = (TestDb::new().await, TestRedis::new());
@@ -208,6 +208,12 @@ async fn a_confirmation_link_used_twice_says_already_confirmed() {
         second.text().await.unwrap().contains("бұрын расталған"),
         "already confirmed, not invalid"
     );
+    // Opening the used link again says the same, with nothing left to press.
+    let shown = http.get(&url).send().await.unwrap();
+    assert_eq!(shown.status(), 200);
+    let html = shown.text().await.unwrap();
+    assert!(html.contains("бұрын расталған"), "{html}");
+    assert!(!html.contains("method=\"post\""), "{html}");
     let after = gql.ok(read, serde_json::json!({ "t": token })).await;
     assert_eq!(after["emailSubscription"]["status"], "ACTIVE");
     let bogus = gql.ok(read, serde_json::json!({ "t": "nope" })).await;
