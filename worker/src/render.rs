@@ -660,6 +660,38 @@ pub async fn render(
 mod tests {
     use super::*;
 
+    /// The lifetimes an email promises are the ones its token has (a verification email once
+    /// said 24 hours of a link that lives seven days).
+    #[test]
+    fn emails_state_the_lifetime_their_links_have() {
+        use birgemiz_schema::{accounts, juries};
+        let days = |d: chrono::Duration| {
+            let n = d.num_days();
+            [format!("{n} күн"), format!("{n} дн"), format!("{n} days")]
+        };
+        let minutes = |d: chrono::Duration| {
+            let n = d.num_minutes();
+            [
+                format!("{n} минут"),
+                format!("{n} минут"),
+                format!("{n} minutes"),
+            ]
+        };
+        for (file, said) in [
+            ("VERIFY_EMAIL", days(accounts::VERIFY_EMAIL_TTL)),
+            ("JURY_INVITATION", days(juries::INVITATION_TTL)),
+            ("SIGN_IN_LINK", minutes(accounts::SIGN_IN_LINK_TTL)),
+        ] {
+            for (locale, words) in [Locale::Kk, Locale::Ru, Locale::En].into_iter().zip(said) {
+                let text = source(locale, file).expect("listed");
+                assert!(
+                    text.contains(&words),
+                    "{file} {locale:?} should say {words:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_template_has_a_subject_line() {
         for file in FILES {

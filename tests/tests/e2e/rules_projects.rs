@@ -78,7 +78,7 @@ async fn ended_and_archived_projects_take_no_applications_and_starts_soon_is_ahe
     .await;
     project(&owner, &o["id"], "Undated", json!({})).await;
 
-    // The message in the request's language (the account's saved one, Kazakh, without the header).
+    // The message in the request's language, here asked for in English.
     let body = v
         .with_locale("en")
         .raw(APPLY, json!({ "p": ended["id"] }))
