@@ -92,9 +92,10 @@ async fn front_page_statements_do_not_grow_with_page_size() {
     }
     assert!(costs[0] > 0, "the counter sees the API's statements");
     // Per-row loading would add dozens of statements from 2 to 20 organizations (each with 5
-    // projects); batching keeps the cost flat.
+    // projects); batching keeps the cost flat. One statement of slack: a pooled connection's
+    // setup now and then lands in one measurement, at any size (seen as [17, 16, 16]).
     assert!(
-        costs[1] == costs[0] && costs[2] == costs[0],
+        costs[1] <= costs[0] + 1 && costs[2] <= costs[0] + 1 && costs[2] <= costs[1] + 1,
         "statements per front page grow with its size: {costs:?}"
     );
     assert!(
