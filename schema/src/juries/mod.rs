@@ -188,8 +188,19 @@ pub fn describe(f: &Formula, locale: Locale) -> String {
                 .join("/")
         })
         .unwrap_or_default();
-    let norm = f.normalize_jurors;
-    match (locale, f.has_jury(), f.method) {
+    // Standardizing only means something when there is a jury to standardize.
+    let normalized = match locale {
+        Locale::En => {
+            " Each juror's scores are standardized first, so a harsh juror weighs like a lenient one."
+        }
+        Locale::Ru => {
+            " Оценки каждого члена жюри сначала стандартизируются, чтобы строгий и мягкий судья весили одинаково."
+        }
+        Locale::Kk => {
+            " Әр қазының бағалары алдымен стандартталады, сондықтан қатал және жұмсақ қазының салмағы бірдей."
+        }
+    };
+    let text: String = match (locale, f.has_jury(), f.method) {
         (Locale::En, false, Method::WeightedShare) => {
             "Public vote only: nominations are ranked by their votes.".into()
         }
@@ -197,20 +208,10 @@ pub fn describe(f: &Formula, locale: Locale) -> String {
             "Public vote only: nominations are ranked by their votes, and rank points {points} decide the order."
         ),
         (Locale::En, true, Method::RankPoints) => format!(
-            "Public vote {pw}, jury {jw}. The public vote and the jury each rank the nominations; the ranks earn {points} points, weighted and added up.{}",
-            if norm {
-                " Each juror's scores are standardized first, so a harsh juror weighs like a lenient one."
-            } else {
-                ""
-            }
+            "Public vote {pw}, jury {jw}. The public vote and the jury each rank the nominations; the ranks earn {points} points, weighted and added up.",
         ),
         (Locale::En, true, Method::WeightedShare) => format!(
-            "Public vote {pw}, jury {jw}: the share of the category's votes and the mean jury score (out of 1) are weighted and added up.{}",
-            if norm {
-                " Each juror's scores are standardized first, so a harsh juror weighs like a lenient one."
-            } else {
-                ""
-            }
+            "Public vote {pw}, jury {jw}: the share of the category's votes and the mean jury score (out of 1) are weighted and added up.",
         ),
         (Locale::Ru, false, Method::WeightedShare) => {
             "Только народное голосование: номинации ранжируются по числу голосов.".into()
@@ -219,20 +220,10 @@ pub fn describe(f: &Formula, locale: Locale) -> String {
             "Только народное голосование: номинации ранжируются по числу голосов, места приносят {points} баллов."
         ),
         (Locale::Ru, true, Method::RankPoints) => format!(
-            "Народное голосование — {pw}, жюри — {jw}. Голосование и жюри по отдельности ранжируют номинации; места приносят {points} баллов, баллы взвешиваются и складываются.{}",
-            if norm {
-                " Оценки каждого члена жюри сначала стандартизируются, чтобы строгий и мягкий судья весили одинаково."
-            } else {
-                ""
-            }
+            "Народное голосование — {pw}, жюри — {jw}. Голосование и жюри по отдельности ранжируют номинации; места приносят {points} баллов, баллы взвешиваются и складываются.",
         ),
         (Locale::Ru, true, Method::WeightedShare) => format!(
-            "Народное голосование — {pw}, жюри — {jw}: доля голосов в категории и средняя оценка жюри (из 1) взвешиваются и складываются.{}",
-            if norm {
-                " Оценки каждого члена жюри сначала стандартизируются, чтобы строгий и мягкий судья весили одинаково."
-            } else {
-                ""
-            }
+            "Народное голосование — {pw}, жюри — {jw}: доля голосов в категории и средняя оценка жюри (из 1) взвешиваются и складываются.",
         ),
         (Locale::Kk, false, Method::WeightedShare) => {
             "Тек халықтық дауыс беру: номинациялар дауыс санына қарай орналасады.".into()
@@ -241,21 +232,16 @@ pub fn describe(f: &Formula, locale: Locale) -> String {
             "Тек халықтық дауыс беру: номинациялар дауыс санына қарай орналасады, орындар {points} ұпай береді."
         ),
         (Locale::Kk, true, Method::RankPoints) => format!(
-            "Халықтық дауыс — {pw}, қазылар алқасы — {jw}. Дауыс беру мен қазылар номинацияларды бөлек орналастырады; орындар {points} ұпай береді, ұпайлар салмағына қарай қосылады.{}",
-            if norm {
-                " Әр қазының бағалары алдымен стандартталады, сондықтан қатал және жұмсақ қазының салмағы бірдей."
-            } else {
-                ""
-            }
+            "Халықтық дауыс — {pw}, қазылар алқасы — {jw}. Дауыс беру мен қазылар номинацияларды бөлек орналастырады; орындар {points} ұпай береді, ұпайлар салмағына қарай қосылады.",
         ),
         (Locale::Kk, true, Method::WeightedShare) => format!(
-            "Халықтық дауыс — {pw}, қазылар алқасы — {jw}: санаттағы дауыстардың үлесі мен қазылардың орташа бағасы (1-ден) салмағына қарай қосылады.{}",
-            if norm {
-                " Әр қазының бағалары алдымен стандартталады, сондықтан қатал және жұмсақ қазының салмағы бірдей."
-            } else {
-                ""
-            }
+            "Халықтық дауыс — {pw}, қазылар алқасы — {jw}: санаттағы дауыстардың үлесі мен қазылардың орташа бағасы (1-ден) салмағына қарай қосылады.",
         ),
+    };
+    if f.has_jury() && f.normalize_jurors {
+        text + normalized
+    } else {
+        text
     }
 }
 
