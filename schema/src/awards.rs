@@ -15,6 +15,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
+use crate::integrity::Forensics;
 use crate::models::{Award, AwardCategory, Nomination, Vote};
 use crate::organizations::insert_with_slug;
 use crate::outbox::{self, Email, NewEmail};
@@ -866,7 +867,7 @@ struct CastRow {
 
 /// The phase and status checks, the upsert and the event in one statement, kept in the database
 /// (see the `cast_vote_function` migration) so that its plan is cached.
-const CAST: &str = "SELECT * FROM cast_vote($1, $2, $3, $4)";
+const CAST: &str = "SELECT * FROM cast_vote($1, $2, $3, $4, $5, $6)";
 
 /// What a castVote changed, for the response and the live counts.
 #[derive(Clone, Debug)]
@@ -892,7 +893,7 @@ pub async fn cast_vote(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     nomination_id: i64,
-    ip: Option<&str>,
+    forensics: Forensics,
     now: DateTime<Utc>,
 ) -> Result<CastOutcome> {
     // A second round only when a racing retraction of the same voter removed the vote between
@@ -901,7 +902,9 @@ pub async fn cast_vote(
         let row: Option<CastRow> = diesel::sql_query(CAST)
             .bind::<BigInt, _>(user_id)
             .bind::<BigInt, _>(nomination_id)
-            .bind::<Nullable<Text>, _>(ip)
+            .bind::<Nullable<BigInt>, _>(forensics.net)
+            .bind::<Nullable<BigInt>, _>(forensics.addr)
+            .bind::<Nullable<BigInt>, _>(forensics.user_agent)
             .bind::<Timestamptz, _>(now)
             .get_result(conn)
             .await
@@ -976,8 +979,9 @@ const RETRACT: &str = "
         DELETE FROM votes WHERE user_id = $1 AND category_id = $2
         RETURNING id, category_id, nomination_id
     ), e AS (
-        INSERT INTO vote_events (vote_id, user_id, category_id, kind, from_nomination_id, ip)
-        SELECT id, $1, category_id, 'RETRACT', nomination_id, $3 FROM d
+        INSERT INTO vote_events (vote_id, user_id, category_id, kind, from_nomination_id,
+                                 net_hash, addr_hash, ua_hash)
+        SELECT id, $1, category_id, 'RETRACT', nomination_id, $3, $4, $5 FROM d
     )
     SELECT nomination_id FROM d";
 
@@ -987,7 +991,7 @@ pub async fn retract_vote(
     conn: &mut AsyncPgConnection,
     user_id: i64,
     category_id: i64,
-    ip: Option<&str>,
+    forensics: Forensics,
     now: DateTime<Utc>,
 ) -> Result<(AwardCategory, Award, Option<VoteChange>)> {
     let (c, a): (AwardCategory, Award) = award_categories::table
@@ -1004,7 +1008,9 @@ pub async fn retract_vote(
     let row: Option<RetractRow> = diesel::sql_query(RETRACT)
         .bind::<BigInt, _>(user_id)
         .bind::<BigInt, _>(category_id)
-        .bind::<Nullable<Text>, _>(ip)
+        .bind::<Nullable<BigInt>, _>(forensics.net)
+        .bind::<Nullable<BigInt>, _>(forensics.addr)
+        .bind::<Nullable<BigInt>, _>(forensics.user_agent)
         .get_result(conn)
         .await
         .optional()?;

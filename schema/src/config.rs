@@ -48,6 +48,9 @@ pub struct Config {
     /// While voting, a category's counts stay hidden until it has this many votes
     /// (`LIVE_COUNTS_MIN_VOTES`), so a count that moves tells no one how a known voter voted.
     pub live_counts_min_votes: i32,
+    /// How long after an award's results are published its votes keep their forensic hashes
+    /// (`VOTE_FORENSICS_RETENTION_DAYS`, default 90); the worker forgets them then.
+    pub vote_forensics_retention: chrono::Duration,
     /// `GRAPHQL_FAST_PATHS` (default on): off runs every request through async-graphql's own
     /// executor, validation and serializer only (docs/graphql.md).
     pub graphql_fast_paths: bool,
@@ -322,6 +325,12 @@ impl Config {
                 .ok()
                 .filter(|n| *n >= 0)
                 .ok_or("LIVE_COUNTS_MIN_VOTES must be a number of votes")?,
+            vote_forensics_retention: var("VOTE_FORENSICS_RETENTION_DAYS", "90")
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=3650).contains(n))
+                .map(chrono::Duration::days)
+                .ok_or("VOTE_FORENSICS_RETENTION_DAYS must be a number of days from 0 to 3650")?,
             graphql_fast_paths: match var("GRAPHQL_FAST_PATHS", "on").as_str() {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,

@@ -9,6 +9,7 @@ pub mod db;
 pub mod digests;
 pub mod error;
 pub mod i18n;
+pub mod integrity;
 pub mod juries;
 pub mod links;
 pub mod messages;

@@ -284,8 +284,11 @@ pub struct VoteEvent {
     pub kind: String,
     pub from_nomination_id: Option<i64>,
     pub to_nomination_id: Option<i64>,
-    pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Keyed hashes of the client's network, address and user agent (`integrity::Forensics`).
+    pub net_hash: Option<i64>,
+    pub addr_hash: Option<i64>,
+    pub ua_hash: Option<i64>,
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]

@@ -439,6 +439,19 @@ pub struct DocNomination {
     pub nominee: String,
     pub votes: i64,
     pub votes_excluded: i64,
+    /// Why the excluded votes were excluded; absent when none were, so a document without
+    /// quarantines reads as it always did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<DocExclusion>,
+}
+
+/// Votes of one nomination taken out by one kind of signal, with the admin's reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DocExclusion {
+    pub signal: String,
+    pub reason: String,
+    pub votes: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -673,6 +686,15 @@ pub fn verify(bytes: &[u8]) -> Verification {
         let out: i64 = cat.nominations.iter().map(|n| n.votes_excluded).sum();
         counted += votes;
         excluded += out;
+        for n in &cat.nominations {
+            let explained: i64 = n.exclusions.iter().map(|e| e.votes).sum();
+            if !n.exclusions.is_empty() && explained != n.votes_excluded {
+                report.problems.push(format!(
+                    "nomination {}: the exclusions' votes do not add up to its excluded votes",
+                    n.id
+                ));
+            }
+        }
         if votes != cat.votes_counted || out != cat.votes_excluded {
             report.problems.push(format!(
                 "category {}: the nominations' votes do not add up to the category's",
@@ -1023,12 +1045,18 @@ mod tests {
                         nominee: "A".into(),
                         votes: 2,
                         votes_excluded: 1,
+                        exclusions: vec![DocExclusion {
+                            signal: "SHARED_NETWORK".into(),
+                            reason: "one office".into(),
+                            votes: 1,
+                        }],
                     },
                     DocNomination {
                         id: 101,
                         nominee: "B".into(),
                         votes: 3,
                         votes_excluded: 0,
+                        exclusions: vec![],
                     },
                 ],
                 ranking: vec![],

@@ -441,8 +441,29 @@ diesel::table! {
         kind -> Text,
         from_nomination_id -> Nullable<Int8>,
         to_nomination_id -> Nullable<Int8>,
-        ip -> Nullable<Text>,
         created_at -> Timestamptz,
+        net_hash -> Nullable<Int8>,
+        addr_hash -> Nullable<Int8>,
+        ua_hash -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    vote_quarantine_log (id) {
+        id -> Int8,
+        signal_id -> Int8,
+        category_id -> Int8,
+        signal_kind -> Text,
+        action -> Text,
+        admin_id -> Int8,
+        reason -> Nullable<Text>,
+        votes -> Int4,
+        nomination_id -> Nullable<Int8>,
+        baseline -> Float8,
+        strength -> Float8,
+        first_at -> Timestamptz,
+        last_at -> Timestamptz,
+        at -> Timestamptz,
     }
 }
 
@@ -455,6 +476,9 @@ diesel::table! {
         quarantined_by -> Nullable<Int8>,
         quarantined_at -> Timestamptz,
         released_at -> Nullable<Timestamptz>,
+        signal_id -> Int8,
+        signal_kind -> Text,
+        released_by -> Nullable<Int8>,
     }
 }
 
@@ -541,6 +565,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     volunteer_accepted_counts,
     vote_count_deltas,
     vote_events,
+    vote_quarantine_log,
     vote_quarantines,
     votes,
 );

@@ -177,6 +177,12 @@ async fn run() -> Result<(), String> {
             settings.reminder_interval,
             stop_rx.clone(),
         )),
+        tokio::spawn(schedules::forensics_loop(
+            pool.clone(),
+            config.vote_forensics_retention,
+            settings.forensics_interval,
+            stop_rx.clone(),
+        )),
     ];
 
     // A job carries up to JOB_IDS rows sent in parallel. While one job claims and renders its

@@ -1,5 +1,5 @@
 //! The worker's schedules: the relay sweep (which also fills and finishes digest runs), the
-//! digest cron and the reminders. Each takes effect once across any number of workers: the relay's
+//! digest cron, the reminders and the retention of vote forensics. Each takes effect once across any number of workers: the relay's
 //! pushes are harmless duplicates (the claim decides), a digest period is a unique row, reminders
 //! have dedupe keys and run under an advisory lock.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use birgemiz_schema::db::Pool;
 use birgemiz_schema::schema::outbox;
-use birgemiz_schema::{Error, Result, digests, outbox as ob, reminders};
+use birgemiz_schema::{Error, Result, digests, integrity, outbox as ob, reminders};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -269,6 +269,33 @@ pub async fn reminders_loop(
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reminder schedule failed; retrying next tick"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Forgets the forensic hashes of votes once their award's results are older than the
+/// retention. Clearing a cleared row changes nothing, so every worker may run it.
+pub async fn forensics_loop(
+    pool: Pool,
+    retention: chrono::Duration,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let forgotten = async {
+            let mut conn = pool.get().await?;
+            integrity::forget_forensics(&mut conn, retention, Utc::now(), 10_000).await
+        };
+        match forgotten.await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "vote forensics forgotten"),
+            Err(e) => {
+                tracing::warn!(error = %e, "vote forensics retention failed; retrying next tick")
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}

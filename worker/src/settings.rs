@@ -18,6 +18,8 @@ pub struct Settings {
     pub repush_after: Duration,
     /// How often reminders are computed (`REMINDER_INTERVAL_SECS`).
     pub reminder_interval: Duration,
+    /// How often vote forensics past their retention are forgotten (`FORENSICS_PURGE_INTERVAL_SECS`).
+    pub forensics_interval: Duration,
     /// How often an idle consumer asks Redis for jobs (`QUEUE_POLL_MS`).
     pub poll_interval: Duration,
     /// Where `/metrics`, `/healthz` and `/readyz` listen (`WORKER_METRICS_BIND`); None: nowhere.
@@ -61,6 +63,11 @@ impl Settings {
             reminder_interval: Duration::from_secs(env_u64(
                 "REMINDER_INTERVAL_SECS",
                 60,
+                1..=86_400,
+            )?),
+            forensics_interval: Duration::from_secs(env_u64(
+                "FORENSICS_PURGE_INTERVAL_SECS",
+                3600,
                 1..=86_400,
             )?),
             poll_interval: Duration::from_millis(env_u64("QUEUE_POLL_MS", 100, 10..=60_000)?),

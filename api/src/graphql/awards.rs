@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use birgemiz_schema::awards::{self as domain, Phase};
 use birgemiz_schema::i18n::LocalizedText;
+use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
 use birgemiz_schema::outbox;
 use birgemiz_schema::schema::{award_categories, awards, nominations};
@@ -287,6 +288,13 @@ impl Award {
         after: Option<String>,
     ) -> ApiResult<Option<Connection<super::juries::Juror>>> {
         super::juries::award_jurors(ctx, self.0.id, first, after).await
+    }
+    /// Admins only, null otherwise; available once voting has opened.
+    async fn integrity_report(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<super::integrity::VoteIntegrityReport>> {
+        super::integrity::award_report(ctx, &self.0).await
     }
     /// Null until the results are frozen; public from then on.
     async fn result_snapshot(
@@ -1237,9 +1245,14 @@ impl AwardsMutation {
         )
         .await?;
         let t = now();
+        let forensics = Forensics::of(
+            &ctx.config().app_secret,
+            ip,
+            ctx.req().user_agent.as_deref(),
+        );
         let out = {
             let mut conn = ctx.conn().await?;
-            domain::cast_vote(&mut conn, v.user_id, nomination_id, ip, t).await?
+            domain::cast_vote(&mut conn, v.user_id, nomination_id, forensics, t).await?
         };
         if out.change.is_some() {
             // The vote's nomination or category can show counts, which must include this vote.
@@ -1268,7 +1281,11 @@ impl AwardsMutation {
                 &mut conn,
                 v.user_id,
                 category_id,
-                ctx.req().client_ip.as_deref(),
+                Forensics::of(
+                    &ctx.config().app_secret,
+                    ctx.req().client_ip.as_deref(),
+                    ctx.req().user_agent.as_deref(),
+                ),
                 now(),
             )
             .await?
@@ -1296,7 +1313,7 @@ impl AwardsMutation {
 
 /// After a committed vote change: hands it to the process's fold loop, which folds it and
 /// publishes its live counts; waits for that fold only when `wait` (the answer shows counts).
-async fn counts_changed(
+pub(super) async fn counts_changed(
     ctx: &Context<'_>,
     change: Option<domain::VoteChange>,
     live: bool,

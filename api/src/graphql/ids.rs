@@ -21,10 +21,11 @@ pub enum NodeType {
     JudgingCriterion,
     Juror,
     JuryScore,
+    IntegritySignal,
 }
 
 impl NodeType {
-    const ALL: [NodeType; 13] = [
+    const ALL: [NodeType; 14] = [
         NodeType::User,
         NodeType::Organization,
         NodeType::Project,
@@ -38,6 +39,7 @@ impl NodeType {
         NodeType::JudgingCriterion,
         NodeType::Juror,
         NodeType::JuryScore,
+        NodeType::IntegritySignal,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +57,7 @@ impl NodeType {
             NodeType::JudgingCriterion => "JudgingCriterion",
             NodeType::Juror => "Juror",
             NodeType::JuryScore => "JuryScore",
+            NodeType::IntegritySignal => "IntegritySignal",
         }
     }
 }

@@ -59,12 +59,12 @@ pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> JuryLoade
     loader
 }
 
-fn loader<'a>(ctx: &'a Context<'_>) -> &'a JuryLoader {
+pub(super) fn loader<'a>(ctx: &'a Context<'_>) -> &'a JuryLoader {
     ctx.data_unchecked::<JuryLoader>()
 }
 
 impl JuryData {
-    async fn conn(&self) -> ApiResult<ReadConn<'_>> {
+    pub(super) async fn conn(&self) -> ApiResult<ReadConn<'_>> {
         Ok(self.reads.conn().await?)
     }
 }

@@ -12,6 +12,7 @@ pub mod cost;
 mod email_subscriptions;
 pub mod errors;
 pub mod ids;
+pub mod integrity;
 pub mod json;
 pub mod juries;
 pub mod live_counts;
@@ -65,6 +66,7 @@ pub struct Mutation(
     email_subscriptions::EmailMutation,
     awards::AwardsMutation,
     juries::JuryMutation,
+    integrity::IntegrityMutation,
 );
 
 pub type Subscription = award_subscription::AwardsSubscription;

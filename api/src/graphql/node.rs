@@ -13,6 +13,7 @@ use super::context::ContextExt;
 use super::email_subscriptions::{self, DigestRun};
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
+use super::integrity::{self, IntegritySignal};
 use super::juries::{self, JudgingCriterion, Juror, JuryScore};
 use super::loaders::{self, ApplicationKey, OrgKey, PostKey, ProjectKey, UserKey};
 use super::organizations::Organization;
@@ -36,6 +37,7 @@ pub enum Node {
     JudgingCriterion(JudgingCriterion),
     Juror(Juror),
     JuryScore(JuryScore),
+    IntegritySignal(IntegritySignal),
 }
 
 /// Pairs ids with what a `load_by_ids` found for them (None: missing or hidden).
@@ -122,6 +124,10 @@ async fn load_type(
                 JuryScore::load_by_ids(ctx, &ids).await?,
                 Node::JuryScore,
             );
+        }
+        NodeType::IntegritySignal => {
+            let rows = integrity::signals_by_ids(ctx, &ids).await?;
+            out = found(&ids, rows, Node::IntegritySignal);
         }
         NodeType::DigestRun => {
             // Admins only; for anyone else the ids are not even looked up.

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::i18n::LocalizedText;
 use crate::models::{Award, AwardCategory, Nomination};
 use crate::results::{
-    self, DocAward, DocCategory, DocConflict, DocCriterion, DocCriterionScore, DocJuror,
-    DocNomination, DocScore, Document,
+    self, DocAward, DocCategory, DocConflict, DocCriterion, DocCriterionScore, DocExclusion,
+    DocJuror, DocNomination, DocScore, Document,
 };
 use crate::schema::{
     award_categories, awards, final_results, juror_conflicts, jurors, jury_scores, nominations,
@@ -188,6 +188,18 @@ pub async fn freeze_locked(
         .map(|t| (t.nomination_id, t))
         .collect();
 
+    let mut exclusions: HashMap<i64, Vec<DocExclusion>> = HashMap::new();
+    for e in crate::integrity::exclusions(conn, a.id).await? {
+        exclusions
+            .entry(e.nomination_id)
+            .or_default()
+            .push(DocExclusion {
+                signal: e.signal_kind,
+                reason: e.reason,
+                votes: e.votes,
+            });
+    }
+
     let criteria = super::criteria_of(&*conn, &[a.id])
         .await?
         .remove(&a.id)
@@ -231,6 +243,7 @@ pub async fn freeze_locked(
                         nominee: n.nominee_name.clone(),
                         votes: t.map_or(0, |t| t.counted),
                         votes_excluded: t.map_or(0, |t| t.excluded),
+                        exclusions: exclusions.remove(&n.id).unwrap_or_default(),
                     }
                 })
                 .collect();

@@ -998,6 +998,19 @@ fn field_rows(w: &World) -> Vec<FieldRow<'_>> {
         });
     }
     rows.push(FieldRow {
+        what: "the integrity report",
+        query: "query($id: ID!) { node(id: $id) { ... on Award { integrityReport { votesTotal signals { id } } } } }",
+        vars: json!({ "id": w.award }),
+        pointer: "/node/integrityReport".into(),
+        owner: &w.manager,
+        expect: [
+            null(),
+            null(),
+            null(),
+            Is(json!({ "votesTotal": 1, "signals": [] })),
+        ],
+    });
+    rows.push(FieldRow {
         what: "digest runs",
         query: DIGEST_RUNS,
         vars: json!({}),
@@ -1065,6 +1078,8 @@ async fn snapshot(db: &TestDb) -> Vec<i64> {
         "nominations",
         "votes",
         "vote_events",
+        "vote_quarantines",
+        "vote_quarantine_log",
         "outbox",
         "email_subscriptions",
         "sessions",
@@ -1098,8 +1113,52 @@ async fn ids_of_the_wrong_type_malformed_ids_and_deleted_rows_are_refused_and_ch
         )
         .await;
 
+    // No signal is in the category (one honest vote): the id of one that might be.
+    let category_raw = birgemiz_api::graphql::ids::decode_any(&w.category)
+        .unwrap()
+        .1;
+    let signal = encode(NodeType::IntegritySignal, category_raw << 20).0;
+    const QUARANTINE: &str =
+        "mutation($s: ID!) { quarantineVotes(signalId: $s, reason: \"r\") { id } }";
+    const RELEASE: &str = "mutation($s: ID!) { releaseVotes(signalId: $s) { id } }";
+
     let before = snapshot(&db).await;
     let cases: Vec<(&str, &Gql, &str, Value, &str)> = vec![
+        (
+            "a quarantine, anonymously",
+            &w.anon,
+            QUARANTINE,
+            json!({ "s": signal }),
+            "UNAUTHENTICATED",
+        ),
+        (
+            "a quarantine by a volunteer",
+            &w.volunteer,
+            QUARANTINE,
+            json!({ "s": signal }),
+            "FORBIDDEN",
+        ),
+        (
+            "a release by an organization's owner",
+            &w.manager,
+            RELEASE,
+            json!({ "s": signal }),
+            "FORBIDDEN",
+        ),
+        (
+            "a signal that is not in the report",
+            &w.admin,
+            QUARANTINE,
+            json!({ "s": signal }),
+            "NOT_FOUND",
+        ),
+        (
+            "an award's id as a signal",
+            &w.admin,
+            RELEASE,
+            json!({ "s": w.award }),
+            "BAD_USER_INPUT",
+        ),
         (
             "a project's id as a nomination",
             &w.stranger,

@@ -19,8 +19,8 @@ async fn migrations_run_up_down_and_up_again() {
     );
     assert_eq!(
         table_count(&db).await,
-        38,
-        "tables after up (37 + diesel's bookkeeping)"
+        39,
+        "tables after up (38 + diesel's bookkeeping)"
     );
     let reverted = birgemiz_schema::db::revert_all_migrations(&db.url)
         .await

@@ -880,9 +880,10 @@ async fn without_a_jury_publishing_freezes_the_public_vote() {
     exec(
         &db,
         &format!(
-            "INSERT INTO vote_quarantines (category_id, user_id, reason) VALUES ({}, {}, 'test')",
-            raw_id(&cat),
-            voters[3].id
+            "INSERT INTO vote_quarantines (category_id, user_id, reason, signal_id, signal_kind)
+             VALUES ({c}, {}, 'test', {c} << 20, 'BURST')",
+            voters[3].id,
+            c = raw_id(&cat),
         ),
     )
     .await;

@@ -19,6 +19,7 @@ mod graphiql_browser;
 mod graphql_paths;
 mod graphql_spec;
 mod http_hardening;
+mod integrity;
 mod juries;
 mod language_and_place;
 mod public_accounts;
