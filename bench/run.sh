@@ -5,6 +5,8 @@
 #   BENCH_SCALE=0.02 BENCH_SECONDS=2 BENCH_CLIENTS="1 4" bench/run.sh     a quick check
 #   BENCH_PROFILE=debug BENCH_NO_BUILD=1 …   the debug binaries as built (`./dev test` runs the
 #                                            quick check so, to see that the benchmark still runs)
+#   BENCH_REUSE_DB=1 …           keep the database an earlier run loaded (castVote's moves change it)
+#   BENCH_SCENARIOS="front" …    only these of front, project, vote
 # It exits non-zero when a request failed or the api logged an error.
 #
 # It builds the release binaries, loads a fresh database `birgemiz_bench` (200 organizations,
@@ -42,14 +44,16 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
     -p birgemiz-api -p birgemiz-tests --bin birgemiz-api --bin load
 fi
 
-echo "==> loading $DB at scale $SCALE" >&2
-psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-DATABASE_URL=$URL "$TARGET/birgemiz-api" migrate 2>/dev/null
-psql "$URL" -q -v scale="$SCALE" -f bench/seed.sql
-# Sessions for the voters: bearer token `bench-token-<user id>`, stored hashed like real ones.
-psql "$URL" -q -c "INSERT INTO sessions (user_id, token_hash, expires_at)
-  SELECT id, sha256(convert_to('bench-token-' || id, 'UTF8')), now() + interval '1 day'
-  FROM users WHERE email LIKE 'voter%@bench.kz'"
+if [ "${BENCH_REUSE_DB:-0}" != 1 ]; then
+  echo "==> loading $DB at scale $SCALE" >&2
+  psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+  DATABASE_URL=$URL "$TARGET/birgemiz-api" migrate 2>/dev/null
+  psql "$URL" -q -v scale="$SCALE" -f bench/seed.sql
+  # Sessions for the voters: bearer token `bench-token-<user id>`, stored hashed like real ones.
+  psql "$URL" -q -c "INSERT INTO sessions (user_id, token_hash, expires_at)
+    SELECT id, sha256(convert_to('bench-token-' || id, 'UTF8')), now() + interval '1 day'
+    FROM users WHERE email LIKE 'voter%@bench.kz'"
+fi
 psql "$URL" -qAt -c "SELECT 'bench-token-' || id FROM users WHERE email LIKE 'voter%@bench.kz' ORDER BY id" >"$WORK/tokens"
 global_id() { echo "rtrim(translate(encode(convert_to('$1:' || $2, 'UTF8'), 'base64'), '+/', '-_'), '=')"; }
 psql "$URL" -qAt -c "SELECT json_build_object('n', $(global_id Nomination n.id)) FROM nominations n
@@ -99,7 +103,7 @@ for c in $CLIENTS; do
   ceiling=$(pgbench -n -f "$WORK/front.sql" -c "$c" -j "$(( c < 2 ? 1 : 2 ))" -T "$SECONDS_EACH" -M prepared "$URL" 2>/dev/null \
     | awk '/^tps/ {print int($3)}')
   printf '%-8s %7s %10s %9s %9s %7s %12s\n' sql "$c" "$ceiling" - - - "1.00"
-  for scenario in front project vote; do
+  for scenario in ${BENCH_SCENARIOS:-front project vote}; do
     case $scenario in
       front) args=(--body "$(body "$FRONT")") ;;
       project) args=(--body "$(body "$PROJECT")" --variables "$WORK/projects") ;;
