@@ -23,6 +23,7 @@ use crate::accounts::Viewer;
 use crate::awards::APPROVED;
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
+use crate::i18n::ru_form;
 use crate::models::Award;
 use crate::schema::{award_categories, awards, nominations};
 
@@ -496,72 +497,82 @@ fn same_client(rules: &Rules, category_id: i64, arrivals: &[&Arrival], out: &mut
 impl Signal {
     /// The signal in words, with its numbers, in `locale`.
     pub fn describe(&self, locale: Locale, rules: &Rules) -> String {
-        let (v, b, s) = (self.votes, fmt_num(self.baseline), fmt_num(self.strength));
+        let v = i64::from(self.votes);
+        let (b, s) = (
+            fmt_num(self.baseline, locale),
+            fmt_num(self.strength, locale),
+        );
+        let pct = fmt_num(self.baseline * 100.0, locale);
+        let (w, h) = (
+            rules.burst_window.num_minutes(),
+            rules.burst_trailing.num_hours(),
+        );
+        let age = rules.new_account_age.num_hours();
+        // Russian nouns agree with the number before them (1 голос, 2 голоса, 5 голосов), and so
+        // does "раз" after a multiple; Kazakh nouns after a numeral stay singular.
+        let votes = |n: i64| format!("{n} {}", ru_form(n, ["голос", "голоса", "голосов"]));
+        let accounts = |n: i64| {
+            let noun = ru_form(n, ["учётная запись", "учётные записи", "учётных записей"]);
+            format!("{n} {noun}")
+        };
+        let times = ru_times(self.strength);
         match (self.kind, locale) {
             (SignalKind::SharedNetwork, Locale::En) => format!(
                 "{v} votes for this nomination came from one network, {s}× the {b} that network gave each other nomination (median); a signal from {} votes and {}×.",
                 rules.shared_network_min_votes, rules.shared_network_factor
             ),
             (SignalKind::SharedNetwork, Locale::Ru) => format!(
-                "{v} голосов за эту номинацию пришли из одной сети — в {s} раза больше, чем {b} (медиана), которые эта сеть дала каждой другой номинации; сигнал — от {} голосов и {}×.",
-                rules.shared_network_min_votes, rules.shared_network_factor
+                "Из одной сети за эту номинацию: {} — в {s} {times} больше, чем {b} (медиана), которые эта сеть дала каждой другой номинации; порог сигнала: {} и {}×.",
+                votes(v),
+                votes(rules.shared_network_min_votes as i64),
+                rules.shared_network_factor
             ),
             (SignalKind::SharedNetwork, Locale::Kk) => format!(
                 "Бұл номинацияға {v} дауыс бір желіден келді: бұл желі басқа әр номинацияға берген {b} дауыстан (медиана) {s} есе көп; сигнал {} дауыс пен {}× бастап.",
                 rules.shared_network_min_votes, rules.shared_network_factor
             ),
             (SignalKind::Burst, Locale::En) => format!(
-                "{v} votes within {} minutes, {s}× this nomination's own rate of {b} per {} minutes over the preceding {} hours; a signal from {} votes and {}×.",
-                rules.burst_window.num_minutes(),
-                rules.burst_window.num_minutes(),
-                rules.burst_trailing.num_hours(),
-                rules.burst_min_votes,
-                rules.burst_factor
+                "{v} votes within {w} minutes, {s}× this nomination's own rate of {b} per {w} minutes over the preceding {h} hours; a signal from {} votes and {}×.",
+                rules.burst_min_votes, rules.burst_factor
             ),
             (SignalKind::Burst, Locale::Ru) => format!(
-                "{v} голосов за {} минут — в {s} раза больше собственного темпа этой номинации ({b} за {} минут) за предыдущие {} часа; сигнал — от {} голосов и {}×.",
-                rules.burst_window.num_minutes(),
-                rules.burst_window.num_minutes(),
-                rules.burst_trailing.num_hours(),
-                rules.burst_min_votes,
+                "{} за {w} {} — в {s} {times} больше собственного темпа этой номинации ({b} за {w} {}) за предыдущие {h} {}; порог сигнала: {} и {}×.",
+                votes(v),
+                ru_form(w, ["минуту", "минуты", "минут"]),
+                ru_form(w, ["минуту", "минуты", "минут"]),
+                ru_form(h, ["час", "часа", "часов"]),
+                votes(rules.burst_min_votes as i64),
                 rules.burst_factor
             ),
             (SignalKind::Burst, Locale::Kk) => format!(
-                "{} минут ішінде {v} дауыс: бұл номинацияның алдыңғы {} сағаттағы өз қарқынынан ({} минутта {b}) {s} есе көп; сигнал {} дауыс пен {}× бастап.",
-                rules.burst_window.num_minutes(),
-                rules.burst_trailing.num_hours(),
-                rules.burst_window.num_minutes(),
-                rules.burst_min_votes,
-                rules.burst_factor
+                "{w} минут ішінде {v} дауыс: бұл номинацияның алдыңғы {h} сағаттағы өз қарқынынан ({w} минутта {b}) {s} есе көп; сигнал {} дауыс пен {}× бастап.",
+                rules.burst_min_votes, rules.burst_factor
             ),
             (SignalKind::NewAccounts, Locale::En) => format!(
-                "{v} votes from accounts created at most {} hour before voting: their share of this nomination's votes is {s}× their share of {}% among the category's other votes; a signal from {} votes and {}×.",
-                rules.new_account_age.num_hours(),
-                fmt_num(self.baseline * 100.0),
+                "{v} votes from accounts created at most {age} {} before voting: their share of this nomination's votes is {s}× their share of {pct}% among the category's other votes; a signal from {} votes and {}×.",
+                if age == 1 { "hour" } else { "hours" },
                 rules.new_accounts_min_votes,
                 rules.new_accounts_factor
             ),
             (SignalKind::NewAccounts, Locale::Ru) => format!(
-                "{v} голосов с учётных записей, созданных не более чем за {} час до голосования: их доля среди голосов этой номинации в {s} раза выше их доли ({}%) среди остальных голосов категории; сигнал — от {} голосов и {}×.",
-                rules.new_account_age.num_hours(),
-                fmt_num(self.baseline * 100.0),
-                rules.new_accounts_min_votes,
+                "{} с учётных записей, созданных не более чем за {age} {} до голосования: их доля среди голосов этой номинации в {s} {times} выше их доли ({pct} %) среди остальных голосов категории; порог сигнала: {} и {}×.",
+                votes(v),
+                ru_form(age, ["час", "часа", "часов"]),
+                votes(rules.new_accounts_min_votes as i64),
                 rules.new_accounts_factor
             ),
             (SignalKind::NewAccounts, Locale::Kk) => format!(
-                "Дауыс беруден ең көбі {} сағат бұрын ашылған тіркелгілерден {v} дауыс: олардың бұл номинация дауыстарындағы үлесі санаттың басқа дауыстарындағы үлесінен ({}%) {s} есе жоғары; сигнал {} дауыс пен {}× бастап.",
-                rules.new_account_age.num_hours(),
-                fmt_num(self.baseline * 100.0),
-                rules.new_accounts_min_votes,
-                rules.new_accounts_factor
+                "Дауыс беруден ең көбі {age} сағат бұрын ашылған тіркелгілерден {v} дауыс: олардың бұл номинация дауыстарындағы үлесі санаттың басқа дауыстарындағы үлесінен ({pct} %) {s} есе жоғары; сигнал {} дауыс пен {}× бастап.",
+                rules.new_accounts_min_votes, rules.new_accounts_factor
             ),
             (SignalKind::SameClient, Locale::En) => format!(
                 "{v} accounts voted in this category from one browser and network, {s}× the {b} accounts per browser and network (median); a signal from {} accounts and {}×.",
                 rules.same_client_min_accounts, rules.same_client_factor
             ),
             (SignalKind::SameClient, Locale::Ru) => format!(
-                "{v} учётных записей проголосовали в этой категории из одного браузера и одной сети — в {s} раза больше, чем {b} (медиана) на браузер и сеть; сигнал — от {} учётных записей и {}×.",
-                rules.same_client_min_accounts, rules.same_client_factor
+                "Учётных записей, проголосовавших в этой категории из одного браузера и одной сети: {v} — в {s} {times} больше, чем {b} (медиана) на браузер и сеть; порог сигнала: {} и {}×.",
+                accounts(rules.same_client_min_accounts as i64),
+                rules.same_client_factor
             ),
             (SignalKind::SameClient, Locale::Kk) => format!(
                 "Бұл санатта бір браузер мен бір желіден {v} тіркелгі дауыс берді: бұл бір браузер мен желіге келетін {b} тіркелгіден (медиана) {s} есе көп; сигнал {} тіркелгі мен {}× бастап.",
@@ -571,10 +582,24 @@ impl Signal {
     }
 }
 
-/// A number as people write it: no trailing zeros, at most two decimals.
-fn fmt_num(x: f64) -> String {
+/// A number as people write it: no trailing zeros, at most two decimals, and the decimal comma
+/// of Kazakh and Russian.
+fn fmt_num(x: f64, locale: Locale) -> String {
     let s = format!("{:.2}", (x * 100.0).round() / 100.0);
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match locale {
+        Locale::En => s.to_owned(),
+        Locale::Kk | Locale::Ru => s.replace('.', ","),
+    }
+}
+
+/// "в N раз" / "в N раза": a fraction (as written, two decimals) always takes "раза".
+fn ru_times(x: f64) -> &'static str {
+    let hundredths = (x * 100.0).round() as i64;
+    if hundredths % 100 != 0 {
+        return "раза";
+    }
+    ru_form(hundredths / 100, ["раз", "раза", "раз"])
 }
 
 // ───────────── the report ─────────────
@@ -1082,6 +1107,35 @@ pub async fn forget_forensics(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn russian_numbers_agree_with_their_nouns() {
+        let forms = ["голос", "голоса", "голосов"];
+        for (n, want) in [
+            (1, 0),
+            (2, 1),
+            (4, 1),
+            (5, 2),
+            (11, 2),
+            (12, 2),
+            (14, 2),
+            (21, 0),
+            (22, 1),
+            (40, 2),
+            (111, 2),
+            (101, 0),
+        ] {
+            assert_eq!(ru_form(n, forms), forms[want], "{n}");
+        }
+        assert_eq!(ru_times(5.0), "раз");
+        assert_eq!(ru_times(21.0), "раз");
+        assert_eq!(ru_times(3.0), "раза");
+        assert_eq!(ru_times(4.06), "раза");
+        assert_eq!(fmt_num(9.3, Locale::Ru), "9,3");
+        assert_eq!(fmt_num(9.3, Locale::Kk), "9,3");
+        assert_eq!(fmt_num(9.3, Locale::En), "9.3");
+        assert_eq!(fmt_num(5.0, Locale::Ru), "5");
+    }
 
     fn at(minute: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minute)

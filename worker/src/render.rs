@@ -212,14 +212,9 @@ fn moment(t: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
     }
 }
 
-/// Russian plural of a count: (one, few, many), e.g. ("день", "дня", "дней").
-fn ru_plural(n: i64, forms: (&str, &str, &str)) -> String {
-    let form = match (n % 10, n % 100) {
-        (1, r) if r != 11 => forms.0,
-        (2..=4, r) if !(12..=14).contains(&r) => forms.1,
-        _ => forms.2,
-    };
-    format!("{n} {form}")
+/// A count with its Russian noun, e.g. "5 дней".
+fn ru_plural(n: i64, forms: [&str; 3]) -> String {
+    format!("{n} {}", birgemiz_schema::i18n::ru_form(n, forms))
 }
 
 /// How long is left, rounded down to at most two units ("2 days 5 hours", "40 minutes"); at
@@ -234,9 +229,9 @@ fn remaining(left: chrono::Duration, locale: Locale) -> String {
             Locale::Ru => ru_plural(
                 n,
                 [
-                    ("день", "дня", "дней"),
-                    ("час", "часа", "часов"),
-                    ("минуту", "минуты", "минут"),
+                    ["день", "дня", "дней"],
+                    ["час", "часа", "часов"],
+                    ["минуту", "минуты", "минут"],
                 ][u],
             ),
             Locale::En => {
