@@ -229,6 +229,19 @@ impl ToSql<Jsonb, Pg> for LocalizedText {
     }
 }
 
+/// The Russian form of a noun after the whole number `n` (one, few, many): 1 и 21 голос,
+/// 2–4 и 22–24 голоса, 5–20 и 25 голосов.
+pub fn ru_form(n: i64, forms: [&str; 3]) -> &str {
+    let (d, h) = (n.abs() % 10, n.abs() % 100);
+    if d == 1 && h != 11 {
+        forms[0]
+    } else if (2..=4).contains(&d) && !(12..=14).contains(&h) {
+        forms[1]
+    } else {
+        forms[2]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,18 +310,5 @@ mod tests {
             Some("x")
         );
         assert_eq!(LocalizedText::default().resolve(Locale::Ru), None);
-    }
-}
-
-/// The Russian form of a noun after the whole number `n` (one, few, many): 1 и 21 голос,
-/// 2–4 и 22–24 голоса, 5–20 и 25 голосов.
-pub fn ru_form<'a>(n: i64, forms: [&'a str; 3]) -> &'a str {
-    let (d, h) = (n.abs() % 10, n.abs() % 100);
-    if d == 1 && h != 11 {
-        forms[0]
-    } else if (2..=4).contains(&d) && !(12..=14).contains(&h) {
-        forms[1]
-    } else {
-        forms[2]
     }
 }
