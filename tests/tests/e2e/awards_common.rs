@@ -192,6 +192,24 @@ pub async fn set_dates(db: &TestDb, award_global: &str, dates: [DateTime<Utc>; 4
     .expect("set dates");
 }
 
+/// Closes voting a second ago, the award's earlier phases an hour apart before it (what the API
+/// refuses once voting opened).
+pub async fn close_voting(db: &TestDb, award_global: &str) {
+    let now = Utc::now();
+    let h = chrono::Duration::hours;
+    set_dates(
+        db,
+        award_global,
+        [
+            now - h(3),
+            now - h(2),
+            now - h(1),
+            now - chrono::Duration::seconds(1),
+        ],
+    )
+    .await;
+}
+
 /// A real `birgemiz-api` process on a free port; killed when dropped.
 pub struct ApiProcess {
     pub base: String,
