@@ -363,7 +363,7 @@ async fn published_award(
                 .await;
         }
     }
-    close_voting(db, &id).await;
+    close_voting(db, &id, 3).await;
     admin
         .ok(
             "mutation($a: ID!) { publishResults(awardId: $a) { phase } }",
