@@ -102,8 +102,8 @@ impl Gql {
         }
     }
 
-    /// The whole response body (`data` and `errors`).
-    pub async fn raw(&self, query: &str, variables: Value) -> Value {
+    /// The HTTP status and the body exactly as served.
+    pub async fn served(&self, query: &str, variables: Value) -> (reqwest::StatusCode, String) {
         let mut req = self
             .http
             .post(&self.endpoint)
@@ -115,7 +115,14 @@ impl Gql {
             req = req.header("accept-language", l);
         }
         let resp = req.send().await.expect("POST /graphql");
-        resp.json().await.expect("JSON response")
+        let status = resp.status();
+        (status, resp.text().await.expect("response body"))
+    }
+
+    /// The whole response body (`data` and `errors`).
+    pub async fn raw(&self, query: &str, variables: Value) -> Value {
+        let (_, body) = self.served(query, variables).await;
+        serde_json::from_str(&body).expect("JSON response")
     }
 
     /// `data`, failing the test on any error.

@@ -190,6 +190,8 @@ pub async fn post(
     execute(state, peer, headers, request, checked).await
 }
 
+/// Serves a checked request: priced, executed within its deadline, its errors completed, the
+/// answer written and measured.
 async fn execute(
     state: AppState,
     peer: SocketAddr,
@@ -208,70 +210,36 @@ async fn execute(
     }
     let requested_operation = request.operation_name.clone();
     let variables = request.variables.clone();
-    // Priced before anything executes, with the request's variables (`graphql::cost`).
-    if let Some(doc) = &document {
-        let cost = crate::graphql::cost::of(
-            &state.schema.registry,
+    if let Some(doc) = &document
+        && let Some(refused) = too_costly(
+            &state,
+            &headers,
             doc,
             requested_operation.as_deref(),
             &variables,
-        );
-        if cost > crate::graphql::cost::MAX_COST {
-            let body = serde_json::json!({ "errors": [{
-                "message": format!(
-                    "query costs {cost}, more than the {} allowed: ask for smaller pages or fewer nested lists",
-                    crate::graphql::cost::MAX_COST
-                ),
-                "extensions": {
-                    "code": "QUERY_TOO_COMPLEX",
-                    "cost": cost,
-                    "maxCost": crate::graphql::cost::MAX_COST,
-                },
-            }] });
-            return (
-                StatusCode::BAD_REQUEST,
-                [(header::CONTENT_TYPE, response_media(&headers))],
-                body.to_string(),
-            )
-                .into_response();
-        }
+        )
+    {
+        return refused;
     }
     let request_id = request_id(&headers);
     let span = tracing::info_span!("graphql", request_id = %request_id, operation = operation.as_deref().unwrap_or(""));
     async move {
         let started = std::time::Instant::now();
         let fast = state.config.graphql_fast_paths;
-        // Bounded twice: by the request deadline, and after SIGTERM by the end of the grace
-        // period; either way the client gets a retryable SERVICE_UNAVAILABLE, not a cut socket.
-        let work = run(&state, &headers, peer, request, kind, checked_validated, &request_id);
-        let outcome = tokio::select! {
-            outcome = work => outcome,
-            () = tokio::time::sleep(state.config.request_timeout) => {
-                tracing::warn!("request deadline passed; answered SERVICE_UNAVAILABLE");
-                Ok(unavailable(Error::Unavailable { what: "request deadline", retry_after: RETRY_SOON }))
-            }
-            () = state.grace_over() => {
-                tracing::warn!("shutdown grace period over; answered SERVICE_UNAVAILABLE");
-                Ok(unavailable(Error::Unavailable { what: "shutting down", retry_after: RETRY_SOON }))
-            }
-        };
-        let mut response = match outcome {
+        let work = run(
+            &state,
+            &headers,
+            peer,
+            request,
+            kind,
+            checked_validated,
+            &request_id,
+        );
+        let mut response = match within_deadline(&state, work).await {
             Ok(response) => response,
             Err(refused) => return refused,
         };
-        // Request errors (parse, validation, the executor's own limits) come without a code.
-        for e in &mut response.errors {
-            if e.path.is_empty() && e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
-                let code = if document.is_none() {
-                    "GRAPHQL_PARSE_FAILED"
-                } else {
-                    "GRAPHQL_VALIDATION_FAILED"
-                };
-                e.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", code);
-            }
-        }
+        label_request_errors(&mut response, document.is_some());
         if let Some(doc) = &document {
             crate::graphql::completion::complete(
                 &state.schema.registry,
@@ -281,36 +249,114 @@ async fn execute(
                 &mut response,
             );
         }
-        // An internal error's cause is in the log next to this id; the client gets the id only.
-        for e in &mut response.errors {
-            let code = e.extensions.as_ref().and_then(|x| x.get("code"));
-            let internal = code == Some(&async_graphql::Value::from("INTERNAL"));
-            if internal && let Some(ext) = e.extensions.as_mut() {
-                ext.set("requestId", request_id.as_str());
-            }
-        }
+        attach_request_id(&mut response, &request_id);
         let resp = respond(&headers, &response, &request_id, fast);
-        let codes: Vec<&str> = response
-            .errors
-            .iter()
-            .map(
-                |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
-                    Some(async_graphql::Value::String(c)) => c.as_str(),
-                    _ => "GRAPHQL_VALIDATION_FAILED",
-                },
-            )
-            .collect();
         state.metrics.record(
             operation.as_deref(),
             resp.status().as_u16(),
             started.elapsed(),
-            &codes,
+            &error_codes(&response),
         );
         resp
     }
     .instrument(span)
     .await
 }
+
+/// The refusal of a document priced over the limit, before anything executes, with the
+/// request's variables (`graphql::cost`).
+fn too_costly(
+    state: &AppState,
+    headers: &HeaderMap,
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation: Option<&str>,
+    variables: &async_graphql::Variables,
+) -> Option<Response> {
+    let max = crate::graphql::cost::MAX_COST;
+    let cost = crate::graphql::cost::of(&state.schema.registry, doc, operation, variables);
+    if cost <= max {
+        return None;
+    }
+    let body = serde_json::json!({ "errors": [{
+        "message": format!(
+            "query costs {cost}, more than the {max} allowed: ask for smaller pages or fewer nested lists"
+        ),
+        "extensions": {
+            "code": "QUERY_TOO_COMPLEX",
+            "cost": cost,
+            "maxCost": max,
+        },
+    }] });
+    Some(
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, response_media(headers))],
+            body.to_string(),
+        )
+            .into_response(),
+    )
+}
+
+/// Bounded twice: by the request deadline, and after SIGTERM by the end of the grace period;
+/// either way the client gets a retryable SERVICE_UNAVAILABLE, not a cut socket.
+async fn within_deadline(state: &AppState, work: impl Future<Output = Outcome>) -> Outcome {
+    tokio::select! {
+        outcome = work => outcome,
+        () = tokio::time::sleep(state.config.request_timeout) => {
+            tracing::warn!("request deadline passed; answered SERVICE_UNAVAILABLE");
+            Ok(unavailable(Error::Unavailable { what: "request deadline", retry_after: RETRY_SOON }))
+        }
+        () = state.grace_over() => {
+            tracing::warn!("shutdown grace period over; answered SERVICE_UNAVAILABLE");
+            Ok(unavailable(Error::Unavailable { what: "shutting down", retry_after: RETRY_SOON }))
+        }
+    }
+}
+
+/// Request errors (parse, validation, the executor's own limits) come without a code.
+fn label_request_errors(response: &mut async_graphql::Response, parsed: bool) {
+    let code = if parsed {
+        "GRAPHQL_VALIDATION_FAILED"
+    } else {
+        "GRAPHQL_PARSE_FAILED"
+    };
+    for e in &mut response.errors {
+        if e.path.is_empty() && e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code);
+        }
+    }
+}
+
+/// An internal error's cause is in the log next to this id; the client gets the id only.
+fn attach_request_id(response: &mut async_graphql::Response, request_id: &str) {
+    for e in &mut response.errors {
+        let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+        let internal = code == Some(&async_graphql::Value::from("INTERNAL"));
+        if internal && let Some(ext) = e.extensions.as_mut() {
+            ext.set("requestId", request_id);
+        }
+    }
+}
+
+/// Every error's code, for the metrics.
+fn error_codes(response: &async_graphql::Response) -> Vec<&str> {
+    response
+        .errors
+        .iter()
+        .map(
+            |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                Some(async_graphql::Value::String(c)) => c.as_str(),
+                _ => "GRAPHQL_VALIDATION_FAILED",
+            },
+        )
+        .collect()
+}
+
+/// An executed response, or an HTTP answer that ends the request before execution (a refused
+/// token).
+type Outcome = Result<async_graphql::Response, Response>;
 
 /// What a client is told to wait after a deadline or during shutdown.
 const RETRY_SOON: std::time::Duration = std::time::Duration::from_secs(1);
@@ -330,121 +376,182 @@ async fn run(
     kind: Option<OperationType>,
     checked_validated: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     request_id: &str,
-) -> Result<async_graphql::Response, Response> {
+) -> Outcome {
+    // The wait for a turn counts in the request's duration. The semaphore is never closed.
+    // The turn covers the session lookup: it is the first read on the request's connection,
+    // which no request holds while it waits.
+    let Ok(_turn) = state.executing.acquire().await else {
+        return Ok(unavailable(Error::Unavailable {
+            what: "shutting down",
+            retry_after: RETRY_SOON,
+        }));
+    };
+    let fast = state.config.graphql_fast_paths;
+    let (reads, lookup) = connections(state, kind);
+    let viewer = match viewer_of(headers, &lookup).await {
+        Ok(viewer) => viewer,
+        Err(refused) => return refused,
+    };
+    let locale = Locale::of_request(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+        viewer.as_ref().map(|v| v.locale),
+    );
+    let ctx = request_context(state, headers, peer, viewer, locale, request_id);
+    // Votes this process acknowledged are in the counters a query reads (read-your-writes
+    // for a client on this process; at once when no fold is pending).
+    if kind == Some(OperationType::Query) {
+        state.vote_counts.caught_up().await;
+    }
+    let warnings = std::sync::Arc::new(crate::graphql::context::Warnings::default());
+    let request = with_request_data(state, request, ctx, reads, warnings.clone());
+    let mut response = execute_on_schema(state, request, checked_validated, fast).await;
+    add_warnings(&mut response, &warnings);
+    translate_messages(&mut response, locale);
+    Ok(response)
+}
+
+/// The reads of the request, and the connection its session lookup uses. With the fast paths
+/// the request shares one connection; without, every read checks one out of the pool.
+fn connections(state: &AppState, kind: Option<OperationType>) -> (Reads, Reads) {
+    let reads = if state.config.graphql_fast_paths {
+        Reads::for_request(state.pool.clone())
+    } else {
+        Reads::Pool(state.pool.clone())
+    };
+    // A mutation's transaction takes a connection of its own: a request that kept the shared
+    // one from its session lookup through the transaction would hold two. Its lookup
+    // returns its connection at once, and the payload's reads check one out after the commit.
+    let lookup = if kind == Some(OperationType::Mutation) {
+        Reads::Pool(state.pool.clone())
+    } else {
+        reads.clone()
+    };
+    (reads, lookup)
+}
+
+/// The signed-in viewer, or the answer that ends the request: a token that names no live
+/// session is refused, never served as anonymous, so the client learns to drop it rather than
+/// show a signed-out page as if signed in.
+async fn viewer_of(
+    headers: &HeaderMap,
+    lookup: &Reads,
+) -> Result<Option<accounts::Viewer>, Outcome> {
+    match bearer(headers) {
+        Credentials::None => Ok(None),
+        Credentials::Malformed => Err(Err(unauthenticated(headers))),
+        Credentials::Bearer(token) => match viewer_for(lookup, token).await {
+            Ok(Some(v)) => Ok(Some(v)),
+            Ok(None) => Err(Err(unauthenticated(headers))),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                // Whatever failed, the request can't be served now; retrying may work.
+                let e = match e {
+                    e if e.code() == "SERVICE_UNAVAILABLE" => e,
+                    _ => Error::Unavailable {
+                        what: "sessions",
+                        retry_after: RETRY_SOON,
+                    },
+                };
+                Err(Ok(unavailable(e)))
+            }
+        },
+    }
+}
+
+/// Who asks, in which language, from where: what resolvers read from the context.
+fn request_context(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    viewer: Option<accounts::Viewer>,
+    locale: Locale,
+    request_id: &str,
+) -> RequestContext {
+    RequestContext {
+        viewer,
+        locale,
+        client_ip: Some(
+            client_addr::client_ip(peer.ip(), headers, &state.config.trusted_proxies).to_string(),
+        ),
+        request_id: request_id.to_owned(),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect()),
+        signed_in: Default::default(),
+    }
+}
+
+/// The request with its context, this request's DataLoaders, its reads and its warnings.
+fn with_request_data(
+    state: &AppState,
+    request: async_graphql::Request,
+    ctx: RequestContext,
+    reads: Reads,
+    warnings: std::sync::Arc<crate::graphql::context::Warnings>,
+) -> async_graphql::Request {
+    let delay = state.config.dataloader_delay;
+    let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
+    let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
+    let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
+    request
+        .data(ctx)
+        .data(loader)
+        .data(award_loader)
+        .data(jury_loader)
+        .data(reads)
+        .data(warnings)
+}
+
+/// Executes on the schema without validation when this document was validated before (fast
+/// paths, no variables), else on the validating one, remembering a document that passed.
+async fn execute_on_schema(
+    state: &AppState,
+    request: async_graphql::Request,
+    checked_validated: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    fast: bool,
+) -> async_graphql::Response {
+    // Only a document without variables skips the rules: with variables, their values are
+    // validated too.
+    let without_variables = request.variables.is_empty();
+    let validated = checked_validated.filter(|_| without_variables && fast);
+    match &validated {
+        Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
+        _ => {
+            let response = state.schema.strict.execute(request).await;
+            // Past validation every error is a field's, with its path.
+            if let Some(v) = &validated
+                && response.errors.iter().all(|e| !e.path.is_empty())
+            {
+                v.store(true, Ordering::Relaxed);
+            }
+            response
+        }
+    }
+}
+
+/// The warnings resolvers left, as the response's `extensions.warnings`.
+fn add_warnings(
+    response: &mut async_graphql::Response,
+    warnings: &crate::graphql::context::Warnings,
+) {
+    let warnings = warnings.take();
+    if !warnings.is_empty()
+        && let Ok(list) = async_graphql::Value::from_json(serde_json::Value::Array(warnings))
     {
-        // The wait for a turn counts in the request's duration. The semaphore is never closed.
-        // The turn covers the session lookup: it is the first read on the request's connection,
-        // which no request holds while it waits.
-        let Ok(_turn) = state.executing.acquire().await else {
-            return Ok(unavailable(Error::Unavailable {
-                what: "shutting down",
-                retry_after: RETRY_SOON,
-            }));
-        };
-        let fast = state.config.graphql_fast_paths;
-        let reads = if fast {
-            Reads::for_request(state.pool.clone())
-        } else {
-            Reads::Pool(state.pool.clone())
-        };
-        // A mutation's transaction takes a connection of its own: a request that kept the shared
-        // one from its session lookup through the transaction would hold two. Its lookup
-        // returns its connection at once, and the payload's reads check one out after the commit.
-        let lookup = if kind == Some(OperationType::Mutation) {
-            Reads::Pool(state.pool.clone())
-        } else {
-            reads.clone()
-        };
-        // A token that names no live session is refused, never served as anonymous: the
-        // client learns to drop it rather than show a signed-out page as if signed in.
-        let viewer = match bearer(headers) {
-            Credentials::None => None,
-            Credentials::Malformed => return Err(unauthenticated(headers)),
-            Credentials::Bearer(token) => match viewer_for(&lookup, token).await {
-                Ok(Some(v)) => Some(v),
-                Ok(None) => return Err(unauthenticated(headers)),
-                Err(e) => {
-                    tracing::error!(error = %e, "session lookup failed");
-                    // Whatever failed, the request can't be served now; retrying may work.
-                    let e = match e {
-                        e if e.code() == "SERVICE_UNAVAILABLE" => e,
-                        _ => Error::Unavailable {
-                            what: "sessions",
-                            retry_after: RETRY_SOON,
-                        },
-                    };
-                    return Ok(unavailable(e));
-                }
-            },
-        };
-        let locale = Locale::of_request(
-            headers
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok()),
-            viewer.as_ref().map(|v| v.locale),
-        );
-        let ctx = RequestContext {
-            viewer,
-            locale,
-            client_ip: Some(
-                client_addr::client_ip(peer.ip(), headers, &state.config.trusted_proxies)
-                    .to_string(),
-            ),
-            request_id: request_id.to_owned(),
-            user_agent: headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|s| s.chars().take(300).collect()),
-            signed_in: Default::default(),
-        };
-        // Votes this process acknowledged are in the counters a query reads (read-your-writes
-        // for a client on this process; at once when no fold is pending).
-        if kind == Some(OperationType::Query) {
-            state.vote_counts.caught_up().await;
+        response.extensions.insert("warnings".into(), list);
+    }
+}
+
+/// The domain's messages (those with a code) read in the request's language.
+fn translate_messages(response: &mut async_graphql::Response, locale: Locale) {
+    for e in &mut response.errors {
+        let has_code = e.extensions.as_ref().and_then(|x| x.get("code")).is_some();
+        if has_code && let Some(message) = messages::translate(&e.message, locale) {
+            e.message = message;
         }
-        let delay = state.config.dataloader_delay;
-        let loader = crate::graphql::loaders::for_request(reads.clone(), delay);
-        let award_loader = crate::graphql::award_loaders::for_request(reads.clone(), delay);
-        let jury_loader = crate::graphql::juries::for_request(reads.clone(), delay);
-        let warnings = std::sync::Arc::new(crate::graphql::context::Warnings::default());
-        let request = request
-            .data(ctx)
-            .data(loader)
-            .data(award_loader)
-            .data(jury_loader)
-            .data(reads)
-            .data(warnings.clone());
-        // Only a document without variables skips the rules: with variables, their values are
-        // validated too.
-        let without_variables = request.variables.is_empty();
-        let validated = checked_validated.filter(|_| without_variables && fast);
-        let mut response = match &validated {
-            Some(v) if v.load(Ordering::Relaxed) => state.schema.fast.execute(request).await,
-            _ => {
-                let response = state.schema.strict.execute(request).await;
-                // Past validation every error is a field's, with its path.
-                if let Some(v) = &validated
-                    && response.errors.iter().all(|e| !e.path.is_empty())
-                {
-                    v.store(true, Ordering::Relaxed);
-                }
-                response
-            }
-        };
-        let warnings = warnings.take();
-        if !warnings.is_empty()
-            && let Ok(list) = async_graphql::Value::from_json(serde_json::Value::Array(warnings))
-        {
-            response.extensions.insert("warnings".into(), list);
-        }
-        // The domain's messages (those with a code) read in the request's language.
-        for e in &mut response.errors {
-            let has_code = e.extensions.as_ref().and_then(|x| x.get("code")).is_some();
-            if has_code && let Some(message) = messages::translate(&e.message, locale) {
-                e.message = message;
-            }
-        }
-        Ok(response)
     }
 }
 

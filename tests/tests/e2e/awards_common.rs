@@ -192,6 +192,24 @@ pub async fn set_dates(db: &TestDb, award_global: &str, dates: [DateTime<Utc>; 4
     .expect("set dates");
 }
 
+/// Closes voting a second ago: nominations opened `hours` ago, and each later phase began an
+/// hour after the one before (what the API refuses once voting opened).
+pub async fn close_voting(db: &TestDb, award_global: &str, hours: i64) {
+    let now = Utc::now();
+    let h = chrono::Duration::hours;
+    set_dates(
+        db,
+        award_global,
+        [
+            now - h(hours),
+            now - h(hours - 1),
+            now - h(hours - 2),
+            now - chrono::Duration::seconds(1),
+        ],
+    )
+    .await;
+}
+
 /// A real `birgemiz-api` process on a free port; killed when dropped.
 pub struct ApiProcess {
     pub base: String,

@@ -278,18 +278,7 @@ async fn award_from_nomination_to_results() {
         admin.error_code(publish, json!({ "a": award })).await,
         "PHASE_CLOSED"
     );
-    let now = Utc::now();
-    set_dates(
-        &db,
-        &award,
-        [
-            now - Duration::hours(3),
-            now - Duration::hours(2),
-            now - Duration::hours(1),
-            now - Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &award, 3).await;
     assert_eq!(
         bob.error_code(CAST, json!({ "n": dana })).await,
         "PHASE_CLOSED"
@@ -368,18 +357,7 @@ async fn ties_share_a_rank_in_results() {
             .ok(CAST, json!({ "n": noms[target] }))
             .await;
     }
-    let now = Utc::now();
-    set_dates(
-        &db,
-        &award,
-        [
-            now - Duration::hours(3),
-            now - Duration::hours(2),
-            now - Duration::hours(1),
-            now - Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &award, 3).await;
     admin
         .ok(
             "mutation($a: ID!) { publishResults(awardId: $a) { id } }",

@@ -13,12 +13,11 @@ use birgemiz_tests::fixtures::{self, Kind, TestUser};
 use birgemiz_tests::smtp::SmtpServer;
 use birgemiz_tests::worker_harness::WorkerEnv;
 use birgemiz_tests::{Gql, TestApi, TestDb, TestRedis};
-use chrono::Utc;
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
-use crate::awards_common::{CAST, admin_and_nominator, raw_id, set_dates, voting_award};
+use crate::awards_common::{CAST, admin_and_nominator, close_voting, raw_id, voting_award};
 use crate::public_support::{code, count};
 
 const REPORT: &str = "query($id: ID!) { node(id: $id) { ... on Award { integrityReport {
@@ -289,18 +288,7 @@ async fn a_stuffing_campaign_is_seen_quarantined_released_and_frozen_out() {
             json!({ "s": shared["id"], "r": "one office, one network" }),
         )
         .await;
-    let t = Utc::now();
-    set_dates(
-        &db,
-        &c.award,
-        [
-            t - chrono::Duration::hours(5),
-            t - chrono::Duration::hours(4),
-            t - chrono::Duration::hours(3),
-            t - chrono::Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &c.award, 5).await;
     let frozen = admin.ok(FREEZE, json!({ "a": c.award })).await["freezeResults"].clone();
     assert_eq!(frozen["votesCounted"], 60);
     assert_eq!(frozen["votesExcluded"], 40);
@@ -397,18 +385,7 @@ async fn addresses_are_kept_only_as_keyed_hashes_and_forgotten_after_the_results
     assert_eq!(office.len(), 1);
 
     // Results out; with a retention of 0 days the worker forgets every hash, and nothing else.
-    let t = Utc::now();
-    set_dates(
-        &db,
-        &c.award,
-        [
-            t - chrono::Duration::hours(5),
-            t - chrono::Duration::hours(4),
-            t - chrono::Duration::hours(3),
-            t - chrono::Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &c.award, 5).await;
     c.admin
         .ok(
             "mutation($a: ID!) { publishResults(awardId: $a) { id } }",

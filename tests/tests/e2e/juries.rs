@@ -12,7 +12,7 @@ use birgemiz_tests::{Gql, TestApi, TestDb, TestRedis, bin_path};
 use serde_json::{Value, json};
 
 use crate::awards_common::{
-    MODERATE, award_input, nominating_award, open_voting, raw_id, set_dates, submit,
+    MODERATE, award_input, close_voting, nominating_award, open_voting, raw_id, set_dates, submit,
 };
 use crate::public_support::{code, exec};
 
@@ -891,18 +891,7 @@ async fn without_a_jury_publishing_freezes_the_public_vote() {
         code(&admin.raw(PUBLISH, json!({ "a": award })).await),
         "PHASE_CLOSED"
     );
-    let t = chrono::Utc::now();
-    set_dates(
-        &db,
-        &award,
-        [
-            t - chrono::Duration::hours(5),
-            t - chrono::Duration::hours(4),
-            t - chrono::Duration::hours(3),
-            t - chrono::Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &award, 5).await;
     admin.ok(PUBLISH, json!({ "a": award })).await;
     let r = gql.ok(FINAL, json!({ "slug": slug })).await;
     assert_eq!(r["award"]["resultSnapshot"]["votesCounted"], 3);
@@ -940,18 +929,7 @@ async fn freeze_waits_for_every_juror_or_their_removal() {
         .ok(INVITE, json!({ "a": award, "e": "slow@example.kz" }))
         .await;
     let juror = j["inviteJuror"]["id"].as_str().unwrap().to_owned();
-    let t = chrono::Utc::now();
-    set_dates(
-        &db,
-        &award,
-        [
-            t - chrono::Duration::hours(5),
-            t - chrono::Duration::hours(4),
-            t - chrono::Duration::hours(3),
-            t - chrono::Duration::seconds(1),
-        ],
-    )
-    .await;
+    close_voting(&db, &award, 5).await;
     assert_eq!(
         code(&admin.raw(FREEZE, json!({ "a": award })).await),
         "CONFLICT"

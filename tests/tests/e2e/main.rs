@@ -33,4 +33,5 @@ mod rules_projects;
 mod scale_counters;
 mod scale_explain;
 mod scale_out;
+mod snapshots;
 mod worker_metrics;
