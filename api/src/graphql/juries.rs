@@ -33,11 +33,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn require_admin<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a birgemiz_schema::accounts::Viewer> {
-    let v = ctx.require_viewer()?;
-    if !v.is_admin() {
-        return Err(Error::forbidden("admins only").into());
-    }
-    Ok(v)
+    Ok(birgemiz_schema::access::require_admin(ctx.viewer())?)
 }
 
 // ───────────── loaders ─────────────
