@@ -14,24 +14,24 @@ use birgemiz_schema::{db, users};
 
 use super::errors::{ApiError, ApiResult};
 use super::loaders::RequestCache;
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 
 pub struct AwardData {
-    reads: Reads,
+    reads: ReadSource,
 }
 
 pub type AwardLoader = DataLoader<AwardData, RequestCache>;
 
 /// A new loader for one request, caching like `loaders::for_request`: the award and category
 /// behind every nomination's `voteCount` are read once per request, not once per batch.
-pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AwardLoader {
+pub fn for_request(reads: ReadSource, delay: Option<std::time::Duration>) -> AwardLoader {
     DataLoader::with_cache(AwardData { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none (WebSocket): no cache.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
-    let loader = for_request(Reads::Pool(pool), delay);
+    let loader = for_request(ReadSource::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }

@@ -17,10 +17,10 @@ use birgemiz_schema::{access, applications, db, organizations, posts, projects, 
 
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 
 pub struct Loaders {
-    reads: Reads,
+    reads: ReadSource,
 }
 
 pub type AppLoader = DataLoader<Loaders, RequestCache>;
@@ -31,14 +31,14 @@ pub type RequestCache = HashMapCache<foldhash::fast::RandomState>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
 /// row read once (a role, an organization) is not read again.
-pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AppLoader {
+pub fn for_request(reads: ReadSource, delay: Option<std::time::Duration>) -> AppLoader {
     DataLoader::with_cache(Loaders { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none: no cache, so nothing outlives a request.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
-    let loader = for_request(Reads::Pool(pool), delay);
+    let loader = for_request(ReadSource::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }

@@ -19,7 +19,7 @@ use tracing::Instrument;
 use super::{client_addr, limits};
 use crate::graphql::RequestContext;
 use crate::graphql::errors::ApiError;
-use crate::graphql::reads::Reads;
+use crate::graphql::reads::ReadSource;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -343,15 +343,15 @@ async fn run(
         };
         let fast = state.config.graphql_fast_paths;
         let reads = if fast {
-            Reads::for_request(state.pool.clone())
+            ReadSource::for_request(state.pool.clone())
         } else {
-            Reads::Pool(state.pool.clone())
+            ReadSource::Pool(state.pool.clone())
         };
         // A mutation's transaction takes a connection of its own: a request that kept the shared
         // one from its session lookup through the transaction would hold two. Its lookup
         // returns its connection at once, and the payload's reads check one out after the commit.
         let lookup = if kind == Some(OperationType::Mutation) {
-            Reads::Pool(state.pool.clone())
+            ReadSource::Pool(state.pool.clone())
         } else {
             reads.clone()
         };
@@ -449,7 +449,7 @@ async fn run(
 }
 
 async fn viewer_for(
-    reads: &Reads,
+    reads: &ReadSource,
     token: &str,
 ) -> birgemiz_schema::Result<Option<accounts::Viewer>> {
     accounts::viewer_for_token(&*reads.conn().await?, token).await
