@@ -26,6 +26,22 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 /// Two processes migrating at once collide in the catalog; this lock makes them take turns.
 const MIGRATION_LOCK: i64 = 0x6269_7267_656d_697a; // "birgemiz"
 
+/// Whether PostgreSQL answers a checkout and a `SELECT 1` within `timeout` (for readiness),
+/// with the failure as text, like `redis_conn::ping`.
+pub async fn ping(pool: &Pool, timeout: Duration) -> std::result::Result<(), String> {
+    let check = async {
+        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    };
+    tokio::time::timeout(timeout, check)
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()))
+}
+
 /// A one-line reason a person can act on, for the binaries to print before exiting.
 pub fn unreachable_hint(url: &str, e: &dyn std::fmt::Display) -> String {
     format!(

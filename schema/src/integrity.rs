@@ -901,13 +901,6 @@ async fn log(
     Ok(())
 }
 
-fn require_admin(viewer: &Viewer) -> Result<()> {
-    if !viewer.is_admin() {
-        return Err(Error::forbidden("admins only"));
-    }
-    Ok(())
-}
-
 /// Admins, until the results are frozen: the signal's voters' votes in its category stop
 /// counting (the public counters after the next fold, the freeze at once). A signal already
 /// quarantined is returned as it is. Returns the signal and its award.
@@ -918,7 +911,7 @@ pub async fn quarantine(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(Signal, Award)> {
-    require_admin(admin)?;
+    crate::access::require_admin(Some(admin))?;
     let reason = reason.trim().to_owned();
     if reason.is_empty() {
         return Err(Error::bad_input("reason", "is required"));
@@ -971,7 +964,7 @@ pub async fn release(
     signal_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(Signal, Award)> {
-    require_admin(admin)?;
+    crate::access::require_admin(Some(admin))?;
     let admin_id = admin.user_id;
     conn.transaction::<_, Error, _>(async move |conn: &mut AsyncPgConnection| {
         let a = lock_award_of(conn, category_of_signal(signal_id)).await?;

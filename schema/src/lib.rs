@@ -1,8 +1,10 @@
 //! Birgemiz's shared crate: the tables, the models and the domain rules that the api and the
 //! worker both rely on, so that a rule (a phase, a vote, an outbox row) is written once.
 
+pub mod access;
 pub mod accounts;
 pub mod applications;
+pub mod award_reads;
 pub mod awards;
 pub mod config;
 pub mod db;

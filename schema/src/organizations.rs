@@ -10,6 +10,7 @@ use chrono::Utc;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::access;
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
@@ -291,7 +292,7 @@ pub async fn require_manager(
     org_id: i64,
 ) -> Result<Organization> {
     let org = find(conn, org_id).await?;
-    if viewer.is_admin() || role(conn, org_id, viewer.user_id).await?.is_some() {
+    if access::may_manage(&*conn, Some(viewer), Some(org_id)).await? {
         Ok(org)
     } else {
         Err(Error::forbidden(
@@ -306,7 +307,7 @@ async fn require_owner(
     org_id: i64,
 ) -> Result<Organization> {
     let org = find(conn, org_id).await?;
-    if viewer.is_admin() || role(conn, org_id, viewer.user_id).await?.as_deref() == Some(OWNER) {
+    if access::may_own(&*conn, viewer, org_id).await? {
         Ok(org)
     } else {
         Err(Error::forbidden(

@@ -6,6 +6,7 @@ use chrono::{DurationRound, TimeDelta, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::access;
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::LocalizedText;
@@ -79,28 +80,12 @@ pub async fn by_slug(conn: &AsyncPgConnection, slug: &str) -> Result<Option<Post
         .optional()?)
 }
 
-/// Whether the viewer may see drafts of, and edit, posts of this organization (None: platform).
-pub async fn may_manage(
-    conn: &AsyncPgConnection,
-    viewer: Option<&Viewer>,
-    organization_id: Option<i64>,
-) -> Result<bool> {
-    let Some(v) = viewer else { return Ok(false) };
-    if v.is_admin() {
-        return Ok(true);
-    }
-    match organization_id {
-        None => Ok(false),
-        Some(o) => Ok(organizations::role(conn, o, v.user_id).await?.is_some()),
-    }
-}
-
 async fn require_manager(conn: &mut AsyncPgConnection, viewer: &Viewer, id: i64) -> Result<Post> {
     let post = by_ids(conn, &[id])
         .await?
         .pop()
         .ok_or(Error::NotFound("post"))?;
-    if !may_manage(conn, Some(viewer), post.organization_id).await? {
+    if !access::may_manage(&*conn, Some(viewer), post.organization_id).await? {
         // A draft is invisible to others: don't reveal it exists.
         return Err(if post.published_at.is_none() {
             Error::NotFound("post")
@@ -286,7 +271,7 @@ pub async fn record_view(
         .pop()
         .ok_or(Error::NotFound("post"))?;
     if post.published_at.is_none() {
-        if may_manage(conn, viewer, post.organization_id).await? {
+        if access::may_manage(conn, viewer, post.organization_id).await? {
             return Ok(post);
         }
         return Err(Error::NotFound("post"));

@@ -130,23 +130,6 @@ impl ProjectFilter {
     }
 }
 
-/// Whether the viewer may list projects of a status other than PUBLISHED: admins anywhere,
-/// managers within their own organization.
-pub async fn may_see_unpublished(
-    conn: &AsyncPgConnection,
-    viewer: Option<&Viewer>,
-    organization_id: Option<i64>,
-) -> Result<bool> {
-    let Some(v) = viewer else { return Ok(false) };
-    if v.is_admin() {
-        return Ok(true);
-    }
-    let Some(org) = organization_id else {
-        return Ok(false);
-    };
-    Ok(organizations::role(conn, org, v.user_id).await?.is_some())
-}
-
 /// The catalogue's total from the trigger-kept counters where they cover the filter: per facet
 /// (status, direction, country; at most one row per combination in use) or an
 /// organization's published projects. Start dates are counted live.

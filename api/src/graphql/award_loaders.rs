@@ -6,34 +6,32 @@ use std::sync::Arc;
 
 use async_graphql::Context;
 use async_graphql::dataloader::{DataLoader, Loader};
-use birgemiz_schema::awards::{self as domain, APPROVED};
-use birgemiz_schema::db;
+use birgemiz_schema::award_reads;
+use birgemiz_schema::awards as domain;
 use birgemiz_schema::models::{Award, AwardCategory, Nomination, User, Vote};
 use birgemiz_schema::page::{Order, Page, PageArgs};
-use birgemiz_schema::schema::{award_categories, awards, nominations, users, votes};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use birgemiz_schema::{db, users};
 
 use super::errors::{ApiError, ApiResult};
 use super::loaders::RequestCache;
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 
 pub struct AwardData {
-    reads: Reads,
+    reads: ReadSource,
 }
 
 pub type AwardLoader = DataLoader<AwardData, RequestCache>;
 
 /// A new loader for one request, caching like `loaders::for_request`: the award and category
 /// behind every nomination's `voteCount` are read once per request, not once per batch.
-pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AwardLoader {
+pub fn for_request(reads: ReadSource, delay: Option<std::time::Duration>) -> AwardLoader {
     DataLoader::with_cache(AwardData { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none (WebSocket): no cache.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AwardLoader {
-    let loader = for_request(Reads::Pool(pool), delay);
+    let loader = for_request(ReadSource::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }
@@ -106,11 +104,7 @@ impl Loader<AwardId> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[AwardId]) -> ApiResult<HashMap<AwardId, Arc<Award>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = awards::table
-            .filter(awards::id.eq_any(ids))
-            .select(Award::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::awards_by_ids(&*self.conn().await?, &ids).await?;
         Ok(by_key(rows.into_iter().map(Arc::new).collect(), |a| {
             AwardId(a.id)
         }))
@@ -125,11 +119,7 @@ impl Loader<CategoryId> for AwardData {
         keys: &[CategoryId],
     ) -> ApiResult<HashMap<CategoryId, Arc<AwardCategory>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = award_categories::table
-            .filter(award_categories::id.eq_any(ids))
-            .select(AwardCategory::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::categories_by_ids(&*self.conn().await?, &ids).await?;
         Ok(by_key(rows.into_iter().map(Arc::new).collect(), |c| {
             CategoryId(c.id)
         }))
@@ -141,11 +131,7 @@ impl Loader<NominationId> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[NominationId]) -> ApiResult<HashMap<NominationId, Nomination>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = nominations::table
-            .filter(nominations::id.eq_any(ids))
-            .select(Nomination::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::nominations_by_ids(&*self.conn().await?, &ids).await?;
         Ok(by_key(rows, |n| NominationId(n.id)))
     }
 }
@@ -155,11 +141,7 @@ impl Loader<VoteId> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[VoteId]) -> ApiResult<HashMap<VoteId, Vote>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = votes::table
-            .filter(votes::id.eq_any(ids))
-            .select(Vote::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::votes_by_ids(&*self.conn().await?, &ids).await?;
         Ok(by_key(rows, |v| VoteId(v.id)))
     }
 }
@@ -172,12 +154,7 @@ impl Loader<CategoriesOf> for AwardData {
         keys: &[CategoriesOf],
     ) -> ApiResult<HashMap<CategoriesOf, Vec<AwardCategory>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = award_categories::table
-            .filter(award_categories::award_id.eq_any(ids))
-            .order((award_categories::award_id, award_categories::position))
-            .select(AwardCategory::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::categories_of_awards(&*self.conn().await?, &ids).await?;
         Ok(grouped(keys.iter().copied(), rows, |c| {
             CategoriesOf(c.award_id)
         }))
@@ -189,12 +166,7 @@ impl Loader<ApprovedIn> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[ApprovedIn]) -> ApiResult<HashMap<ApprovedIn, Vec<Nomination>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = nominations::table
-            .filter(nominations::category_id.eq_any(ids))
-            .filter(nominations::status.eq(APPROVED))
-            .select(Nomination::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::approved_in_categories(&*self.conn().await?, &ids).await?;
         Ok(grouped(keys.iter().copied(), rows, |n| {
             ApprovedIn(n.category_id)
         }))
@@ -208,12 +180,7 @@ impl Loader<VoteOf> for AwardData {
         // Keys of one request share the viewer; grouping by user keeps this one query anyway.
         let users: Vec<i64> = keys.iter().map(|k| k.user_id).collect();
         let cats: Vec<i64> = keys.iter().map(|k| k.category_id).collect();
-        let rows = votes::table
-            .filter(votes::user_id.eq_any(users))
-            .filter(votes::category_id.eq_any(cats))
-            .select(Vote::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::votes_of_users_in(&*self.conn().await?, &users, &cats).await?;
         let mut out = by_key(rows, |v| VoteOf {
             user_id: v.user_id,
             category_id: v.category_id,
@@ -228,12 +195,7 @@ impl Loader<VotesOf> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[VotesOf]) -> ApiResult<HashMap<VotesOf, Vec<Vote>>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = votes::table
-            .filter(votes::user_id.eq_any(ids))
-            .order((votes::user_id, votes::created_at, votes::id))
-            .select(Vote::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = award_reads::votes_of_users(&*self.conn().await?, &ids).await?;
         Ok(grouped(keys.iter().copied(), rows, |v| VotesOf(v.user_id)))
     }
 }
@@ -243,11 +205,7 @@ impl Loader<UserId> for AwardData {
     type Error = ApiError;
     async fn load(&self, keys: &[UserId]) -> ApiResult<HashMap<UserId, User>> {
         let ids: Vec<i64> = keys.iter().map(|k| k.0).collect();
-        let rows = users::table
-            .filter(users::id.eq_any(ids))
-            .select(User::as_select())
-            .load(&mut &*self.conn().await?)
-            .await?;
+        let rows = users::by_ids(&*self.conn().await?, &ids).await?;
         Ok(by_key(rows, |u| UserId(u.id)))
     }
 }

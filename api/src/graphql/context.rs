@@ -8,7 +8,7 @@ use birgemiz_schema::i18n::Locale;
 use std::sync::Arc;
 
 use super::errors::{ApiError, ApiResult};
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 use birgemiz_schema::Error;
 
 #[derive(Clone, Debug, Default)]
@@ -97,7 +97,7 @@ impl ContextExt for Context<'_> {
         self.data_unchecked::<db::Pool>()
     }
     fn read(&self) -> impl Future<Output = ApiResult<ReadConn<'_>>> + Send {
-        let reads = self.data_unchecked::<Reads>();
+        let reads = self.data_unchecked::<ReadSource>();
         async move { Ok(reads.conn().await?) }
     }
     fn config(&self) -> &Arc<Config> {

@@ -60,12 +60,6 @@ impl From<Error> for ApiError {
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(e: diesel::result::Error) -> Self {
-        Error::Database(e).into()
-    }
-}
-
 impl From<async_graphql::Error> for ApiError {
     fn from(e: async_graphql::Error) -> Self {
         Error::Internal(e.message).into()

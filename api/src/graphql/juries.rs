@@ -25,7 +25,7 @@ use super::ids::{self, NodeType};
 use super::loaders::RequestCache;
 use super::pagination::{Connection, Shape, decode_cursor, page_size};
 use super::plain_fields::PlainFields;
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 use super::viewer::User;
 
 fn now() -> DateTime<Utc> {
@@ -33,28 +33,24 @@ fn now() -> DateTime<Utc> {
 }
 
 fn require_admin<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a birgemiz_schema::accounts::Viewer> {
-    let v = ctx.require_viewer()?;
-    if !v.is_admin() {
-        return Err(Error::forbidden("admins only").into());
-    }
-    Ok(v)
+    Ok(birgemiz_schema::access::require_admin(ctx.viewer())?)
 }
 
 // ───────────── loaders ─────────────
 
 pub struct JuryData {
-    reads: Reads,
+    reads: ReadSource,
 }
 
 pub type JuryLoader = DataLoader<JuryData, RequestCache>;
 
-pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> JuryLoader {
+pub fn for_request(reads: ReadSource, delay: Option<std::time::Duration>) -> JuryLoader {
     DataLoader::with_cache(JuryData { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(super::loaders::BATCH_DELAY))
 }
 
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> JuryLoader {
-    let loader = for_request(Reads::Pool(pool), delay);
+    let loader = for_request(ReadSource::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }

@@ -13,14 +13,14 @@ use birgemiz_schema::models::{
 };
 use birgemiz_schema::page::{Page, PageArgs};
 use birgemiz_schema::projects::ProjectFilter;
-use birgemiz_schema::{applications, db, organizations, posts, projects, users};
+use birgemiz_schema::{access, applications, db, organizations, posts, projects, users};
 
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
-use super::reads::{ReadConn, Reads};
+use super::reads::{ReadConn, ReadSource};
 
 pub struct Loaders {
-    reads: Reads,
+    reads: ReadSource,
 }
 
 pub type AppLoader = DataLoader<Loaders, RequestCache>;
@@ -31,14 +31,14 @@ pub type RequestCache = HashMapCache<foldhash::fast::RandomState>;
 
 /// A new loader for one request (created by the HTTP handler). It caches: within a request a
 /// row read once (a role, an organization) is not read again.
-pub fn for_request(reads: Reads, delay: Option<std::time::Duration>) -> AppLoader {
+pub fn for_request(reads: ReadSource, delay: Option<std::time::Duration>) -> AppLoader {
     DataLoader::with_cache(Loaders { reads }, tokio::spawn, RequestCache::new())
         .delay(delay.unwrap_or(BATCH_DELAY))
 }
 
 /// The schema-wide loader for requests that bring none: no cache, so nothing outlives a request.
 pub fn uncached(pool: db::Pool, delay: Option<std::time::Duration>) -> AppLoader {
-    let loader = for_request(Reads::Pool(pool), delay);
+    let loader = for_request(ReadSource::Pool(pool), delay);
     loader.enable_all_cache(false);
     loader
 }
@@ -381,19 +381,29 @@ impl Loader<ApplicationOf> for Loaders {
     }
 }
 
-/// Whether the viewer is an admin or manages `org`.
-pub async fn can_manage(ctx: &Context<'_>, org: i64) -> ApiResult<bool> {
-    let Some(v) = ctx.viewer() else {
-        return Ok(false);
-    };
-    if v.is_admin() {
-        return Ok(true);
+/// The request's loaders as the facts of `birgemiz_schema::access`: roles and projects are read
+/// in batches and once per request.
+pub struct LoaderFacts<'a>(&'a AppLoader);
+
+pub fn facts<'a>(ctx: &'a Context<'_>) -> LoaderFacts<'a> {
+    LoaderFacts(loader(ctx))
+}
+
+impl access::Facts for LoaderFacts<'_> {
+    type Error = ApiError;
+    async fn role_in(&self, user: i64, org: i64) -> ApiResult<Option<String>> {
+        self.0.load_one(RoleIn { user, org }).await
     }
-    Ok(loader(ctx)
-        .load_one(RoleIn {
-            user: v.user_id,
-            org,
-        })
-        .await?
-        .is_some())
+    async fn organization_of_project(&self, project: i64) -> ApiResult<Option<i64>> {
+        Ok(self
+            .0
+            .load_one(ProjectKey(project))
+            .await?
+            .map(|p| p.organization_id))
+    }
+}
+
+/// Whether the viewer is an admin or manages `org` (`access::may_manage`).
+pub async fn can_manage(ctx: &Context<'_>, org: i64) -> ApiResult<bool> {
+    access::may_manage(&facts(ctx), ctx.viewer(), Some(org)).await
 }

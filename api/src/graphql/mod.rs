@@ -132,7 +132,7 @@ pub fn build_schema(
         .data(vote_counts.clone())
         .data(loaders::uncached(pool.clone(), config.dataloader_delay))
         .data(config.clone())
-        .data(reads::Reads::Pool(pool.clone()))
+        .data(reads::ReadSource::Pool(pool.clone()))
         .data(pool.clone())
         .data(redis.clone())
         .finish()

@@ -1,6 +1,7 @@
 //! News posts.
 
 use async_graphql::{Context, ID, InputObject, Object};
+use birgemiz_schema::access;
 use birgemiz_schema::models;
 use birgemiz_schema::posts::{self, NewPost, PostFilter};
 use birgemiz_schema::tokens;
@@ -24,15 +25,9 @@ pub struct Post(pub models::Post);
 
 impl super::plain_fields::PlainFields for Post {}
 
-/// Published posts everyone; drafts their organization's managers and admins.
+/// `access::may_see_post` for the viewer.
 pub async fn visible(ctx: &Context<'_>, p: &models::Post) -> ApiResult<bool> {
-    if p.published_at.is_some() || ctx.is_admin() {
-        return Ok(true);
-    }
-    match p.organization_id {
-        Some(o) => loaders::can_manage(ctx, o).await,
-        None => Ok(false),
-    }
+    access::may_see_post(&loaders::facts(ctx), ctx.viewer(), p).await
 }
 
 #[Object]
@@ -140,7 +135,7 @@ impl PostQuery {
         };
         let conn = ctx.read().await?;
         if !filter.published
-            && !posts::may_manage(&conn, ctx.viewer(), filter.organization_id).await?
+            && !access::may_manage(&*conn, ctx.viewer(), filter.organization_id).await?
         {
             return Err(ApiError::from(birgemiz_schema::Error::forbidden(
                 "drafts: only admins, or managers filtering by their organizationId",

@@ -1,6 +1,7 @@
 //! Projects and applications.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
+use birgemiz_schema::access;
 use birgemiz_schema::applications as apps;
 use birgemiz_schema::models;
 use birgemiz_schema::places;
@@ -45,10 +46,9 @@ pub enum ProjectOrder {
 #[derive(Clone)]
 pub struct Project(pub models::Project);
 
-/// Whether the viewer may see this project at all: published ones everyone, others the
-/// organization's managers and admins.
+/// `access::may_see_project` for the viewer.
 pub async fn visible(ctx: &Context<'_>, p: &models::Project) -> ApiResult<bool> {
-    Ok(p.status == projs::PUBLISHED || loaders::can_manage(ctx, p.organization_id).await?)
+    access::may_see_project(&loaders::facts(ctx), ctx.viewer(), p).await
 }
 
 // The resolvers below that read only the row and the request's language.
@@ -215,21 +215,9 @@ impl Application {
     }
 }
 
-/// Who may see an application: its volunteer, the project's managers and admins.
+/// `access::may_see_application` for the viewer.
 pub async fn application_visible(ctx: &Context<'_>, a: &models::Application) -> ApiResult<bool> {
-    let Some(v) = ctx.viewer() else {
-        return Ok(false);
-    };
-    if v.user_id == a.volunteer_id || v.is_admin() {
-        return Ok(true);
-    }
-    let Some(p) = loaders::loader(ctx)
-        .load_one(ProjectKey(a.project_id))
-        .await?
-    else {
-        return Ok(false);
-    };
-    loaders::can_manage(ctx, p.organization_id).await
+    access::may_see_application(&loaders::facts(ctx), ctx.viewer(), a).await
 }
 
 #[Object]
@@ -373,7 +361,7 @@ impl ProjectQuery {
         let filter = filter.unwrap_or_default().into_filter()?;
         let conn = ctx.read().await?;
         if filter.status != projs::PUBLISHED
-            && !projs::may_see_unpublished(&conn, ctx.viewer(), filter.organization_id).await?
+            && !access::may_manage(&*conn, ctx.viewer(), filter.organization_id).await?
         {
             return Err(ApiError::from(birgemiz_schema::Error::forbidden(
                 "unpublished projects: only admins, or managers filtering by their organizationId",

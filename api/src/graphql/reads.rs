@@ -14,7 +14,7 @@ use diesel_async::AsyncPgConnection;
 use tokio::sync::OnceCell;
 
 #[derive(Clone)]
-pub enum Reads {
+pub enum ReadSource {
     /// One connection for the request, checked out at its first read and returned to the pool
     /// when the request's data (its loaders, its context) is dropped.
     Request(Arc<RequestReads>),
@@ -27,9 +27,9 @@ pub struct RequestReads {
     conn: OnceCell<db::OwnedConn>,
 }
 
-impl Reads {
-    pub fn for_request(pool: db::Pool) -> Reads {
-        Reads::Request(Arc::new(RequestReads {
+impl ReadSource {
+    pub fn for_request(pool: db::Pool) -> ReadSource {
+        ReadSource::Request(Arc::new(RequestReads {
             pool,
             conn: OnceCell::new(),
         }))
@@ -37,12 +37,12 @@ impl Reads {
 
     pub async fn conn(&self) -> birgemiz_schema::Result<ReadConn<'_>> {
         Ok(match self {
-            Reads::Request(r) => ReadConn::Shared(
+            ReadSource::Request(r) => ReadConn::Shared(
                 r.conn
                     .get_or_try_init(|| db::checkout_owned(&r.pool))
                     .await?,
             ),
-            Reads::Pool(pool) => ReadConn::Own(Box::new(db::checkout_owned(pool).await?)),
+            ReadSource::Pool(pool) => ReadConn::Own(Box::new(db::checkout_owned(pool).await?)),
         })
     }
 }

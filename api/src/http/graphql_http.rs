@@ -19,7 +19,7 @@ use tracing::Instrument;
 use super::{client_addr, limits};
 use crate::graphql::RequestContext;
 use crate::graphql::errors::ApiError;
-use crate::graphql::reads::Reads;
+use crate::graphql::reads::ReadSource;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -414,17 +414,17 @@ async fn run(
 
 /// The reads of the request, and the connection its session lookup uses. With the fast paths
 /// the request shares one connection; without, every read checks one out of the pool.
-fn connections(state: &AppState, kind: Option<OperationType>) -> (Reads, Reads) {
+fn connections(state: &AppState, kind: Option<OperationType>) -> (ReadSource, ReadSource) {
     let reads = if state.config.graphql_fast_paths {
-        Reads::for_request(state.pool.clone())
+        ReadSource::for_request(state.pool.clone())
     } else {
-        Reads::Pool(state.pool.clone())
+        ReadSource::Pool(state.pool.clone())
     };
     // A mutation's transaction takes a connection of its own: a request that kept the shared
     // one from its session lookup through the transaction would hold two. Its lookup
     // returns its connection at once, and the payload's reads check one out after the commit.
     let lookup = if kind == Some(OperationType::Mutation) {
-        Reads::Pool(state.pool.clone())
+        ReadSource::Pool(state.pool.clone())
     } else {
         reads.clone()
     };
@@ -436,7 +436,7 @@ fn connections(state: &AppState, kind: Option<OperationType>) -> (Reads, Reads) 
 /// show a signed-out page as if signed in.
 async fn viewer_of(
     headers: &HeaderMap,
-    lookup: &Reads,
+    lookup: &ReadSource,
 ) -> Result<Option<accounts::Viewer>, Outcome> {
     match bearer(headers) {
         Credentials::None => Ok(None),
@@ -489,7 +489,7 @@ fn with_request_data(
     state: &AppState,
     request: async_graphql::Request,
     ctx: RequestContext,
-    reads: Reads,
+    reads: ReadSource,
     warnings: std::sync::Arc<crate::graphql::context::Warnings>,
 ) -> async_graphql::Request {
     let delay = state.config.dataloader_delay;
@@ -556,7 +556,7 @@ fn translate_messages(response: &mut async_graphql::Response, locale: Locale) {
 }
 
 async fn viewer_for(
-    reads: &Reads,
+    reads: &ReadSource,
     token: &str,
 ) -> birgemiz_schema::Result<Option<accounts::Viewer>> {
     accounts::viewer_for_token(&*reads.conn().await?, token).await

@@ -6,7 +6,6 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
@@ -19,18 +18,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Whether PostgreSQL and Redis answer, each within [`CHECK_TIMEOUT`].
 async fn check(state: &AppState) -> (Result<(), String>, Result<(), String>) {
-    let postgres = async {
-        tokio::time::timeout(CHECK_TIMEOUT, async {
-            let mut conn = state.pool.get().await.map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|_| Err("timed out".into()))
-    };
+    let postgres = birgemiz_schema::db::ping(&state.pool, CHECK_TIMEOUT);
     let redis = birgemiz_schema::redis_conn::ping(&state.redis, CHECK_TIMEOUT);
     let (postgres, redis) = tokio::join!(postgres, redis);
     for (what, r) in [("postgres", &postgres), ("redis", &redis)] {
