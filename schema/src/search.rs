@@ -229,7 +229,7 @@ pub async fn search(
     page.push(" ORDER BY rank DESC, kind, id LIMIT ")
         .bind(Bind::I64(args.first + 1));
     let rows = page.load::<Row>(&mut &*conn).await?;
-    let total = match rows.iter().next() {
+    let total = match <[Row]>::first(&rows) {
         Some(r) => r.total,
         // Past the last hit: the page says nothing of how many there were.
         None if args.with_total && args.after.is_some() => {
