@@ -111,11 +111,12 @@ pub async fn connect_with(url: &str, max_size: u32, options: PoolOptions) -> Res
         })
     }));
     // Set once per session, so a statement stuck on a lock or a transaction left open by a
-    // cancelled request can't hold a connection (and a request) forever.
+    // cancelled request can't hold a connection (and a request) forever; and search's threshold.
     let setup = format!(
-        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}",
+        "SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {}; {}",
         options.statement_timeout.as_millis(),
-        options.idle_in_transaction_timeout.as_millis()
+        options.idle_in_transaction_timeout.as_millis(),
+        crate::search::session_setup()
     );
     config.custom_setup = Box::new(move |url| {
         let setup = setup.clone();

@@ -6,6 +6,14 @@
 //! word that starts no indexed word at all is also read as its nearest words by edit distance
 //! (`corrections`); texts and queries are folded alike (`search_fold`). Ranked
 //! by ts_rank plus similarity; ties by type and id, so pages are stable.
+//!
+//! Only a bounded candidate set is ranked, so that a word that matches a good part of the
+//! platform ("жоба" matches every project) costs what a rare one does: of each kind, the
+//! `CANDIDATES` texts nearest to the query by trigram word similarity, read in that order from a
+//! GiST index (migration `2026-12-04-200001_search_candidates`), among those at least
+//! `CANDIDATE_SIMILARITY` similar (which lets the index skip the rest). A hit is a candidate that
+//! matches the full-text query or is `MATCH_SIMILARITY` similar. What this misses is in
+//! docs/scale.md.
 
 use diesel::QueryableByName;
 use std::collections::HashMap;
@@ -19,9 +27,15 @@ use crate::sql::{Bind, Sql};
 
 pub const MAX_QUERY_CHARS: usize = 200;
 const MAX_WORDS: usize = 8;
-/// `totalCount` counts at most this many hits (a common word matches a good part of the
-/// platform; counting them all on every search would cost in proportion to its size).
-pub const MAX_COUNTED: i64 = 1000;
+/// Candidates of each kind: the hits of a search are among them, so `totalCount` is at most
+/// three times this, and a search reads this many rows of each table however common its words.
+pub const CANDIDATES: i64 = 100;
+/// Trigram word similarity a candidate needs. Below what a hit needs, so that texts a misspelt
+/// word's corrections match ("кумек" for "көмек" is 0.33 similar) are among the candidates.
+const CANDIDATE_SIMILARITY: f64 = 0.3;
+/// Trigram word similarity that makes a candidate a hit without a full-text match (pg_trgm's
+/// default threshold, which the `<%` operator used here applied).
+const MATCH_SIMILARITY: f64 = 0.6;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HitKind {
@@ -38,6 +52,8 @@ struct Row {
     id: i64,
     #[diesel(sql_type = Text)]
     rank_text: String,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
 }
 
 #[derive(QueryableByName)]
@@ -137,14 +153,33 @@ fn hits_sql(sql: &mut Sql, q: &str, ts: &str) {
         if i > 0 {
             sql.push(" UNION ALL ");
         }
+        // The candidates in the GiST index's order (`<->>` is one minus the word similarity;
+        // `%>` holds the threshold the session sets, see `search`), the query written in each
+        // comparison rather than taken from `q`, so that the index can use it.
         sql.push(&format!(
-            "SELECT '{kind}'::text AS kind, t.id, \
-             (ts_rank(to_tsvector('simple', t.search_text), q.ts) + word_similarity(q.q, t.search_text))::float8 AS rank \
-             FROM {table} t, q WHERE {visible} \
-             AND (to_tsvector('simple', t.search_text) @@ q.ts OR q.q <% t.search_text)"
+            "SELECT '{kind}'::text AS kind, c.id, \
+             (ts_rank(to_tsvector('simple', c.search_text), q.ts) + c.sim)::float8 AS rank \
+             FROM q, (SELECT t.id, t.search_text, word_similarity(search_fold("
+        ))
+        .bind(Bind::Text(q.to_owned()))
+        .push(&format!(
+            "::text), t.search_text) AS sim FROM {table} t WHERE {visible} AND t.search_text %> search_fold("
+        ))
+        .bind(Bind::Text(q.to_owned()))
+        .push("::text) ORDER BY t.search_text <->> search_fold(")
+        .bind(Bind::Text(q.to_owned()))
+        .push(&format!(
+            "::text) LIMIT {CANDIDATES}) c \
+             WHERE to_tsvector('simple', c.search_text) @@ q.ts OR c.sim >= {MATCH_SIMILARITY}"
         ));
     }
     sql.push(")");
+}
+
+/// Run on every connection (`db`): `%>`, which the candidates' index scan applies, takes its
+/// threshold from the session.
+pub fn session_setup() -> String {
+    format!("SET pg_trgm.word_similarity_threshold = {CANDIDATE_SIMILARITY}")
 }
 
 pub async fn search(
@@ -165,21 +200,13 @@ pub async fn search(
     }
     let q = words.join(" ");
     let ts = tsquery(&words, &corrections(conn, &words).await?);
-    let mut total = 0;
-    if args.with_total {
-        let mut count = Sql::default();
-        hits_sql(&mut count, &q, &ts);
-        count.push(&format!(
-            " SELECT count(*) AS n FROM (SELECT 1 FROM hits LIMIT {MAX_COUNTED}) c"
-        ));
-        total = count.get_result::<Count>(&mut &*conn).await?.n;
-        if total == 0 {
-            return Ok((Vec::new(), 0));
-        }
-    }
+    // Counted with the page, over the (bounded) hits, before the cursor skips any.
     let mut page = Sql::default();
     hits_sql(&mut page, &q, &ts);
-    page.push(" SELECT kind, id, rank::text AS rank_text FROM hits WHERE true");
+    page.push(
+        " SELECT kind, id, rank_text, total FROM (SELECT kind, id, rank, rank::text AS rank_text, \
+         count(*) OVER () AS total FROM hits) h WHERE true",
+    );
     if let Some(c) = &args.after {
         let (rank, kind) =
             c.v.as_deref()
@@ -202,6 +229,17 @@ pub async fn search(
     page.push(" ORDER BY rank DESC, kind, id LIMIT ")
         .bind(Bind::I64(args.first + 1));
     let rows = page.load::<Row>(&mut &*conn).await?;
+    let total = match <[Row]>::first(&rows) {
+        Some(r) => r.total,
+        // Past the last hit: the page says nothing of how many there were.
+        None if args.with_total && args.after.is_some() => {
+            let mut count = Sql::default();
+            hits_sql(&mut count, &q, &ts);
+            count.push(" SELECT count(*) AS n FROM hits");
+            count.get_result::<Count>(&mut &*conn).await?.n
+        }
+        None => 0,
+    };
     let hits = rows
         .into_iter()
         .filter_map(|r| {
