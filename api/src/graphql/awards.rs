@@ -8,7 +8,6 @@ use birgemiz_schema::awards::{self as domain, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
-use birgemiz_schema::outbox;
 use birgemiz_schema::schema::{award_categories, awards, nominations};
 use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{Error, accounts::Viewer};
@@ -19,7 +18,7 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args};
+use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, push_outbox};
 use super::context::ContextExt;
 use super::errors::{ApiResult, bad_input};
 use super::ids::{self, NodeType};
@@ -57,6 +56,7 @@ impl From<Phase> for AwardPhase {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::NomineeKind")]
 pub enum NomineeKind {
     Person,
     Project,
@@ -64,6 +64,7 @@ pub enum NomineeKind {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::NominationStatus")]
 pub enum NominationStatus {
     Pending,
     Approved,
@@ -73,20 +74,7 @@ pub enum NominationStatus {
 
 impl NominationStatus {
     fn as_str(self) -> &'static str {
-        match self {
-            NominationStatus::Pending => domain::PENDING,
-            NominationStatus::Approved => domain::APPROVED,
-            NominationStatus::Rejected => domain::REJECTED,
-            NominationStatus::Withdrawn => domain::WITHDRAWN,
-        }
-    }
-    fn parse(s: &str) -> NominationStatus {
-        match s {
-            domain::APPROVED => NominationStatus::Approved,
-            domain::REJECTED => NominationStatus::Rejected,
-            domain::WITHDRAWN => NominationStatus::Withdrawn,
-            _ => NominationStatus::Pending,
-        }
+        domain::NominationStatus::from(self).as_str()
     }
 }
 
@@ -169,14 +157,6 @@ async fn category_counts_visible(
     };
     let min = ctx.config().live_counts_min_votes;
     Ok(domain::category_counts_visible(award, votes, min))
-}
-
-/// Pushes outbox ids after commit; a failure only delays the email until the relay sweep.
-async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
-    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
-    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
-        tracing::warn!(error = %e, "outbox push failed; the relay will send it");
-    }
 }
 
 // ───────────── Award ─────────────
@@ -571,11 +551,7 @@ impl Nomination {
         &self.0.nominee_name
     }
     async fn nominee_kind(&self) -> NomineeKind {
-        match self.0.nominee_kind.as_str() {
-            "PROJECT" => NomineeKind::Project,
-            "ORGANIZATION" => NomineeKind::Organization,
-            _ => NomineeKind::Person,
-        }
+        domain::NomineeKind::parse(&self.0.nominee_kind).map_or(NomineeKind::Person, Into::into)
     }
     /// The nominated project, when it is one on the platform; null if it is not visible to the
     /// viewer (a draft), as everywhere else.
@@ -608,7 +584,8 @@ impl Nomination {
         self.0.region.as_deref()
     }
     async fn status(&self) -> NominationStatus {
-        NominationStatus::parse(&self.0.status)
+        domain::NominationStatus::parse(&self.0.status)
+            .map_or(NominationStatus::Pending, Into::into)
     }
     /// Null while counts are hidden.
     async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
@@ -1177,11 +1154,7 @@ impl AwardsMutation {
             domain::NewNomination {
                 category_id,
                 nominee_name: input.nominee_name,
-                nominee_kind: match input.nominee_kind {
-                    NomineeKind::Person => domain::NomineeKind::Person,
-                    NomineeKind::Project => domain::NomineeKind::Project,
-                    NomineeKind::Organization => domain::NomineeKind::Organization,
-                },
+                nominee_kind: input.nominee_kind.into(),
                 project_id,
                 organization_id,
                 statement: input.statement,
@@ -1191,7 +1164,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        push_outbox(ctx, outbox_id.as_slice()).await;
         Ok(Nomination::from(n))
     }
 
@@ -1222,7 +1195,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        push_outbox(ctx, outbox_id.as_slice()).await;
         Ok(Nomination::from(n))
     }
 
@@ -1306,7 +1279,7 @@ impl AwardsMutation {
         let (a, outbox_ids) =
             domain::publish_results(&mut *ctx.conn().await?, Some(v.user_id), award_id, now())
                 .await?;
-        push_emails(ctx, &outbox_ids).await;
+        push_outbox(ctx, &outbox_ids).await;
         Ok(Award(Arc::new(a)))
     }
 }

@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use birgemiz_schema::Error;
 use birgemiz_schema::digests::{self, Progress};
 use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
 use birgemiz_schema::opt_outs::{self, OptOut, OptOutKind};
 use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::subscriptions::{self, Topic};
-use birgemiz_schema::{Error, outbox};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use redis::aio::ConnectionManager;
 
+use super::common::push_outbox;
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
@@ -49,7 +49,10 @@ impl From<Topic> for TopicGql {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "SubscriptionStatus")]
+#[graphql(
+    name = "SubscriptionStatus",
+    remote = "birgemiz_schema::subscriptions::SubscriptionStatus"
+)]
 pub enum SubscriptionStatusGql {
     PendingConfirmation,
     Active,
@@ -80,11 +83,8 @@ pub struct EmailSubscriptionGql {
 
 impl From<SubscriptionRow> for EmailSubscriptionGql {
     fn from(row: SubscriptionRow) -> Self {
-        let status = match row.status.as_str() {
-            subscriptions::ACTIVE => SubscriptionStatusGql::Active,
-            subscriptions::UNSUBSCRIBED => SubscriptionStatusGql::Unsubscribed,
-            _ => SubscriptionStatusGql::PendingConfirmation,
-        };
+        let status = subscriptions::SubscriptionStatus::parse(&row.status)
+            .map_or(SubscriptionStatusGql::PendingConfirmation, Into::into);
         EmailSubscriptionGql {
             topics: subscriptions::topics_of(&row)
                 .into_iter()
@@ -151,14 +151,6 @@ fn require_admin(ctx: &Context<'_>) -> ApiResult<()> {
         Ok(())
     } else {
         Err(Error::forbidden("admins only").into())
-    }
-}
-
-/// Pushes freshly committed outbox rows; a failure only delays them until the relay's sweep.
-pub async fn push_outbox(ctx: &Context<'_>, ids: &[i64]) {
-    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
-    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
-        tracing::warn!(error = %e, "outbox push failed; the worker's relay will send it");
     }
 }
 
