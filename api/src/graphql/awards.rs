@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use birgemiz_schema::awards::{self as domain, Phase};
+use birgemiz_schema::awards as domain;
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
@@ -33,6 +33,7 @@ use super::viewer::User;
 // ───────────── shared GraphQL types ─────────────
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::Phase")]
 pub enum AwardPhase {
     Upcoming,
     Nomination,
@@ -40,19 +41,6 @@ pub enum AwardPhase {
     Voting,
     Closed,
     Results,
-}
-
-impl From<Phase> for AwardPhase {
-    fn from(p: Phase) -> Self {
-        match p {
-            Phase::Upcoming => AwardPhase::Upcoming,
-            Phase::Nomination => AwardPhase::Nomination,
-            Phase::Review => AwardPhase::Review,
-            Phase::Voting => AwardPhase::Voting,
-            Phase::Closed => AwardPhase::Closed,
-            Phase::Results => AwardPhase::Results,
-        }
-    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]

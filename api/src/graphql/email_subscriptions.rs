@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use birgemiz_schema::Error;
 use birgemiz_schema::digests::{self, Progress};
 use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
-use birgemiz_schema::opt_outs::{self, OptOut, OptOutKind};
+use birgemiz_schema::opt_outs::{self, OptOut};
 use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::subscriptions::{self, Topic};
 use chrono::{DateTime, Utc};
@@ -21,31 +21,11 @@ use super::rate_limit;
 use super::viewer::LocaleGql;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "Topic")]
+#[graphql(name = "Topic", remote = "birgemiz_schema::subscriptions::Topic")]
 pub enum TopicGql {
     WeeklyDigest,
     AwardUpdates,
     News,
-}
-
-impl From<TopicGql> for Topic {
-    fn from(t: TopicGql) -> Self {
-        match t {
-            TopicGql::WeeklyDigest => Topic::WeeklyDigest,
-            TopicGql::AwardUpdates => Topic::AwardUpdates,
-            TopicGql::News => Topic::News,
-        }
-    }
-}
-
-impl From<Topic> for TopicGql {
-    fn from(t: Topic) -> Self {
-        match t {
-            Topic::WeeklyDigest => TopicGql::WeeklyDigest,
-            Topic::AwardUpdates => TopicGql::AwardUpdates,
-            Topic::News => TopicGql::News,
-        }
-    }
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -217,7 +197,10 @@ impl EmailQuery {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "EmailOptOutKind")]
+#[graphql(
+    name = "EmailOptOutKind",
+    remote = "birgemiz_schema::opt_outs::OptOutKind"
+)]
 pub enum OptOutKindGql {
     /// Receipts and decisions of one's volunteer applications.
     Applications,
@@ -241,12 +224,7 @@ pub struct EmailOptOutGql {
 impl From<OptOut> for EmailOptOutGql {
     fn from(o: OptOut) -> Self {
         EmailOptOutGql {
-            kind: match o.kind {
-                OptOutKind::Applications => OptOutKindGql::Applications,
-                OptOutKind::ProjectManagement => OptOutKindGql::ProjectManagement,
-                OptOutKind::Nominations => OptOutKindGql::Nominations,
-                OptOutKind::Jury => OptOutKindGql::Jury,
-            },
+            kind: o.kind.into(),
             opted_out: o.opted_out,
         }
     }
