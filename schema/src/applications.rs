@@ -15,6 +15,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
+use crate::models::text_enum;
 use crate::models::{Application, Project, User};
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
@@ -22,10 +23,20 @@ use crate::schema::{applications, organization_managers, projects, users};
 use crate::sql::{Bind, Sql};
 use crate::{organizations, validate};
 
-pub const SUBMITTED: &str = "SUBMITTED";
-pub const ACCEPTED: &str = "ACCEPTED";
-pub const DECLINED: &str = "DECLINED";
-pub const WITHDRAWN: &str = "WITHDRAWN";
+text_enum! {
+    /// `applications.status`; a decision email names the one it tells (ACCEPTED or DECLINED).
+    pub enum ApplicationStatus {
+        Submitted => "SUBMITTED",
+        Accepted => "ACCEPTED",
+        Declined => "DECLINED",
+        Withdrawn => "WITHDRAWN",
+    }
+}
+
+pub const SUBMITTED: &str = ApplicationStatus::Submitted.as_str();
+pub const ACCEPTED: &str = ApplicationStatus::Accepted.as_str();
+pub const DECLINED: &str = ApplicationStatus::Declined.as_str();
+pub const WITHDRAWN: &str = ApplicationStatus::Withdrawn.as_str();
 
 pub const ORDER_NEWEST: Order = Order {
     name: "NEWEST",

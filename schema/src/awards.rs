@@ -16,7 +16,7 @@ use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
 use crate::integrity::Forensics;
-use crate::models::{Award, AwardCategory, Nomination, Vote};
+use crate::models::{Award, AwardCategory, Nomination, Vote, text_enum};
 use crate::organizations::insert_with_slug;
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
@@ -486,25 +486,27 @@ pub async fn delete_category(
 
 // ───────────── nominations ─────────────
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NomineeKind {
-    Person,
-    Project,
-    Organization,
-}
-
-impl NomineeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NomineeKind::Person => "PERSON",
-            NomineeKind::Project => "PROJECT",
-            NomineeKind::Organization => "ORGANIZATION",
-        }
+text_enum! {
+    /// `nominations.nominee_kind`.
+    pub enum NomineeKind {
+        Person => "PERSON",
+        Project => "PROJECT",
+        Organization => "ORGANIZATION",
     }
 }
 
-pub const PENDING: &str = "PENDING";
-pub const APPROVED: &str = "APPROVED";
+text_enum! {
+    /// `nominations.status`; a decision email names the one it tells (APPROVED or REJECTED).
+    pub enum NominationStatus {
+        Pending => "PENDING",
+        Approved => "APPROVED",
+        Rejected => "REJECTED",
+        Withdrawn => "WITHDRAWN",
+    }
+}
+
+pub const PENDING: &str = NominationStatus::Pending.as_str();
+pub const APPROVED: &str = NominationStatus::Approved.as_str();
 
 /// Orders of a category's nominations; each is served by a `nominations_category_*_idx` index.
 pub const NOMINATIONS_BY_NAME: Order = Order {
@@ -563,8 +565,8 @@ pub async fn nominations_of_categories(
     )
     .await
 }
-pub const REJECTED: &str = "REJECTED";
-pub const WITHDRAWN: &str = "WITHDRAWN";
+pub const REJECTED: &str = NominationStatus::Rejected.as_str();
+pub const WITHDRAWN: &str = NominationStatus::Withdrawn.as_str();
 
 pub struct NewNomination {
     pub category_id: i64,

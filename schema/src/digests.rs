@@ -11,6 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::error::{Error, Result};
 use crate::models::DigestRun;
+use crate::outbox::OutboxStatus;
 use crate::schema::digest_runs;
 
 /// Serializes manual starts so that a double click (or two workers' `digest-now`) makes one run.
@@ -200,11 +201,12 @@ pub async fn unfinished_runs(conn: &mut AsyncPgConnection) -> Result<Vec<i64>> {
 
 /// Marks QUEUED runs FINISHED once none of their rows waits any more.
 pub async fn finish_runs(conn: &mut AsyncPgConnection) -> Result<usize> {
-    Ok(diesel::sql_query(
+    Ok(diesel::sql_query(format!(
         "UPDATE digest_runs r SET status = 'FINISHED', finished_at = now()
          WHERE r.status = 'QUEUED'
-           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.digest_run_id = r.id AND o.status = 'PENDING')",
-    )
+           AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.digest_run_id = r.id AND o.status = '{}')",
+        OutboxStatus::Pending.as_str()
+    ))
     .execute(conn)
     .await?)
 }
@@ -281,9 +283,9 @@ pub async fn progress_of(
     for (run, status, n) in rows {
         let Some(run) = run else { continue };
         let p: &mut Progress = out.entry(run).or_default();
-        match status.as_str() {
-            "SENT" => p.sent += n,
-            "PENDING" => p.pending += n,
+        match OutboxStatus::parse(&status) {
+            Some(OutboxStatus::Sent) => p.sent += n,
+            Some(OutboxStatus::Pending) => p.pending += n,
             _ => p.failed += n,
         }
     }

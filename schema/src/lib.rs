@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod digests;
 pub mod error;
+pub mod html;
 pub mod i18n;
 pub mod integrity;
 pub mod juries;

@@ -11,6 +11,41 @@ use crate::i18n::LocalizedText;
 use crate::page::OrDefault;
 use crate::schema::*;
 
+/// An enum stored as words in a text column: each variant's word is written here once, and the
+/// column's other readers (the api's GraphQL enums, mirrored with `#[graphql(remote)]`, whose
+/// names are these words; the worker's choice of template) go through `as_str` and `parse`.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The word stored in the column.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 #[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = applications, check_for_backend(diesel::pg::Pg))]
 pub struct Application {

@@ -14,6 +14,7 @@ use crate::access;
 use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
+use crate::models::text_enum;
 use crate::models::{Organization, OrganizationManager, User};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::places;
@@ -21,17 +22,29 @@ use crate::schema::{network_memberships, organization_managers, organizations, u
 use crate::sql::{Bind, Sql};
 use crate::validate;
 
-pub const KINDS: [&str; 7] = [
-    "NGO",
-    "STATE",
-    "INITIATIVE_GROUP",
-    "CLUB",
-    "NETWORK",
-    "INTERNATIONAL",
-    "COMPANY",
-];
-pub const OWNER: &str = "OWNER";
-pub const MANAGER: &str = "MANAGER";
+text_enum! {
+    /// `organizations.kind`.
+    pub enum OrganizationKind {
+        Ngo => "NGO",
+        State => "STATE",
+        InitiativeGroup => "INITIATIVE_GROUP",
+        Club => "CLUB",
+        Network => "NETWORK",
+        International => "INTERNATIONAL",
+        Company => "COMPANY",
+    }
+}
+
+text_enum! {
+    /// `organization_managers.role`.
+    pub enum OrganizationRole {
+        Owner => "OWNER",
+        Manager => "MANAGER",
+    }
+}
+
+pub const OWNER: &str = OrganizationRole::Owner.as_str();
+pub const MANAGER: &str = OrganizationRole::Manager.as_str();
 
 /// By name in the request's language, with that language's ICU collation; each is served by
 /// its own `organizations_name_*_idx`. Cursors name the language, so a cursor of one language's
@@ -317,7 +330,7 @@ async fn require_owner(
 }
 
 pub fn check_kind(kind: &str) -> Result<String> {
-    if KINDS.contains(&kind) {
+    if OrganizationKind::parse(kind).is_some() {
         Ok(kind.to_owned())
     } else {
         Err(Error::bad_input("kind", "is not an organization kind"))

@@ -4,8 +4,12 @@
 //! # How the api uses it
 //! 1. Inside the transaction: [`enqueue`] (or [`enqueue_many`]) returns the new row id, or `None`
 //!    when a row with the same dedupe key exists (the email was already queued: nothing to do).
-//! 2. After commit: [`push_after_commit`] with the ids. A failed push is logged by the caller and
-//!    otherwise ignored: the worker's relay sweep finds every due row within seconds anyway.
+//! 2. After commit: [`push_or_log`] with the ids. A failed push is logged and otherwise ignored:
+//!    the worker's relay sweep finds every due row within seconds anyway.
+//!
+//! # How the worker uses it
+//! It claims a job's rows ([`claim`]), sends them and finishes each with [`mark_sent`],
+//! [`retry_at`], [`fail`] or [`suppress`]; its relay pushes what [`relay_due`] finds.
 //!
 //! # Link tokens
 //! Sign-in, verification and subscription-confirmation emails carry a one-time token whose hash is
@@ -19,6 +23,8 @@
 //! The payload holds ids (and the token), never rendered text: the worker renders from current
 //! rows, in the row's locale, so a retry after a crash renders the same bytes.
 
+use std::collections::HashSet;
+
 use apalis::prelude::TaskSink;
 use apalis_redis::{Config as QueueConfig, RedisStorage};
 use chrono::{DateTime, Utc};
@@ -29,43 +35,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
-use crate::schema::outbox;
+use crate::models::{OutboxRow, text_enum};
+use crate::schema::{outbox, suppressions};
+use crate::sql::{Bind, Sql};
 
-/// Where a row is in its life; stored in `outbox.status` (the column's CHECK allows these four).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum OutboxStatus {
-    Pending,
-    Sent,
-    Failed,
-    Suppressed,
+text_enum! {
+    /// Where a row is in its life; stored in `outbox.status` (the column's CHECK allows these four).
+    pub enum OutboxStatus {
+        Pending => "PENDING",
+        Sent => "SENT",
+        Failed => "FAILED",
+        Suppressed => "SUPPRESSED",
+    }
 }
 
 impl OutboxStatus {
-    pub const ALL: [OutboxStatus; 4] = [
-        OutboxStatus::Pending,
-        OutboxStatus::Sent,
-        OutboxStatus::Failed,
-        OutboxStatus::Suppressed,
-    ];
     /// The statuses a row never leaves.
     pub const FINISHED: [OutboxStatus; 3] = [
         OutboxStatus::Sent,
         OutboxStatus::Failed,
         OutboxStatus::Suppressed,
     ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxStatus::Pending => "PENDING",
-            OutboxStatus::Sent => "SENT",
-            OutboxStatus::Failed => "FAILED",
-            OutboxStatus::Suppressed => "SUPPRESSED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OutboxStatus> {
-        OutboxStatus::ALL.into_iter().find(|k| k.as_str() == s)
-    }
 }
 
 /// What an email is; stored in `outbox.kind`.
@@ -381,8 +371,277 @@ pub async fn push_after_commit(
         .map_err(|e| Error::Internal(format!("pushing outbox jobs: {e}")))
 }
 
+/// [`push_after_commit`] for callers that go on whatever happens (a request that committed, a
+/// schedule): a failure is logged, since the relay sweep pushes the rows again within seconds.
+/// Returns whether the push landed.
+pub async fn push_or_log(redis: ConnectionManager, namespace: &str, ids: &[i64]) -> bool {
+    match push_after_commit(redis, namespace, ids).await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, count = ids.len(), "outbox push failed; the relay will push the rows");
+            false
+        }
+    }
+}
+
 /// How long the fast path waits for Redis before leaving the rows to the relay sweep.
 const PUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+// ───────────── Delivery: the statements the worker runs on its rows ─────────────
+
+/// The payload without the one-time link token: what a finished row keeps (see the module's
+/// "Link tokens"). Every statement that finishes a row sets `payload` to this.
+const WITHOUT_TOKEN: &str = "payload - 'token'";
+
+/// Takes the lease of every claimable row among `ids` (due, not finished, not leased) for
+/// `worker` until `now + lease`, counting the attempt; returns the claimed rows by id.
+pub async fn claim(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    worker: &str,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> Result<Vec<OutboxRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // "Not finished" rather than `status = 'PENDING'` (the same rows: the column's CHECK
+    // allows four values), so that only the primary key can serve this statement. With the
+    // equality the planner may also AND in the pending-rows index, whose `next_attempt_at <=
+    // now` range covers a whole digest's backlog: it did, with statistics taken before a
+    // digest's rows were added, walking tens of thousands of index entries to claim 50 rows.
+    let mut rows = diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::status.ne_all(OutboxStatus::FINISHED.map(OutboxStatus::as_str)))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(
+                outbox::lease_until
+                    .is_null()
+                    .or(outbox::lease_until.lt(now)),
+            ),
+    )
+    .set((
+        outbox::lease_until.eq(now + lease),
+        outbox::leased_by.eq(worker),
+        outbox::attempts.eq(outbox::attempts + 1),
+    ))
+    .returning(OutboxRow::as_returning())
+    .get_results(conn)
+    .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// The SMTP server's answer to a sent row, for [`mark_sent`].
+#[derive(Clone, Debug)]
+pub struct SentMark {
+    pub id: i64,
+    pub answer: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Marks rows SENT with their answers, in one statement however many.
+pub async fn mark_sent(conn: &mut AsyncPgConnection, marks: &[SentMark]) -> Result<()> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    // Prepared once per connection (crate::sql): parsing and planning it for every group was a
+    // large share of the group's time, and a digest's sending rate waits on this statement.
+    let mut update = Sql::new(&format!(
+        "UPDATE outbox
+         SET status = '{}', smtp_response = s.answer, last_error = NULL, sent_at = s.at,
+             lease_until = NULL, payload = {WITHOUT_TOKEN}
+         FROM unnest(",
+        OutboxStatus::Sent.as_str()
+    ));
+    update
+        .bind(Bind::I64s(marks.iter().map(|m| m.id).collect()))
+        .push("::bigint[], ")
+        .bind(Bind::Texts(
+            marks.iter().map(|m| m.answer.clone()).collect(),
+        ))
+        .push("::text[], ")
+        .bind(Bind::Times(marks.iter().map(|m| m.at).collect()))
+        .push("::timestamptz[]) AS s(id, answer, at) WHERE outbox.id = s.id");
+    update.execute(conn).await?;
+    Ok(())
+}
+
+/// Keeps `worker`'s lease on the unfinished rows among `ids` until `until`: rows sent and not
+/// yet recorded must not be claimed (and sent) by another worker meanwhile.
+pub async fn extend_leases(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    worker: &str,
+    until: DateTime<Utc>,
+) -> Result<()> {
+    let mut update = Sql::new("UPDATE outbox SET lease_until = ");
+    update
+        .bind(Bind::Time(until))
+        .push(" WHERE id = ANY(")
+        .bind(Bind::I64s(ids.to_vec()))
+        .push(") AND leased_by = ")
+        .bind(Bind::Text(worker.to_owned()))
+        .push(&format!(
+            " AND status = '{}'",
+            OutboxStatus::Pending.as_str()
+        ));
+    update.execute(conn).await?;
+    Ok(())
+}
+
+/// Finishes a row that will never be sent; `smtp_response` is the server's refusal, if any.
+pub async fn fail(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    smtp_response: Option<&str>,
+    error: &str,
+) -> Result<()> {
+    finish(conn, id, OutboxStatus::Failed, smtp_response, error).await
+}
+
+/// Finishes a row that must not be sent (the address is suppressed, the recipient opted out,
+/// the moment has passed); `reason` is kept in `last_error`.
+pub async fn suppress(conn: &mut AsyncPgConnection, id: i64, reason: &str) -> Result<()> {
+    finish(conn, id, OutboxStatus::Suppressed, None, reason).await
+}
+
+async fn finish(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    status: OutboxStatus,
+    smtp_response: Option<&str>,
+    error: &str,
+) -> Result<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status.as_str()),
+            outbox::smtp_response.eq(smtp_response),
+            outbox::last_error.eq(error),
+            outbox::sent_at.eq(None::<DateTime<Utc>>),
+            outbox::lease_until.eq(None::<DateTime<Utc>>),
+            outbox::payload.eq(diesel::dsl::sql::<diesel::sql_types::Jsonb>(WITHOUT_TOKEN)),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Fails the row after a permanent SMTP refusal and suppresses its address for bulk mail.
+pub async fn fail_permanently(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    recipient: &str,
+    answer: &str,
+) -> Result<()> {
+    fail(conn, id, Some(answer), answer).await?;
+    diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::email.eq(recipient),
+            suppressions::reason.eq("PERMANENT_FAILURE"),
+            suppressions::smtp_response.eq(answer),
+        ))
+        .on_conflict(suppressions::email)
+        .do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The addresses among `emails` that bulk mail must not reach.
+pub async fn suppressed_among(
+    conn: &mut AsyncPgConnection,
+    emails: &[&str],
+) -> Result<HashSet<String>> {
+    if emails.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found = suppressions::table
+        .filter(suppressions::email.eq_any(emails))
+        .select(suppressions::email)
+        .load::<String>(conn)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
+/// Releases the lease and schedules the next attempt at `next` after a temporary failure.
+pub async fn retry_at(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+    next: DateTime<Utc>,
+    error: &str,
+) -> Result<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::next_attempt_at.eq(next),
+            outbox::last_error.eq(error),
+            outbox::lease_until.eq(None::<DateTime<Utc>>),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A row the relay may push: unfinished, due and unleased at the time of [`relay_due`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Queryable)]
+pub struct DueRow {
+    pub id: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub lease_until: Option<DateTime<Utc>>,
+    /// Claims so far: a row claimed before and due again has no job left anywhere.
+    pub attempts: i32,
+}
+
+/// Up to `limit` due, unleased, pending rows, the longest due first: the relay's slow path
+/// behind the after-commit push.
+pub async fn relay_due(
+    conn: &mut AsyncPgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<DueRow>> {
+    Ok(outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Pending.as_str()))
+        .filter(outbox::next_attempt_at.le(now))
+        .filter(
+            outbox::lease_until
+                .is_null()
+                .or(outbox::lease_until.lt(now)),
+        )
+        .order((outbox::next_attempt_at, outbox::id))
+        .limit(limit)
+        .select((
+            outbox::id,
+            outbox::next_attempt_at,
+            outbox::lease_until,
+            outbox::attempts,
+        ))
+        .load(conn)
+        .await?)
+}
+
+/// Rows waiting to be sent and the age of the oldest, for the worker's metrics.
+#[derive(QueryableByName, Clone, Copy, Debug, PartialEq)]
+pub struct Backlog {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub unsent: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub oldest_age_secs: f64,
+}
+
+pub async fn backlog(conn: &mut AsyncPgConnection) -> Result<Backlog> {
+    // Count and oldest id come from an index-only scan of the partial index `outbox_due_idx`
+    // (`WHERE status = 'PENDING'`); ids follow insertion order, so the smallest one is the
+    // oldest row, and its `created_at` is one primary-key lookup.
+    let query = format!(
+        "SELECT p.unsent,
+                coalesce(extract(epoch FROM now() - o.created_at), 0)::float8 AS oldest_age_secs
+         FROM (SELECT count(*) AS unsent, min(id) AS oldest FROM outbox WHERE status = '{}') p
+         LEFT JOIN outbox o ON o.id = p.oldest",
+        OutboxStatus::Pending.as_str()
+    );
+    Ok(diesel::sql_query(query).get_result(conn).await?)
+}
 
 #[cfg(test)]
 mod tests {
@@ -390,7 +649,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in OutboxStatus::ALL {
+        for &s in OutboxStatus::ALL {
             assert_eq!(OutboxStatus::parse(s.as_str()), Some(s));
         }
         assert_eq!(OutboxStatus::parse("sent"), None);

@@ -11,6 +11,7 @@ use crate::accounts::Viewer;
 use crate::error::{Error, Result};
 use crate::i18n::LocalizedText;
 use crate::models::Project;
+use crate::models::text_enum;
 use crate::organizations::{self, Patch, insert_with_slug};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::places;
@@ -18,24 +19,37 @@ use crate::schema::projects;
 use crate::sql::{Bind, Sql};
 use crate::validate;
 
-pub const DIRECTIONS: [&str; 13] = [
-    "SOCIAL",
-    "EVENTS",
-    "ANIMALS",
-    "ETHNO",
-    "EMERGENCY",
-    "MEDICAL",
-    "CULTURE",
-    "MEDIA",
-    "ONLINE",
-    "ENVIRONMENT",
-    "EDUCATION",
-    "SPORTS",
-    "SILVER",
-];
-pub const DRAFT: &str = "DRAFT";
-pub const PUBLISHED: &str = "PUBLISHED";
-pub const ARCHIVED: &str = "ARCHIVED";
+text_enum! {
+    /// `projects.direction`: what kind of volunteering a project is.
+    pub enum Direction {
+        Social => "SOCIAL",
+        Events => "EVENTS",
+        Animals => "ANIMALS",
+        Ethno => "ETHNO",
+        Emergency => "EMERGENCY",
+        Medical => "MEDICAL",
+        Culture => "CULTURE",
+        Media => "MEDIA",
+        Online => "ONLINE",
+        Environment => "ENVIRONMENT",
+        Education => "EDUCATION",
+        Sports => "SPORTS",
+        Silver => "SILVER",
+    }
+}
+
+text_enum! {
+    /// `projects.status`.
+    pub enum ProjectStatus {
+        Draft => "DRAFT",
+        Published => "PUBLISHED",
+        Archived => "ARCHIVED",
+    }
+}
+
+pub const DRAFT: &str = ProjectStatus::Draft.as_str();
+pub const PUBLISHED: &str = ProjectStatus::Published.as_str();
+pub const ARCHIVED: &str = ProjectStatus::Archived.as_str();
 
 pub const ORDER_NEWEST: Order = Order {
     name: "NEWEST",
@@ -262,7 +276,7 @@ pub async fn require_manager(
 }
 
 pub fn check_direction(d: &str) -> Result<String> {
-    if DIRECTIONS.contains(&d) {
+    if Direction::parse(d).is_some() {
         Ok(d.to_owned())
     } else {
         Err(Error::bad_input("direction", "is not a direction"))

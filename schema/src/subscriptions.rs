@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
-use crate::models::EmailSubscription;
+use crate::models::{EmailSubscription, text_enum};
 use crate::outbox::{self, Email, NewEmail};
 use crate::schema::{email_subscriptions, one_time_tokens};
 use crate::tokens;
@@ -53,9 +53,18 @@ impl Topic {
     }
 }
 
-pub const PENDING: &str = "PENDING_CONFIRMATION";
-pub const ACTIVE: &str = "ACTIVE";
-pub const UNSUBSCRIBED: &str = "UNSUBSCRIBED";
+text_enum! {
+    /// `email_subscriptions.status`: double opt-in, so a new address waits for its confirmation.
+    pub enum SubscriptionStatus {
+        PendingConfirmation => "PENDING_CONFIRMATION",
+        Active => "ACTIVE",
+        Unsubscribed => "UNSUBSCRIBED",
+    }
+}
+
+pub const PENDING: &str = SubscriptionStatus::PendingConfirmation.as_str();
+pub const ACTIVE: &str = SubscriptionStatus::Active.as_str();
+pub const UNSUBSCRIBED: &str = SubscriptionStatus::Unsubscribed.as_str();
 
 /// Lower-cased, trimmed, and plausible enough to be worth a confirmation email.
 pub fn normalize_email(email: &str) -> Result<String> {

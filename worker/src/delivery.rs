@@ -13,20 +13,17 @@ use birgemiz_schema::db::Pool;
 use birgemiz_schema::i18n::Locale;
 use birgemiz_schema::models::OutboxRow;
 use birgemiz_schema::opt_outs::{self, OptOutKind};
-use birgemiz_schema::outbox::{Email, EmailKind, OutboxStatus};
-use birgemiz_schema::schema::{outbox, suppressions};
-use birgemiz_schema::{Error, Result, subscriptions};
+use birgemiz_schema::outbox::{self, Email, EmailKind};
+use birgemiz_schema::subscriptions;
 use chrono::Utc;
-use diesel::dsl::sql;
-use diesel::prelude::*;
-use diesel::sql_types::Jsonb;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use futures_util::StreamExt;
 use lettre::Message;
 use lettre::message::Mailbox;
 use rand::Rng;
 use tokio::sync::Semaphore;
 
+use crate::error::{Error, Result};
 use crate::finisher::Finisher;
 use crate::mailer::{self, Envelope, Transport};
 use crate::metrics::Metrics;
@@ -74,7 +71,7 @@ enum Unbuildable {
     /// PostgreSQL is away: try again later.
     Retry(Error),
     /// The row itself can't be sent (a bad payload, a deleted subject): FAILED.
-    Never(String),
+    Never(Error),
 }
 
 /// Exponential backoff with ±25 % jitter: attempt n waits base × 2^(n-1), capped.
@@ -86,11 +83,6 @@ pub fn backoff(base: Duration, cap: Duration, attempt: i32) -> Duration {
     exp.mul_f64(jitter)
 }
 
-/// The payload without the one-time link token: what a sent or failed row keeps.
-fn without_token() -> diesel::expression::SqlLiteral<Jsonb> {
-    sql::<Jsonb>("payload - 'token'")
-}
-
 impl Deliverer {
     /// Delivers the rows of one job: one claim for all of them, one suppression lookup, digest
     /// content loaded once per window, then the sends in parallel (bounded by the process-wide
@@ -100,10 +92,10 @@ impl Deliverer {
         let rows = match self.claim(ids).await {
             Ok(rows) => rows,
             Err(e) => {
-                let reason = e.to_string();
+                let e = Arc::new(e);
                 return ids
                     .iter()
-                    .map(|&id| (id, Err(Error::Internal(reason.clone()))))
+                    .map(|&id| (id, Err(Error::Job(e.clone()))))
                     .collect();
             }
         };
@@ -115,11 +107,8 @@ impl Deliverer {
         let ready = match self.prepare(rows, &mut outcomes).await {
             Ok(ready) => ready,
             Err((ids, e)) => {
-                let reason = e.to_string();
-                outcomes.extend(
-                    ids.into_iter()
-                        .map(|id| (id, Err(Error::Internal(reason.clone())))),
-                );
+                let e = Arc::new(e);
+                outcomes.extend(ids.into_iter().map(|id| (id, Err(Error::Job(e.clone())))));
                 return outcomes;
             }
         };
@@ -155,18 +144,9 @@ impl Deliverer {
             .filter(|r| r.bulk)
             .map(|r| r.recipient.as_str())
             .collect();
-        let suppressed: HashSet<String> = if bulk.is_empty() {
-            HashSet::new()
-        } else {
-            match suppressions::table
-                .filter(suppressions::email.eq_any(&bulk))
-                .select(suppressions::email)
-                .load::<String>(&mut conn)
-                .await
-            {
-                Ok(emails) => emails.into_iter().collect(),
-                Err(e) => return Err((ids(), e.into())),
-            }
+        let suppressed = match outbox::suppressed_among(&mut conn, &bulk).await {
+            Ok(emails) => emails,
+            Err(e) => return Err((ids(), e.into())),
         };
         // Participant mail whose kind its recipient stopped (opt_outs), honoured when sent.
         let participants: Vec<&str> = rows
@@ -177,72 +157,50 @@ impl Deliverer {
         let stopped: HashSet<(String, OptOutKind)> =
             match opt_outs::stopped(&mut conn, &participants).await {
                 Ok(pairs) => pairs.into_iter().collect(),
-                Err(e) => return Err((ids(), e)),
+                Err(e) => return Err((ids(), e.into())),
             };
         let mut digests = DigestCache::default();
         let eight_bit = self.transport.eight_bit_mime().await;
         let mut ready = Vec::with_capacity(rows.len());
         for row in rows {
-            if row.bulk && suppressed.contains(&row.recipient) {
-                let done = self
-                    .finish(
-                        &mut conn,
-                        row.id,
-                        OutboxStatus::Suppressed,
-                        None,
-                        Some("address is on the suppression list"),
-                    )
-                    .await
-                    .map(|()| Outcome::Suppressed);
-                outcomes.push((row.id, done));
-                continue;
-            }
-            let opted_out = EmailKind::parse(&row.kind)
-                .and_then(OptOutKind::of)
-                .is_some_and(|k| stopped.contains(&(row.recipient.clone(), k)));
-            if opted_out {
-                let done = self
-                    .finish(
-                        &mut conn,
-                        row.id,
-                        OutboxStatus::Suppressed,
-                        None,
-                        Some("the recipient stopped this kind of email"),
-                    )
-                    .await
-                    .map(|()| Outcome::Suppressed);
-                outcomes.push((row.id, done));
-                continue;
-            }
-            match self.build(&mut conn, &mut digests, &row, eight_bit).await {
-                Ok(Some(message)) => ready.push((row, message)),
-                Ok(None) => {
-                    let done = self
-                        .finish(
-                            &mut conn,
-                            row.id,
-                            OutboxStatus::Suppressed,
-                            None,
-                            Some("the reminder's moment has passed"),
-                        )
-                        .await
-                        .map(|()| Outcome::Suppressed);
-                    outcomes.push((row.id, done));
+            let opted_out = || {
+                EmailKind::parse(&row.kind)
+                    .and_then(OptOutKind::of)
+                    .is_some_and(|k| stopped.contains(&(row.recipient.clone(), k)))
+            };
+            let not_sent = if row.bulk && suppressed.contains(&row.recipient) {
+                "address is on the suppression list"
+            } else if opted_out() {
+                "the recipient stopped this kind of email"
+            } else {
+                match self.build(&mut conn, &mut digests, &row, eight_bit).await {
+                    Ok(Some(message)) => {
+                        ready.push((row, message));
+                        continue;
+                    }
+                    Ok(None) => "the reminder's moment has passed",
+                    // PostgreSQL went away while rendering: nothing is wrong with the email. Its
+                    // lease runs out and the relay pushes it again.
+                    Err(Unbuildable::Retry(e)) => {
+                        outcomes.push((row.id, Err(e)));
+                        continue;
+                    }
+                    Err(Unbuildable::Never(reason)) => {
+                        tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
+                        let done = outbox::fail(&mut conn, row.id, None, &reason.to_string())
+                            .await
+                            .map(|()| Outcome::Failed)
+                            .map_err(Error::from);
+                        outcomes.push((row.id, done));
+                        continue;
+                    }
                 }
-                // PostgreSQL went away while rendering: nothing is wrong with the email. Its
-                // lease runs out and the relay pushes it again.
-                Err(Unbuildable::Retry(e)) => {
-                    outcomes.push((row.id, Err(e)));
-                }
-                Err(Unbuildable::Never(reason)) => {
-                    tracing::error!(outbox_id = row.id, kind = %row.kind, %reason, "email cannot be built; marked FAILED");
-                    let done = self
-                        .finish(&mut conn, row.id, OutboxStatus::Failed, None, Some(&reason))
-                        .await
-                        .map(|()| Outcome::Failed);
-                    outcomes.push((row.id, done));
-                }
-            }
+            };
+            let done = outbox::suppress(&mut conn, row.id, not_sent)
+                .await
+                .map(|()| Outcome::Suppressed)
+                .map_err(Error::from);
+            outcomes.push((row.id, done));
         }
         Ok(ready)
     }
@@ -255,12 +213,11 @@ impl Deliverer {
         eight_bit: bool,
     ) -> std::result::Result<Option<Message>, Unbuildable> {
         let locale = Locale::parse(&row.locale).unwrap_or_default();
-        let email =
-            Email::from_payload(&row.payload).map_err(|e| Unbuildable::Never(e.to_string()))?;
+        let email = Email::from_payload(&row.payload).map_err(|e| Unbuildable::Never(e.into()))?;
         // A database that is away is worth waiting for; anything else will never build.
-        let unbuildable = |e: birgemiz_schema::Error| match e.code() {
-            "SERVICE_UNAVAILABLE" => Unbuildable::Retry(e),
-            _ => Unbuildable::Never(e.to_string()),
+        let unbuildable = |e: Error| match &e {
+            Error::Schema(s) if s.code() == "SERVICE_UNAVAILABLE" => Unbuildable::Retry(e),
+            _ => Unbuildable::Never(e),
         };
         // One look-up of whom the unsubscribe link stands for, shared by the footer and the
         // List-Unsubscribe header.
@@ -269,13 +226,13 @@ impl Deliverer {
             Some(
                 subscriptions::unsubscribe_link_token(conn, secret, &row.recipient)
                     .await
-                    .map_err(unbuildable)?,
+                    .map_err(|e| unbuildable(e.into()))?,
             )
         } else if let Some(kind) = OptOutKind::of(email.kind()) {
             // An address with no account and no subscription (none is expected) goes without.
             opt_outs::subject_for(conn, &row.recipient)
                 .await
-                .map_err(unbuildable)?
+                .map_err(|e| unbuildable(e.into()))?
                 .map(|subject| opt_outs::token(secret, kind, subject))
         } else {
             None
@@ -317,16 +274,8 @@ impl Deliverer {
         message: Message,
         claimed_at: Instant,
     ) -> Result<Outcome> {
-        let _unrecorded = self
-            .unrecorded
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(format!("sending slots: {e}")))?;
-        let slot = self
-            .sending
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(format!("sending slots: {e}")))?;
+        let _unrecorded = self.unrecorded.acquire().await?;
+        let slot = self.sending.acquire().await?;
         // A row that waited for a slot past half its lease is left alone: its lease may run out
         // mid-send and another claim would send it again. It goes out after the lease expires.
         if claimed_at.elapsed() > self.settings.lease / 2 {
@@ -353,24 +302,7 @@ impl Deliverer {
             Ok(Err(e)) if e.is_permanent() => {
                 let mut conn = self.pool.get().await?;
                 let answer = e.to_string();
-                self.finish(
-                    &mut conn,
-                    row.id,
-                    OutboxStatus::Failed,
-                    Some(&answer),
-                    Some(&answer),
-                )
-                .await?;
-                diesel::insert_into(suppressions::table)
-                    .values((
-                        suppressions::email.eq(&row.recipient),
-                        suppressions::reason.eq("PERMANENT_FAILURE"),
-                        suppressions::smtp_response.eq(&answer),
-                    ))
-                    .on_conflict(suppressions::email)
-                    .do_nothing()
-                    .execute(&mut conn)
-                    .await?;
+                outbox::fail_permanently(&mut conn, row.id, &row.recipient, &answer).await?;
                 tracing::warn!(outbox_id = row.id, error = %answer, "permanent SMTP failure; address suppressed");
                 Ok(Outcome::Failed)
             }
@@ -393,59 +325,10 @@ impl Deliverer {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = ids.as_slice();
         let mut conn = self.pool.get().await?;
-        let now = Utc::now();
         let lease =
             chrono::Duration::from_std(self.settings.lease).unwrap_or(chrono::Duration::minutes(2));
-        // "Not finished" rather than `status = 'PENDING'` (the same rows: the column's CHECK
-        // allows four values), so that only the primary key can serve this statement. With the
-        // equality the planner may also AND in the pending-rows index, whose `next_attempt_at <=
-        // now` range covers a whole digest's backlog: it did, with statistics taken before a
-        // digest's rows were added, walking tens of thousands of index entries to claim 50 rows.
-        let mut rows = diesel::update(
-            outbox::table
-                .filter(outbox::id.eq_any(ids))
-                .filter(outbox::status.ne_all(OutboxStatus::FINISHED.map(OutboxStatus::as_str)))
-                .filter(outbox::next_attempt_at.le(now))
-                .filter(
-                    outbox::lease_until
-                        .is_null()
-                        .or(outbox::lease_until.lt(now)),
-                ),
-        )
-        .set((
-            outbox::lease_until.eq(now + lease),
-            outbox::leased_by.eq(&self.worker_name),
-            outbox::attempts.eq(outbox::attempts + 1),
-        ))
-        .returning(OutboxRow::as_returning())
-        .get_results(&mut conn)
-        .await?;
-        rows.sort_by_key(|r| r.id);
-        Ok(rows)
-    }
-
-    async fn finish(
-        &self,
-        conn: &mut AsyncPgConnection,
-        id: i64,
-        status: OutboxStatus,
-        smtp_response: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        diesel::update(outbox::table.find(id))
-            .set((
-                outbox::status.eq(status.as_str()),
-                outbox::smtp_response.eq(smtp_response),
-                outbox::last_error.eq(error),
-                outbox::sent_at.eq((status == OutboxStatus::Sent).then(Utc::now)),
-                outbox::lease_until.eq(None::<chrono::DateTime<Utc>>),
-                outbox::payload.eq(without_token()),
-            ))
-            .execute(conn)
-            .await?;
-        Ok(())
+        Ok(outbox::claim(&mut conn, &ids, &self.worker_name, Utc::now(), lease).await?)
     }
 
     async fn retry_later(
@@ -456,8 +339,7 @@ impl Deliverer {
     ) -> Result<Outcome> {
         if row.attempts >= self.settings.max_attempts {
             tracing::error!(outbox_id = row.id, attempts = row.attempts, %error, "giving up after temporary failures");
-            self.finish(conn, row.id, OutboxStatus::Failed, None, Some(error))
-                .await?;
+            outbox::fail(conn, row.id, None, error).await?;
             return Ok(Outcome::Failed);
         }
         let wait = backoff(
@@ -467,14 +349,7 @@ impl Deliverer {
         );
         let next =
             Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-        diesel::update(outbox::table.find(row.id))
-            .set((
-                outbox::next_attempt_at.eq(next),
-                outbox::last_error.eq(error),
-                outbox::lease_until.eq(None::<chrono::DateTime<Utc>>),
-            ))
-            .execute(conn)
-            .await?;
+        outbox::retry_at(conn, row.id, next, error).await?;
         tracing::info!(outbox_id = row.id, attempts = row.attempts, wait_ms = wait.as_millis() as u64, %error, "temporary failure; will retry");
         Ok(Outcome::Retry)
     }

@@ -16,12 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use birgemiz_schema::db::Pool;
-use birgemiz_schema::outbox::OutboxStatus;
-use birgemiz_schema::sql::{Bind, Sql};
-use birgemiz_schema::{Error, Result};
-use chrono::{DateTime, Utc};
-use diesel_async::RunQueryDsl;
+use birgemiz_schema::outbox::{self, SentMark};
+use chrono::Utc;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{Error, Result};
 
 /// Rows per statement at most.
 const GROUP: usize = 256;
@@ -29,10 +28,9 @@ const GROUP: usize = 256;
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
 
 struct Sent {
-    id: i64,
-    answer: String,
-    at: DateTime<Utc>,
-    done: oneshot::Sender<std::result::Result<(), String>>,
+    mark: SentMark,
+    /// Told once the mark committed; a mark is retried until it does.
+    done: oneshot::Sender<()>,
 }
 
 #[derive(Clone)]
@@ -69,20 +67,16 @@ impl Finisher {
     pub async fn sent(&self, id: i64, answer: String) -> Result<()> {
         self.lock().insert(id);
         let (done, committed) = oneshot::channel();
-        let gone = || Error::Internal("the finisher stopped".into());
+        let mark = SentMark {
+            id,
+            answer,
+            at: Utc::now(),
+        };
         self.tx
-            .send(Sent {
-                id,
-                answer,
-                at: Utc::now(),
-                done,
-            })
+            .send(Sent { mark, done })
             .await
-            .map_err(|_| gone())?;
-        committed
-            .await
-            .map_err(|_| gone())?
-            .map_err(Error::Internal)
+            .map_err(|_| Error::FinisherStopped)?;
+        committed.await.map_err(|_| Error::FinisherStopped)
     }
 
     /// `ids` without the rows sent by this process and not recorded yet.
@@ -131,39 +125,22 @@ async fn run(
         {
             let mut unrecorded = unrecorded.lock().unwrap_or_else(|e| e.into_inner());
             for sent in &group {
-                unrecorded.remove(&sent.id);
+                unrecorded.remove(&sent.mark.id);
             }
         }
         for sent in group.drain(..) {
             // A sender that gave up waiting (its task was dropped) needs no answer.
-            if sent.done.send(Ok(())).is_err() {
-                tracing::debug!(outbox_id = sent.id, "nobody waits for this commit");
+            if sent.done.send(()).is_err() {
+                tracing::debug!(outbox_id = sent.mark.id, "nobody waits for this commit");
             }
         }
     }
 }
 
 async fn mark_sent(pool: &Pool, group: &[Sent]) -> Result<()> {
+    let marks: Vec<SentMark> = group.iter().map(|s| s.mark.clone()).collect();
     let mut conn = pool.get().await?;
-    // Prepared once per connection: parsing and planning it for every group was a large share
-    // of the group's time, and this loop is what a digest's sending rate waits on.
-    let mut update = Sql::new(&format!(
-        "UPDATE outbox o
-         SET status = '{}', smtp_response = s.answer, last_error = NULL, sent_at = s.at,
-             lease_until = NULL, payload = o.payload - 'token'
-         FROM unnest(",
-        OutboxStatus::Sent.as_str()
-    ));
-    update
-        .bind(Bind::I64s(group.iter().map(|s| s.id).collect()))
-        .push("::bigint[], ")
-        .bind(Bind::Texts(
-            group.iter().map(|s| s.answer.clone()).collect(),
-        ))
-        .push("::text[], ")
-        .bind(Bind::Times(group.iter().map(|s| s.at).collect()))
-        .push("::timestamptz[]) AS s(id, answer, at) WHERE o.id = s.id");
-    update.execute(&mut conn).await?;
+    outbox::mark_sent(&mut conn, &marks).await?;
     Ok(())
 }
 
@@ -173,17 +150,7 @@ async fn extend_leases(pool: &Pool, keeper: &LeaseKeeper, group: &[Sent]) -> Res
     let mut conn = pool.get().await?;
     let until = Utc::now()
         + chrono::Duration::from_std(keeper.lease).unwrap_or(chrono::Duration::minutes(2));
-    let mut update = Sql::new("UPDATE outbox SET lease_until = ");
-    update
-        .bind(Bind::Time(until))
-        .push(" WHERE id = ANY(")
-        .bind(Bind::I64s(group.iter().map(|s| s.id).collect()))
-        .push(") AND leased_by = ")
-        .bind(Bind::Text(keeper.worker_name.clone()))
-        .push(&format!(
-            " AND status = '{}'",
-            OutboxStatus::Pending.as_str()
-        ));
-    update.execute(&mut conn).await?;
+    let ids: Vec<i64> = group.iter().map(|s| s.mark.id).collect();
+    outbox::extend_leases(&mut conn, &ids, &keeper.worker_name, until).await?;
     Ok(())
 }

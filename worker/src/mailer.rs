@@ -10,12 +10,13 @@ use lettre::message::header::ContentTransferEncoding;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
+use crate::error::{Error, Result};
 use crate::template::Rendered;
 
 pub use crate::smtp::Transport;
 
 /// The connections to `smtp_url` (see [`Transport::from_url`]), at most `pool_size` kept open.
-pub fn transport(smtp_url: &str, pool_size: u32) -> Result<Transport, String> {
+pub fn transport(smtp_url: &str, pool_size: u32) -> Result<Transport> {
     let url = smtp_url.replace("tls=starttls", "tls=required");
     Transport::from_url(&url, pool_size as usize)
 }
@@ -96,11 +97,11 @@ fn as_is(text: &str, boundary: &str) -> Option<Body> {
 }
 
 /// Builds the message; an error means the row can never be sent as is (a bad address).
-pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message, String> {
+pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message> {
     let to: Mailbox = env
         .to
         .parse()
-        .map_err(|e| format!("invalid recipient address: {e}"))?;
+        .map_err(|e| Error::Message(format!("invalid recipient address: {e}")))?;
     let created: SystemTime = env.created_at.into();
     // `=_` never occurs in quoted-printable or base64 output; 8-bit text is checked for it.
     let boundary = format!("=_birgemiz_alt_{}", env.outbox_id);
@@ -126,7 +127,7 @@ pub fn build(env: &Envelope<'_>, content: &Rendered) -> Result<Message, String> 
             &message_id_domain(env.from),
         )))
         .multipart(body)
-        .map_err(|e| format!("building the message: {e}"))?;
+        .map_err(|e| Error::Message(format!("building the message: {e}")))?;
     if let Some(url) = &env.unsubscribe_url {
         // The URL is ours (PUBLIC_URL + a base64url token): plain ASCII without spaces or CR/LF.
         let headers = message.headers_mut();

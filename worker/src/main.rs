@@ -1,6 +1,7 @@
 //! `birgemiz-worker`: delivers the outbox and runs the schedules (relay, digests, reminders).
 
 mod delivery;
+mod error;
 mod finisher;
 mod mailer;
 mod metrics;
@@ -23,6 +24,7 @@ use clap::{Parser, Subcommand};
 use tokio::sync::watch;
 
 use crate::delivery::{Deliverer, Outcome};
+use crate::error::Error;
 use crate::render::RenderEnv;
 use crate::schedules::Queue;
 use crate::settings::Settings;
@@ -97,26 +99,26 @@ async fn shutdown_signal() -> std::io::Result<()> {
     }
 }
 
-async fn run() -> Result<(), String> {
-    let config = Config::from_env()?;
+async fn run() -> Result<(), Error> {
+    let config = Config::from_env().map_err(Error::Config)?;
     let settings = Settings::from_env()?;
     let (schedule, tz) = schedules::digest_schedule(&config.digest_schedule, &config.timezone)?;
     let concurrency = config.worker_concurrency;
     let pool = startup::retry("postgres", config.startup_timeout, || {
         db::connect_with(&config.database_url, concurrency as u32 + 4, config.pool)
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let redis = startup::retry("redis", config.startup_timeout, || {
         redis_conn::connect(&config.redis_url, Duration::from_secs(5))
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let transport = mailer::transport(&config.smtp_url, concurrency as u32)?;
-    let from = config
-        .mail_from
-        .parse()
-        .map_err(|e| format!("MAIL_FROM {:?} is not a mailbox: {e}", config.mail_from))?;
+    let from = config.mail_from.parse().map_err(|e| {
+        Error::Config(format!(
+            "MAIL_FROM {:?} is not a mailbox: {e}",
+            config.mail_from
+        ))
+    })?;
     let worker_name = unique_worker_name();
     let metrics = Arc::new(metrics::Metrics::default());
     metrics::start(
@@ -255,7 +257,7 @@ async fn run() -> Result<(), String> {
         }
     }
     tracing::info!("worker stopped");
-    result.map_err(|e| format!("queue consumer: {e}"))
+    result.map_err(|e| Error::Queue(e.to_string()))
 }
 
 async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), BoxDynError> {
@@ -286,35 +288,28 @@ async fn handle(job: OutboxJob, deliverer: Data<Arc<Deliverer>>) -> Result<(), B
     Ok(())
 }
 
-async fn digest_now() -> Result<(), String> {
-    let config = Config::from_env()?;
+async fn digest_now() -> Result<(), Error> {
+    let config = Config::from_env().map_err(Error::Config)?;
     let pool = startup::retry("postgres", config.startup_timeout, || {
         db::connect_with(&config.database_url, 2, config.pool)
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let redis = startup::retry("redis", config.startup_timeout, || {
         redis_conn::connect(&config.redis_url, Duration::from_secs(5))
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let queue = Queue {
         redis,
         namespace: config.redis_namespace.clone(),
     };
     let (run, created) = {
-        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-        digests::start_manual_run(&mut conn)
-            .await
-            .map_err(|e| e.to_string())?
+        let mut conn = pool.get().await?;
+        digests::start_manual_run(&mut conn).await?
     };
-    schedules::fill_run(&pool, &queue, run.id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut conn = pool.get().await.map_err(|e| e.to_string())?;
+    schedules::fill_run(&pool, &queue, run.id).await?;
+    let mut conn = pool.get().await?;
     let recipients = digests::find_run(&mut conn, run.id)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .map(|r| r.recipient_count)
         .unwrap_or_default();
     tracing::info!(run_id = run.id, created, recipients, "digest run queued");

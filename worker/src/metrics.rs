@@ -16,10 +16,11 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use birgemiz_schema::db::Pool;
-use diesel::sql_types::{BigInt, Double};
+use birgemiz_schema::outbox::{self, Backlog};
 use redis::aio::ConnectionManager;
 
 use crate::delivery::Outcome;
+use crate::error::{Error, Result};
 
 /// Every label of `birgemiz_worker_jobs_total`, in exposition order.
 const OUTCOMES: [&str; 6] = ["sent", "retry", "failed", "suppressed", "skipped", "error"];
@@ -33,7 +34,7 @@ pub struct Metrics {
 impl Metrics {
     /// Counts one delivery job; an `Err` is a delivery cut short (database gone, panic) that the
     /// relay will push again.
-    pub fn record(&self, result: &birgemiz_schema::Result<Outcome>) {
+    pub fn record(&self, result: &Result<Outcome>) {
         let label = match result {
             Ok(Outcome::Sent) => "sent",
             Ok(Outcome::Retry) => "retry",
@@ -133,38 +134,16 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     *out += &format!("# HELP {name} {help}\n# TYPE {name} {kind}\n");
 }
 
-#[derive(diesel::QueryableByName, Clone, Copy, Debug)]
-pub struct Backlog {
-    #[diesel(sql_type = BigInt)]
-    unsent: i64,
-    #[diesel(sql_type = Double)]
-    oldest_age_secs: f64,
-}
-
-/// Count and oldest id come from an index-only scan of the partial index `outbox_due_idx`
-/// (`WHERE status = 'PENDING'`); ids follow insertion order, so the smallest one is the oldest
-/// row, and its `created_at` is one primary-key lookup.
-const BACKLOG: &str = "
-    SELECT p.unsent,
-           coalesce(extract(epoch FROM now() - o.created_at), 0)::float8 AS oldest_age_secs
-    FROM (SELECT count(*) AS unsent, min(id) AS oldest FROM outbox WHERE status = 'PENDING') p
-    LEFT JOIN outbox o ON o.id = p.oldest";
-
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn backlog(pool: &Pool) -> Result<Backlog, String> {
-    // Scoped: its `load` would shadow the atomics' in the rest of the module.
-    use diesel_async::RunQueryDsl;
+async fn backlog(pool: &Pool) -> Result<Backlog> {
     let query = async {
-        let mut conn = pool.get().await.map_err(|e| e.to_string())?;
-        diesel::sql_query(BACKLOG)
-            .get_result::<Backlog>(&mut *conn)
-            .await
-            .map_err(|e| e.to_string())
+        let mut conn = pool.get().await?;
+        Ok(outbox::backlog(&mut conn).await?)
     };
     tokio::time::timeout(CHECK_TIMEOUT, query)
         .await
-        .unwrap_or_else(|_| Err("timed out".into()))
+        .unwrap_or(Err(Error::TimedOut("the backlog query")))
 }
 
 #[derive(Clone)]
@@ -182,16 +161,16 @@ pub async fn start(
     metrics: Arc<Metrics>,
     pool: Pool,
     redis: ConnectionManager,
-) -> Result<(), String> {
+) -> Result<()> {
     let Some(bind) = bind else {
         return Ok(());
     };
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|e| format!("WORKER_METRICS_BIND: cannot listen on {bind}: {e}"))?;
+        .map_err(|e| Error::Config(format!("WORKER_METRICS_BIND: cannot listen on {bind}: {e}")))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| format!("WORKER_METRICS_BIND: {e}"))?;
+        .map_err(|e| Error::Config(format!("WORKER_METRICS_BIND: {e}")))?;
     let app = Router::new()
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -228,13 +207,15 @@ async fn metrics_text(State(endpoint): State<Endpoint>) -> impl IntoResponse {
 async fn readyz(State(endpoint): State<Endpoint>) -> (StatusCode, String) {
     let postgres = backlog(&endpoint.pool).await.map(drop);
     let redis = birgemiz_schema::redis_conn::ping(&endpoint.redis, CHECK_TIMEOUT).await;
-    let verdict = |name: &str, r: &Result<(), String>| match r {
-        Ok(()) => format!("{name}: ok\n"),
-        Err(e) => {
-            tracing::warn!(check = name, error = %e, "readiness check failed");
-            format!("{name}: unavailable\n")
+    fn verdict<E: std::fmt::Display>(name: &str, r: &Result<(), E>) -> String {
+        match r {
+            Ok(()) => format!("{name}: ok\n"),
+            Err(e) => {
+                tracing::warn!(check = name, error = %e, "readiness check failed");
+                format!("{name}: unavailable\n")
+            }
         }
-    };
+    }
     let status = if postgres.is_ok() && redis.is_ok() {
         StatusCode::OK
     } else {
@@ -256,7 +237,7 @@ mod tests {
         m.record(&Ok(Outcome::Sent));
         m.record(&Ok(Outcome::Sent));
         m.record(&Ok(Outcome::Retry));
-        m.record(&Err(birgemiz_schema::Error::Internal("gone".into())));
+        m.record(&Err(Error::FinisherStopped));
         let text = m.render(None, 0, 0);
         assert!(text.contains("birgemiz_worker_jobs_total{outcome=\"sent\"} 2\n"));
         assert!(text.contains("birgemiz_worker_jobs_total{outcome=\"error\"} 1\n"));

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use birgemiz_schema::applications::ApplicationStatus;
+use birgemiz_schema::awards::NominationStatus;
 use birgemiz_schema::i18n::{Locale, LocalizedText};
 use birgemiz_schema::links::Links;
 use birgemiz_schema::opt_outs::OptOutKind;
@@ -13,12 +15,12 @@ use birgemiz_schema::schema::{
     applications, award_categories, awards, final_results, jurors, nominations, posts, projects,
     users,
 };
-use birgemiz_schema::{Error, Result};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::error::{Error, Result};
 use crate::template::{self, Rendered, Value};
 
 /// What rendering needs besides the row.
@@ -70,14 +72,19 @@ sources! {
     "JURY_REMINDER",
 }
 
-/// The template file of an email whose outcome is `status` (for the decisions).
+/// The template file of an email whose outcome is `status` (for the decisions, the status word
+/// of the application or nomination).
 fn template_file(kind: EmailKind, status: &str) -> &'static str {
-    match (kind, status) {
-        (EmailKind::ApplicationDecision, "ACCEPTED") => "APPLICATION_ACCEPTED",
-        (EmailKind::ApplicationDecision, _) => "APPLICATION_DECLINED",
-        (EmailKind::NominationDecision, "APPROVED") => "NOMINATION_APPROVED",
-        (EmailKind::NominationDecision, _) => "NOMINATION_REJECTED",
-        (kind, _) => kind.as_str(),
+    match kind {
+        EmailKind::ApplicationDecision => match ApplicationStatus::parse(status) {
+            Some(ApplicationStatus::Accepted) => "APPLICATION_ACCEPTED",
+            _ => "APPLICATION_DECLINED",
+        },
+        EmailKind::NominationDecision => match NominationStatus::parse(status) {
+            Some(NominationStatus::Approved) => "NOMINATION_APPROVED",
+            _ => "NOMINATION_REJECTED",
+        },
+        kind => kind.as_str(),
     }
 }
 
@@ -154,6 +161,28 @@ fn nothing_new(locale: Locale) -> &'static str {
         Locale::Ru => "— ничего нового",
         Locale::En => "— nothing new",
     }
+}
+
+/// The template with its footer as the last paragraphs.
+fn with_footer(source: &str, footer: &str) -> String {
+    format!("{}\n\n{}", source.trim_end(), footer)
+}
+
+/// What an email about an award's deadline names: the award, the moment, the time left and the
+/// award's page.
+fn award_deadline(
+    v: &mut HashMap<&str, Value>,
+    env: &RenderEnv,
+    locale: Locale,
+    (title, slug): (&LocalizedText, &str),
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    v.insert("award", Value::Text(text(title, locale)));
+    let at = moment(deadline, env.timezone, locale);
+    v.insert("deadline", Value::Text(at));
+    v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
+    v.insert("link", link(env.links.award(slug)));
 }
 
 fn text(t: &LocalizedText, locale: Locale) -> String {
@@ -417,7 +446,7 @@ pub async fn render(
     let token_link = |token: &Option<String>, to: fn(&Links, &str) -> String| -> Result<Value> {
         let token = token
             .as_deref()
-            .ok_or_else(|| Error::Internal("link token already cleared".into()))?;
+            .ok_or_else(|| Error::Message("link token already cleared".into()))?;
         Ok(Value::Link(to(links, token)))
     };
     match email {
@@ -516,13 +545,7 @@ pub async fn render(
             if reminder && deadline <= now {
                 return Ok(None);
             }
-            v.insert("award", Value::Text(text(&title, locale)));
-            v.insert(
-                "deadline",
-                Value::Text(moment(deadline, env.timezone, locale)),
-            );
-            v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
-            v.insert("link", link(links.award(&slug)));
+            award_deadline(&mut v, env, locale, (&title, &slug), deadline, now);
             if matches!(email, Email::ResultsAnnouncement { .. }) {
                 v.insert(
                     "winners",
@@ -547,13 +570,7 @@ pub async fn render(
             if deadline <= now {
                 return Ok(None);
             }
-            v.insert("award", Value::Text(text(&title, locale)));
-            v.insert(
-                "deadline",
-                Value::Text(moment(deadline, env.timezone, locale)),
-            );
-            v.insert("remaining", Value::Text(remaining(deadline - now, locale)));
-            v.insert("link", link(links.award(&slug)));
+            award_deadline(&mut v, env, locale, (&title, &slug), deadline, now);
         }
         Email::ProjectStartsReminder { project_id } => {
             let (title, slug, starts): (LocalizedText, String, Option<DateTime<Utc>>) =
@@ -635,7 +652,7 @@ pub async fn render(
         }
     }
     let mut source = source(locale, file)
-        .ok_or_else(|| Error::Internal(format!("no template {file}")))?
+        .ok_or_else(|| Error::Message(format!("no template {file}")))?
         .to_owned();
     if let Some(link) = unsubscribe_url {
         let kind = email.kind();
@@ -643,12 +660,10 @@ pub async fn render(
             Some(opt_out) => opt_out_footer(locale, opt_out),
             None => footer(locale, kind),
         };
-        source = format!("{}\n\n{}", source.trim_end(), footer);
+        source = with_footer(&source, footer);
         v.insert("unsubscribe", Value::Link(link.to_owned()));
     }
-    template::render(&source, locale.as_str(), &v)
-        .map(Some)
-        .map_err(|e| Error::Internal(format!("template: {e}")))
+    template::render(&source, locale.as_str(), &v).map(Some)
 }
 
 #[cfg(test)]
@@ -697,7 +712,9 @@ mod tests {
             }
         }
         for kind in EmailKind::ALL {
-            for status in ["", "ACCEPTED", "DECLINED", "APPROVED", "REJECTED"] {
+            let statuses = ApplicationStatus::ALL.iter().map(|s| s.as_str());
+            let statuses = statuses.chain(NominationStatus::ALL.iter().map(|s| s.as_str()));
+            for status in statuses.chain([""]) {
                 assert!(FILES.contains(&template_file(kind, status)), "{kind:?}");
             }
         }
@@ -730,6 +747,40 @@ mod tests {
         );
         assert_eq!(moment(t, tz, Locale::Ru), "05.12.2026 в 20:23 (Астана)");
         assert_eq!(moment(t, tz, Locale::En), "5 Dec 2026 at 20:23 (Astana)");
+    }
+
+    /// The digest as sent, in HTML: its lists are blocks, with no line break or empty
+    /// paragraph left where the text's lines led into or out of them.
+    #[test]
+    fn a_digest_has_no_stray_line_breaks_in_html() {
+        let item = |t: &str| (t.to_owned(), Some(format!("https://x/{t}")));
+        for locale in Locale::ALL {
+            let source = with_footer(
+                source(locale, "DIGEST").unwrap(),
+                footer(locale, EmailKind::Digest),
+            );
+            let mut v = HashMap::new();
+            let list = |items| Value::List {
+                items,
+                empty: "—".into(),
+            };
+            v.insert("projects", list(vec![item("p1"), item("p2")]));
+            v.insert("posts", list(Vec::new()));
+            v.insert("awards", list(vec![item("a1")]));
+            v.insert("unsubscribe", Value::Link("https://x/u".into()));
+            let html = template::render(&source, locale.as_str(), &v).unwrap().html;
+            for stray in [
+                "<br>\n</p>",
+                "<p><br>",
+                "<p></p>",
+                "<br>\n<ul>",
+                "</ul>\n<br>",
+            ] {
+                assert!(!html.contains(stray), "{locale:?}: {stray:?} in\n{html}");
+            }
+            assert_eq!(html.matches("<ul>").count(), 2, "{html}");
+            assert!(html.contains("<br>\n<a href=\"https://x/u\">"), "{html}");
+        }
     }
 
     /// What each state's words mean, per language: a receipt must never read like an

@@ -8,7 +8,6 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use birgemiz_schema::db::Pool;
-use birgemiz_schema::schema::outbox;
 use birgemiz_schema::{Error, Result, digests, integrity, outbox as ob, reminders};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -28,13 +27,7 @@ pub struct Queue {
 impl Queue {
     /// Pushes ids to the apalis queue; a Redis error is logged, as the next sweep pushes again.
     pub async fn push(&self, ids: &[i64]) -> bool {
-        match ob::push_after_commit(self.redis.clone(), &self.namespace, ids).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(error = %e, count = ids.len(), "could not push outbox ids; the relay retries");
-                false
-            }
-        }
+        ob::push_or_log(self.redis.clone(), &self.namespace, ids).await
     }
 }
 
@@ -90,33 +83,13 @@ async fn sweep(
     recently: &mut Pushed,
     repush_after: Duration,
 ) -> Result<usize> {
-    let now = Utc::now();
-    // id, retry time, lease, attempts so far
-    type Due = (i64, DateTime<Utc>, Option<DateTime<Utc>>, i32);
-    let due: Vec<Due> = {
+    let due = {
         let mut conn = pool.get().await?;
-        outbox::table
-            .filter(outbox::status.eq(ob::OutboxStatus::Pending.as_str()))
-            .filter(outbox::next_attempt_at.le(now))
-            .filter(
-                outbox::lease_until
-                    .is_null()
-                    .or(outbox::lease_until.lt(now)),
-            )
-            .order((outbox::next_attempt_at, outbox::id))
-            .limit(SWEEP_LIMIT)
-            .select((
-                outbox::id,
-                outbox::next_attempt_at,
-                outbox::lease_until,
-                outbox::attempts,
-            ))
-            .load(&mut conn)
-            .await?
+        ob::relay_due(&mut conn, Utc::now(), SWEEP_LIMIT).await?
     };
     if (due.len() as i64) < SWEEP_LIMIT {
         // Every due row is in `due`: what is not was sent, failed or leased again since.
-        let ids: std::collections::HashSet<i64> = due.iter().map(|(id, ..)| *id).collect();
+        let ids: std::collections::HashSet<i64> = due.iter().map(|r| r.id).collect();
         recently.retain(|id, _| ids.contains(id));
     }
     recently.retain(|_, (_, at)| at.elapsed() < FORGET_AFTER);
@@ -125,13 +98,14 @@ async fn sweep(
     // due or its lease ran out. It goes at once even if only the api's push ever named it.
     let fresh: Vec<(i64, RowState)> = due
         .into_iter()
-        .filter(|(id, next, lease, attempts)| match recently.get(id) {
-            None => drained || *attempts > 0,
+        .filter(|r| match recently.get(&r.id) {
+            None => drained || r.attempts > 0,
             Some((pushed, at)) => {
-                *pushed != (*next, *lease) || (drained && at.elapsed() >= repush_after)
+                *pushed != (r.next_attempt_at, r.lease_until)
+                    || (drained && at.elapsed() >= repush_after)
             }
         })
-        .map(|(id, next, lease, _)| (id, (next, lease)))
+        .map(|r| (r.id, (r.next_attempt_at, r.lease_until)))
         .collect();
     let ids: Vec<i64> = fresh.iter().map(|(id, _)| *id).collect();
     if !ids.is_empty() && queue.push(&ids).await {
@@ -185,10 +159,15 @@ pub async fn relay_loop(
 }
 
 /// Parses DIGEST_SCHEDULE and TIMEZONE, so that `run` refuses a bad value at start.
-pub fn digest_schedule(expr: &str, tz: &str) -> std::result::Result<(cron::Schedule, Tz), String> {
-    let schedule = cron::Schedule::from_str(expr)
-        .map_err(|e| format!("DIGEST_SCHEDULE {expr:?} is not a cron expression: {e}"))?;
-    let tz = Tz::from_str(tz).map_err(|_| format!("TIMEZONE {tz:?} is not an IANA time zone"))?;
+pub fn digest_schedule(expr: &str, tz: &str) -> crate::error::Result<(cron::Schedule, Tz)> {
+    let bad = crate::error::Error::Config;
+    let schedule = cron::Schedule::from_str(expr).map_err(|e| {
+        bad(format!(
+            "DIGEST_SCHEDULE {expr:?} is not a cron expression: {e}"
+        ))
+    })?;
+    let tz =
+        Tz::from_str(tz).map_err(|_| bad(format!("TIMEZONE {tz:?} is not an IANA time zone")))?;
     Ok((schedule, tz))
 }
 

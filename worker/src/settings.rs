@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::error::{Error, Result};
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// First retry delay after a temporary failure (`OUTBOX_RETRY_BASE_MS`).
@@ -26,7 +28,7 @@ pub struct Settings {
     pub metrics_bind: Option<String>,
 }
 
-fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
     match std::env::var(name) {
         Err(_) => Ok(default),
         Ok(v) => v
@@ -34,17 +36,17 @@ fn env_u64(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Re
             .ok()
             .filter(|n| range.contains(n))
             .ok_or_else(|| {
-                format!(
+                Error::Config(format!(
                     "{name} must be a number from {} to {}",
                     range.start(),
                     range.end()
-                )
+                ))
             }),
     }
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Settings, String> {
+    pub fn from_env() -> Result<Settings> {
         Ok(Settings {
             retry_base: Duration::from_millis(env_u64(
                 "OUTBOX_RETRY_BASE_MS",

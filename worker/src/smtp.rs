@@ -50,12 +50,12 @@ impl Transport {
     /// `smtp://host:port` (plain), `smtp://host:port?tls=required|opportunistic` (STARTTLS),
     /// `smtps://user:pass@host:465` (implicit TLS); credentials in the URL are used for AUTH.
     /// `pool_size` bounds the connections kept open.
-    pub fn from_url(url: &str, pool_size: usize) -> Result<Transport, String> {
+    pub fn from_url(url: &str, pool_size: usize) -> crate::error::Result<Transport> {
         let bad = |e: &dyn std::fmt::Display| {
-            format!(
+            crate::error::Error::Config(format!(
                 "SMTP_URL {:?} is not usable: {e}",
                 birgemiz_schema::db::redact_url(url)
-            )
+            ))
         };
         // lettre validates the URL either way, so both paths accept the same ones.
         let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|e| bad(&e))?;

@@ -7,6 +7,10 @@
 
 use std::collections::HashMap;
 
+use birgemiz_schema::html::escape;
+
+use crate::error::{Error, Result};
+
 /// A value put into a placeholder.
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -26,21 +30,6 @@ pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
-}
-
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A subject is a header: no control characters (CR/LF would start a new header), bounded length.
@@ -79,22 +68,41 @@ fn pieces(body: &str) -> Vec<Piece<'_>> {
     out
 }
 
+/// Ends the open paragraph where a block (a list) starts: the line break that led into the block
+/// goes (the block starts on its own line), and a paragraph with nothing in it is dropped.
+fn close_paragraph(html: &mut String) {
+    if html.ends_with("<br>\n") {
+        html.truncate(html.len() - "<br>\n".len());
+    }
+    if html.ends_with("<p>") {
+        html.truncate(html.len() - "<p>".len());
+    } else {
+        html.push_str("</p>\n");
+    }
+}
+
+/// Text in HTML: a blank line ends the paragraph, a single line break is a `<br>`. (Replacing
+/// the blank lines first and then every line break also turned the break between `</p>` and
+/// `<p>` into a `<br>`.)
 fn html_literal(s: &str) -> String {
-    escape_html(s)
-        .replace("\n\n", "</p>\n<p>")
-        .replace('\n', "<br>\n")
+    escape(s)
+        .split("\n\n")
+        .map(|paragraph| paragraph.replace('\n', "<br>\n"))
+        .collect::<Vec<_>>()
+        .join("</p>\n<p>")
 }
 
 /// Renders `source` with `values`; a placeholder without a value is an error so a template typo
 /// never reaches a recipient as `{name}`.
-pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result<Rendered, String> {
+pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result<Rendered> {
+    let bad = |m: String| Error::Message(format!("template: {m}"));
     let source = source.replace("\r\n", "\n");
     let (first, body) = source
         .split_once("\n\n")
-        .ok_or("template has no blank line after the subject")?;
+        .ok_or_else(|| bad("no blank line after the subject".into()))?;
     let subject_src = first
         .strip_prefix("Subject:")
-        .ok_or("template must start with `Subject:`")?
+        .ok_or_else(|| bad("it must start with `Subject:`".into()))?
         .trim();
     let mut subject = String::new();
     for piece in pieces(subject_src) {
@@ -103,7 +111,11 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
             Piece::Placeholder(name) => match values.get(name) {
                 Some(Value::Text(s) | Value::Link(s)) => subject.push_str(s),
                 Some(Value::Omit) => {}
-                _ => return Err(format!("subject placeholder {{{name}}} has no text value")),
+                _ => {
+                    return Err(bad(format!(
+                        "subject placeholder {{{name}}} has no text value"
+                    )));
+                }
             },
         }
     }
@@ -121,15 +133,23 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
     let body = body.as_str();
     let mut text = String::new();
     let mut html = String::from("<p>");
+    // Right after a block a new paragraph is open: the line breaks that ended the block in the
+    // text are not lines of that paragraph.
+    let mut after_block = false;
     for piece in pieces(body) {
         match piece {
             Piece::Literal(s) => {
                 text.push_str(s);
+                let s = if after_block {
+                    s.trim_start_matches('\n')
+                } else {
+                    s
+                };
                 html.push_str(&html_literal(s));
             }
             Piece::Placeholder(name) => match values
                 .get(name)
-                .ok_or_else(|| format!("no value for {{{name}}}"))?
+                .ok_or_else(|| bad(format!("no value for {{{name}}}")))?
             {
                 Value::Text(s) => {
                     text.push_str(s);
@@ -137,7 +157,7 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
                 }
                 Value::Link(url) => {
                     text.push_str(url);
-                    let url = escape_html(url);
+                    let url = escape(url);
                     html.push_str(&format!("<a href=\"{url}\">{url}</a>"));
                 }
                 // Its paragraph was left out above.
@@ -147,7 +167,8 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
                     html.push_str(&html_literal(empty));
                 }
                 Value::List { items, .. } => {
-                    html.push_str("</p>\n<ul>\n");
+                    close_paragraph(&mut html);
+                    html.push_str("<ul>\n");
                     for (i, (title, url)) in items.iter().enumerate() {
                         if i > 0 {
                             text.push('\n');
@@ -160,23 +181,27 @@ pub fn render(source: &str, lang: &str, values: &HashMap<&str, Value>) -> Result
                                 text.push_str(url);
                                 html.push_str(&format!(
                                     "<li><a href=\"{}\">{}</a></li>\n",
-                                    escape_html(url),
-                                    escape_html(title)
+                                    escape(url),
+                                    escape(title)
                                 ));
                             }
-                            None => html.push_str(&format!("<li>{}</li>\n", escape_html(title))),
+                            None => html.push_str(&format!("<li>{}</li>\n", escape(title))),
                         }
                     }
                     html.push_str("</ul>\n<p>");
+                    after_block = true;
+                    continue;
                 }
             },
         }
+        after_block = false;
     }
-    html.push_str("</p>");
+    close_paragraph(&mut html);
+    let html = html.trim_end();
     let subject = header_safe(&subject);
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{html}\n</body>\n</html>\n",
-        escape_html(&subject)
+        escape(&subject)
     );
     text.push('\n');
     Ok(Rendered {
@@ -216,6 +241,49 @@ mod tests {
         .unwrap();
         assert_eq!(r.text, "Hello Ann\n\nBye\n");
         assert!(!r.html.contains("page"));
+    }
+
+    /// The text's line breaks around a list are the list's own lines in HTML: no `<br>` before
+    /// or after a `<ul>`, and no empty paragraph where the list ends one.
+    #[test]
+    fn lists_are_blocks_without_line_breaks_around_them() {
+        let mut v = HashMap::new();
+        let items = vec![
+            ("A & B".to_owned(), Some("https://x/a".to_owned())),
+            ("C".to_owned(), None),
+        ];
+        v.insert(
+            "news",
+            Value::List {
+                items,
+                empty: "none".into(),
+            },
+        );
+        v.insert(
+            "more",
+            Value::List {
+                items: Vec::new(),
+                empty: "nothing".into(),
+            },
+        );
+        let r = render(
+            "Subject: Hi\n\nHello,\nreader\n\nNews:\n{news}\n\nMore:\n{more}\n\nLast:\n{news}\n",
+            "en",
+            &v,
+        )
+        .unwrap();
+        let body = r.html.split("<body>\n").nth(1).unwrap();
+        assert_eq!(
+            body,
+            "<p>Hello,<br>\nreader</p>\n<p>News:</p>\n<ul>\n\
+             <li><a href=\"https://x/a\">A &amp; B</a></li>\n<li>C</li>\n</ul>\n\
+             <p>More:<br>\nnothing</p>\n<p>Last:</p>\n<ul>\n\
+             <li><a href=\"https://x/a\">A &amp; B</a></li>\n<li>C</li>\n</ul>\n</body>\n</html>\n"
+        );
+        assert!(
+            r.text
+                .contains("News:\n- A & B\n  https://x/a\n- C\n\nMore:\nnothing\n")
+        );
     }
 
     #[test]

@@ -10,14 +10,13 @@ use birgemiz_schema::awards::{self as domain, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
-use birgemiz_schema::outbox;
 use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{Error, accounts::Viewer};
 use chrono::{DateTime, Utc};
 use redis::aio::ConnectionManager;
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args};
+use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, push_outbox};
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
@@ -32,6 +31,7 @@ use super::viewer::User;
 // ───────────── shared GraphQL types ─────────────
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::Phase")]
 pub enum AwardPhase {
     Upcoming,
     Nomination,
@@ -41,33 +41,8 @@ pub enum AwardPhase {
     Results,
 }
 
-impl From<AwardPhase> for Phase {
-    fn from(p: AwardPhase) -> Self {
-        match p {
-            AwardPhase::Upcoming => Phase::Upcoming,
-            AwardPhase::Nomination => Phase::Nomination,
-            AwardPhase::Review => Phase::Review,
-            AwardPhase::Voting => Phase::Voting,
-            AwardPhase::Closed => Phase::Closed,
-            AwardPhase::Results => Phase::Results,
-        }
-    }
-}
-
-impl From<Phase> for AwardPhase {
-    fn from(p: Phase) -> Self {
-        match p {
-            Phase::Upcoming => AwardPhase::Upcoming,
-            Phase::Nomination => AwardPhase::Nomination,
-            Phase::Review => AwardPhase::Review,
-            Phase::Voting => AwardPhase::Voting,
-            Phase::Closed => AwardPhase::Closed,
-            Phase::Results => AwardPhase::Results,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::NomineeKind")]
 pub enum NomineeKind {
     Person,
     Project,
@@ -75,6 +50,7 @@ pub enum NomineeKind {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::awards::NominationStatus")]
 pub enum NominationStatus {
     Pending,
     Approved,
@@ -84,20 +60,7 @@ pub enum NominationStatus {
 
 impl NominationStatus {
     fn as_str(self) -> &'static str {
-        match self {
-            NominationStatus::Pending => domain::PENDING,
-            NominationStatus::Approved => domain::APPROVED,
-            NominationStatus::Rejected => domain::REJECTED,
-            NominationStatus::Withdrawn => domain::WITHDRAWN,
-        }
-    }
-    fn parse(s: &str) -> NominationStatus {
-        match s {
-            domain::APPROVED => NominationStatus::Approved,
-            domain::REJECTED => NominationStatus::Rejected,
-            domain::WITHDRAWN => NominationStatus::Withdrawn,
-            _ => NominationStatus::Pending,
-        }
+        domain::NominationStatus::from(self).as_str()
     }
 }
 
@@ -176,14 +139,6 @@ async fn category_counts_visible(
     };
     let min = ctx.config().live_counts_min_votes;
     Ok(domain::category_counts_visible(award, votes, min))
-}
-
-/// Pushes outbox ids after commit; a failure only delays the email until the relay sweep.
-async fn push_emails(ctx: &Context<'_>, ids: &[i64]) {
-    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
-    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
-        tracing::warn!(error = %e, "outbox push failed; the relay will send it");
-    }
 }
 
 // ───────────── Award ─────────────
@@ -575,11 +530,7 @@ impl Nomination {
         &self.0.nominee_name
     }
     async fn nominee_kind(&self) -> NomineeKind {
-        match self.0.nominee_kind.as_str() {
-            "PROJECT" => NomineeKind::Project,
-            "ORGANIZATION" => NomineeKind::Organization,
-            _ => NomineeKind::Person,
-        }
+        domain::NomineeKind::parse(&self.0.nominee_kind).map_or(NomineeKind::Person, Into::into)
     }
     /// The nominated project, when it is one on the platform; null if it is not visible to the
     /// viewer (a draft), as everywhere else.
@@ -612,7 +563,8 @@ impl Nomination {
         self.0.region.as_deref()
     }
     async fn status(&self) -> NominationStatus {
-        NominationStatus::parse(&self.0.status)
+        domain::NominationStatus::parse(&self.0.status)
+            .map_or(NominationStatus::Pending, Into::into)
     }
     /// Null while counts are hidden.
     async fn vote_count(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
@@ -1070,11 +1022,7 @@ impl AwardsMutation {
             domain::NewNomination {
                 category_id,
                 nominee_name: input.nominee_name,
-                nominee_kind: match input.nominee_kind {
-                    NomineeKind::Person => domain::NomineeKind::Person,
-                    NomineeKind::Project => domain::NomineeKind::Project,
-                    NomineeKind::Organization => domain::NomineeKind::Organization,
-                },
+                nominee_kind: input.nominee_kind.into(),
                 project_id,
                 organization_id,
                 statement: input.statement,
@@ -1084,7 +1032,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        push_outbox(ctx, outbox_id.as_slice()).await;
         Ok(Nomination::from(n))
     }
 
@@ -1115,7 +1063,7 @@ impl AwardsMutation {
             now(),
         )
         .await?;
-        push_emails(ctx, &outbox_id.into_iter().collect::<Vec<_>>()).await;
+        push_outbox(ctx, outbox_id.as_slice()).await;
         Ok(Nomination::from(n))
     }
 
@@ -1199,7 +1147,7 @@ impl AwardsMutation {
         let (a, outbox_ids) =
             domain::publish_results(&mut *ctx.conn().await?, Some(v.user_id), award_id, now())
                 .await?;
-        push_emails(ctx, &outbox_ids).await;
+        push_outbox(ctx, &outbox_ids).await;
         Ok(Award(Arc::new(a)))
     }
 }

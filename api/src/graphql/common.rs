@@ -1,5 +1,5 @@
-//! Pieces the public types share: localized text, enums stored as text, page arguments,
-//! connections from pages, and the outbox push after commit.
+//! Pieces the public types share: localized text, page arguments, connections from pages, and
+//! the outbox push after commit.
 
 use async_graphql::{Context, InputObject, SimpleObject};
 use birgemiz_schema::i18n::{self, Locale};
@@ -56,25 +56,6 @@ pub fn localized_or_empty(ctx: &Context<'_>, t: &i18n::LocalizedText) -> String 
     localized(ctx, t).unwrap_or_default()
 }
 
-/// A GraphQL enum whose values are stored as the same words in a text column.
-macro_rules! db_enum {
-    ($name:ident, $gql:literal, [$($v:ident => $s:literal),* $(,)?]) => {
-        #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
-        #[graphql(name = $gql)]
-        pub enum $name { $($v),* }
-
-        impl $name {
-            pub fn as_db(self) -> &'static str {
-                match self { $(Self::$v => $s),* }
-            }
-            pub fn from_db(s: &str) -> Option<Self> {
-                match s { $($s => Some(Self::$v),)* _ => None }
-            }
-        }
-    };
-}
-pub(crate) use db_enum;
-
 /// `first`/`after` checked and decoded; the total, the cursors and the rows' long texts are read
 /// only when the field's selection asks for them.
 pub fn page_args(
@@ -123,15 +104,13 @@ pub fn locale_arg(l: Option<super::viewer::LocaleGql>, ctx: &Context<'_>) -> Loc
 
 /// The fast path of the outbox after the transaction committed; a failure only delays the email
 /// until the worker's relay sweep, so it is logged, not returned.
-pub async fn push_outbox(ctx: &Context<'_>, ids: Vec<i64>) {
+pub async fn push_outbox(ctx: &Context<'_>, ids: impl AsRef<[i64]>) {
+    let ids = ids.as_ref();
     if ids.is_empty() {
         return;
     }
     let Some(redis) = ctx.data_opt::<ConnectionManager>() else {
         return;
     };
-    let namespace = ctx.config().redis_namespace.clone();
-    if let Err(e) = outbox::push_after_commit(redis.clone(), &namespace, &ids).await {
-        tracing::warn!(error = %e, "outbox push failed; the relay will pick the rows up");
-    }
+    outbox::push_or_log(redis.clone(), &ctx.config().redis_namespace, ids).await;
 }

@@ -3,16 +3,16 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use birgemiz_schema::Error;
 use birgemiz_schema::digests::{self, Progress};
 use birgemiz_schema::models::{self, EmailSubscription as SubscriptionRow};
-use birgemiz_schema::opt_outs::{self, OptOut, OptOutKind};
+use birgemiz_schema::opt_outs::{self, OptOut};
 use birgemiz_schema::subscriptions::LinkKeys;
 use birgemiz_schema::subscriptions::{self, Topic};
-use birgemiz_schema::{Error, outbox};
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncConnection;
-use redis::aio::ConnectionManager;
 
+use super::common::push_outbox;
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
@@ -21,35 +21,18 @@ use super::rate_limit;
 use super::viewer::LocaleGql;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "Topic")]
+#[graphql(name = "Topic", remote = "birgemiz_schema::subscriptions::Topic")]
 pub enum TopicGql {
     WeeklyDigest,
     AwardUpdates,
     News,
 }
 
-impl From<TopicGql> for Topic {
-    fn from(t: TopicGql) -> Self {
-        match t {
-            TopicGql::WeeklyDigest => Topic::WeeklyDigest,
-            TopicGql::AwardUpdates => Topic::AwardUpdates,
-            TopicGql::News => Topic::News,
-        }
-    }
-}
-
-impl From<Topic> for TopicGql {
-    fn from(t: Topic) -> Self {
-        match t {
-            Topic::WeeklyDigest => TopicGql::WeeklyDigest,
-            Topic::AwardUpdates => TopicGql::AwardUpdates,
-            Topic::News => TopicGql::News,
-        }
-    }
-}
-
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "SubscriptionStatus")]
+#[graphql(
+    name = "SubscriptionStatus",
+    remote = "birgemiz_schema::subscriptions::SubscriptionStatus"
+)]
 pub enum SubscriptionStatusGql {
     PendingConfirmation,
     Active,
@@ -80,11 +63,8 @@ pub struct EmailSubscriptionGql {
 
 impl From<SubscriptionRow> for EmailSubscriptionGql {
     fn from(row: SubscriptionRow) -> Self {
-        let status = match row.status.as_str() {
-            subscriptions::ACTIVE => SubscriptionStatusGql::Active,
-            subscriptions::UNSUBSCRIBED => SubscriptionStatusGql::Unsubscribed,
-            _ => SubscriptionStatusGql::PendingConfirmation,
-        };
+        let status = subscriptions::SubscriptionStatus::parse(&row.status)
+            .map_or(SubscriptionStatusGql::PendingConfirmation, Into::into);
         EmailSubscriptionGql {
             topics: subscriptions::topics_of(&row)
                 .into_iter()
@@ -154,14 +134,6 @@ fn require_admin(ctx: &Context<'_>) -> ApiResult<()> {
     }
 }
 
-/// Pushes freshly committed outbox rows; a failure only delays them until the relay's sweep.
-pub async fn push_outbox(ctx: &Context<'_>, ids: &[i64]) {
-    let redis = ctx.data_unchecked::<ConnectionManager>().clone();
-    if let Err(e) = outbox::push_after_commit(redis, &ctx.config().redis_namespace, ids).await {
-        tracing::warn!(error = %e, "outbox push failed; the worker's relay will send it");
-    }
-}
-
 #[derive(Default)]
 pub struct EmailQuery;
 
@@ -225,7 +197,10 @@ impl EmailQuery {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "EmailOptOutKind")]
+#[graphql(
+    name = "EmailOptOutKind",
+    remote = "birgemiz_schema::opt_outs::OptOutKind"
+)]
 pub enum OptOutKindGql {
     /// Receipts and decisions of one's volunteer applications.
     Applications,
@@ -249,12 +224,7 @@ pub struct EmailOptOutGql {
 impl From<OptOut> for EmailOptOutGql {
     fn from(o: OptOut) -> Self {
         EmailOptOutGql {
-            kind: match o.kind {
-                OptOutKind::Applications => OptOutKindGql::Applications,
-                OptOutKind::ProjectManagement => OptOutKindGql::ProjectManagement,
-                OptOutKind::Nominations => OptOutKindGql::Nominations,
-                OptOutKind::Jury => OptOutKindGql::Jury,
-            },
+            kind: o.kind.into(),
             opted_out: o.opted_out,
         }
     }

@@ -296,18 +296,10 @@ impl Loader<FinalResultsOf> for JuryData {
 // ───────────── types ─────────────
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::results::Method")]
 pub enum ResultMethod {
     RankPoints,
     WeightedShare,
-}
-
-impl From<Method> for ResultMethod {
-    fn from(m: Method) -> Self {
-        match m {
-            Method::RankPoints => ResultMethod::RankPoints,
-            Method::WeightedShare => ResultMethod::WeightedShare,
-        }
-    }
 }
 
 pub struct ResultFormula(Formula);

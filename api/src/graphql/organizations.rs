@@ -10,8 +10,7 @@ use birgemiz_schema::projects::{self as projs, ProjectFilter};
 use chrono::{DateTime, Utc};
 
 use super::common::{
-    LocalizedTextGql, LocalizedTextInput, connection, db_enum, localized, localized_or_empty,
-    page_args,
+    LocalizedTextGql, LocalizedTextInput, connection, localized, localized_or_empty, page_args,
 };
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
@@ -22,11 +21,24 @@ use super::plain_fields::plain_fields;
 use super::projects::{Project, ProjectFilterInput};
 use super::viewer::User;
 
-db_enum!(OrganizationKind, "OrganizationKind", [
-    Ngo => "NGO", State => "STATE", InitiativeGroup => "INITIATIVE_GROUP", Club => "CLUB",
-    Network => "NETWORK", International => "INTERNATIONAL", Company => "COMPANY",
-]);
-db_enum!(OrganizationRole, "OrganizationRole", [Owner => "OWNER", Manager => "MANAGER"]);
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::organizations::OrganizationKind")]
+pub enum OrganizationKind {
+    Ngo,
+    State,
+    InitiativeGroup,
+    Club,
+    Network,
+    International,
+    Company,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::organizations::OrganizationRole")]
+pub enum OrganizationRole {
+    Owner,
+    Manager,
+}
 
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum OrganizationOrder {
@@ -78,7 +90,7 @@ impl Organization {
         (&self.0.description).into()
     }
     async fn kind(&self) -> OrganizationKind {
-        OrganizationKind::from_db(&self.0.kind).unwrap_or(OrganizationKind::Ngo)
+        orgs::OrganizationKind::parse(&self.0.kind).map_or(OrganizationKind::Ngo, Into::into)
     }
     /// ISO 3166-1 alpha-2, e.g. KZ or RU.
     async fn country(&self) -> &str {
@@ -212,7 +224,7 @@ impl OrganizationMembership {
             .ok_or_else(|| birgemiz_schema::Error::NotFound("user").into())
     }
     async fn role(&self) -> OrganizationRole {
-        OrganizationRole::from_db(&self.0.role).unwrap_or(OrganizationRole::Manager)
+        orgs::OrganizationRole::parse(&self.0.role).map_or(OrganizationRole::Manager, Into::into)
     }
 }
 
@@ -298,7 +310,9 @@ impl OrganizationQuery {
         let args = page_args(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = OrgFilter {
-            kind: f.kind.map(|k| k.as_db().to_owned()),
+            kind: f
+                .kind
+                .map(|k| orgs::OrganizationKind::from(k).as_str().to_owned()),
             country: f.country,
             region: f.region,
             region_code: f.region_code,
@@ -347,7 +361,7 @@ impl OrganizationMutation {
             NewOrganization {
                 name: input.name.into(),
                 description: input.description.map(Into::into),
-                kind: input.kind.as_db().to_owned(),
+                kind: orgs::OrganizationKind::from(input.kind).as_str().to_owned(),
                 country: input.country,
                 region: input.region,
                 city: input.city,
@@ -372,7 +386,9 @@ impl OrganizationMutation {
         let p = OrganizationPatch {
             name: input.name.map(Into::into),
             description: patch(input.description, Into::into),
-            kind: input.kind.map(|k| k.as_db().to_owned()),
+            kind: input
+                .kind
+                .map(|k| orgs::OrganizationKind::from(k).as_str().to_owned()),
             region: patch(input.region, |s| s),
             city: patch(input.city, |s| s),
             region_code: patch(input.region_code, |s| s),
@@ -402,7 +418,14 @@ impl OrganizationMutation {
         let v = ctx.require_viewer()?;
         let id = ids::decode(NodeType::Organization, &organization_id, "organizationId")?;
         Ok(OrganizationMembership(
-            orgs::add_manager(&mut *ctx.conn().await?, v, id, &email, role.as_db()).await?,
+            orgs::add_manager(
+                &mut *ctx.conn().await?,
+                v,
+                id,
+                &email,
+                orgs::OrganizationRole::from(role).as_str(),
+            )
+            .await?,
         ))
     }
 

@@ -9,8 +9,8 @@ use birgemiz_schema::projects::{self as projs, NewProject, ProjectFilter, Projec
 use chrono::{DateTime, Utc};
 
 use super::common::{
-    LocalizedTextGql, LocalizedTextInput, connection, db_enum, localized, localized_or_empty,
-    page_args, push_outbox,
+    LocalizedTextGql, LocalizedTextInput, connection, localized, localized_or_empty, page_args,
+    push_outbox,
 };
 use super::context::ContextExt;
 use super::errors::{ApiError, ApiResult};
@@ -21,19 +21,40 @@ use super::pagination::Connection;
 use super::plain_fields::{PlainFields, plain_fields};
 use super::viewer::User;
 
-db_enum!(Direction, "Direction", [
-    Social => "SOCIAL", Events => "EVENTS", Animals => "ANIMALS", Ethno => "ETHNO",
-    Emergency => "EMERGENCY", Medical => "MEDICAL", Culture => "CULTURE", Media => "MEDIA",
-    Online => "ONLINE", Environment => "ENVIRONMENT", Education => "EDUCATION",
-    Sports => "SPORTS", Silver => "SILVER",
-]);
-db_enum!(ProjectStatus, "ProjectStatus", [
-    Draft => "DRAFT", Published => "PUBLISHED", Archived => "ARCHIVED",
-]);
-db_enum!(ApplicationStatus, "ApplicationStatus", [
-    Submitted => "SUBMITTED", Accepted => "ACCEPTED", Declined => "DECLINED",
-    Withdrawn => "WITHDRAWN",
-]);
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::projects::Direction")]
+pub enum Direction {
+    Social,
+    Events,
+    Animals,
+    Ethno,
+    Emergency,
+    Medical,
+    Culture,
+    Media,
+    Online,
+    Environment,
+    Education,
+    Sports,
+    Silver,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::projects::ProjectStatus")]
+pub enum ProjectStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "birgemiz_schema::applications::ApplicationStatus")]
+pub enum ApplicationStatus {
+    Submitted,
+    Accepted,
+    Declined,
+    Withdrawn,
+}
 
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum ProjectOrder {
@@ -104,10 +125,10 @@ impl Project {
         (&self.0.description).into()
     }
     async fn direction(&self) -> Direction {
-        Direction::from_db(&self.0.direction).unwrap_or(Direction::Social)
+        projs::Direction::parse(&self.0.direction).map_or(Direction::Social, Into::into)
     }
     async fn status(&self) -> ProjectStatus {
-        ProjectStatus::from_db(&self.0.status).unwrap_or(ProjectStatus::Draft)
+        projs::ProjectStatus::parse(&self.0.status).map_or(ProjectStatus::Draft, Into::into)
     }
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         load_org(ctx, self.0.organization_id).await
@@ -179,7 +200,7 @@ impl Project {
         let page = loaders::loader(ctx)
             .load_one(ProjectApplications {
                 project: self.0.id,
-                status: status.map(|s| s.as_db().to_owned()),
+                status: status.map(|s| apps::ApplicationStatus::from(s).as_str().to_owned()),
                 args: args.clone(),
             })
             .await?
@@ -250,7 +271,8 @@ impl Application {
             .map(|u| u.email))
     }
     async fn status(&self) -> ApplicationStatus {
-        ApplicationStatus::from_db(&self.0.status).unwrap_or(ApplicationStatus::Submitted)
+        apps::ApplicationStatus::parse(&self.0.status)
+            .map_or(ApplicationStatus::Submitted, Into::into)
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -283,7 +305,9 @@ pub struct ProjectFilterInput {
 impl ProjectFilterInput {
     pub fn into_filter(self) -> ApiResult<ProjectFilter> {
         Ok(ProjectFilter {
-            direction: self.direction.map(|d| d.as_db().to_owned()),
+            direction: self
+                .direction
+                .map(|d| projs::Direction::from(d).as_str().to_owned()),
             country: self.country,
             region: self.region,
             region_code: self.region_code,
@@ -293,10 +317,8 @@ impl ProjectFilterInput {
                 .organization_id
                 .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
                 .transpose()?,
-            status: self
-                .status
-                .unwrap_or(ProjectStatus::Published)
-                .as_db()
+            status: projs::ProjectStatus::from(self.status.unwrap_or(ProjectStatus::Published))
+                .as_str()
                 .to_owned(),
             starts_after: self.starts_after,
             starts_before: self.starts_before,
@@ -408,7 +430,7 @@ impl ProjectMutation {
                 title: input.title.into(),
                 summary: input.summary.map(Into::into),
                 description: input.description.map(Into::into),
-                direction: input.direction.as_db().to_owned(),
+                direction: projs::Direction::from(input.direction).as_str().to_owned(),
                 country: input.country,
                 region: input.region,
                 city: input.city,
@@ -436,7 +458,9 @@ impl ProjectMutation {
             title: input.title.map(Into::into),
             summary: patch(input.summary, Into::into),
             description: patch(input.description, Into::into),
-            direction: input.direction.map(|d| d.as_db().to_owned()),
+            direction: input
+                .direction
+                .map(|d| projs::Direction::from(d).as_str().to_owned()),
             region: patch(input.region, |s| s),
             city: patch(input.city, |s| s),
             region_code: patch(input.region_code, |s| s),

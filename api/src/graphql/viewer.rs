@@ -24,31 +24,11 @@ pub enum RoleGql {
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(name = "Locale")]
+#[graphql(name = "Locale", remote = "birgemiz_schema::i18n::Locale")]
 pub enum LocaleGql {
     Kk,
     Ru,
     En,
-}
-
-impl From<Locale> for LocaleGql {
-    fn from(l: Locale) -> Self {
-        match l {
-            Locale::Kk => LocaleGql::Kk,
-            Locale::Ru => LocaleGql::Ru,
-            Locale::En => LocaleGql::En,
-        }
-    }
-}
-
-impl From<LocaleGql> for Locale {
-    fn from(l: LocaleGql) -> Self {
-        match l {
-            LocaleGql::Kk => Locale::Kk,
-            LocaleGql::Ru => Locale::Ru,
-            LocaleGql::En => Locale::En,
-        }
-    }
 }
 
 #[derive(Clone)]
