@@ -417,7 +417,7 @@ impl AwardCategory {
             NominationOrder::Newest => domain::NOMINATIONS_NEWEST,
             NominationOrder::MostVotes => domain::NOMINATIONS_MOST_VOTES,
         };
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Nomination>(ctx, first, after)?;
         let loader = loaders::get(ctx);
         let page = loader
             .load_one(loaders::NominationsIn {
@@ -433,14 +433,9 @@ impl AwardCategory {
         // same page asked for twice in a request is rare, and is then read again).
         loader.clear::<loaders::NominationsIn>();
         let page = Arc::unwrap_or_clone(page);
-        Ok(connection(
-            ctx,
-            page,
-            &args,
-            &order,
-            |n| n.id,
-            |n| Nomination(n, Some(award.clone())),
-        ))
+        Ok(connection(ctx, page, &args, |n| {
+            Nomination(n, Some(award.clone()))
+        }))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
