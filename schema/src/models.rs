@@ -79,6 +79,13 @@ pub struct Award {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Listable for Award {
+    const OPTIONAL: &'static [Optional] = &[];
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = digest_runs, check_for_backend(diesel::pg::Pg))]
 pub struct DigestRun {
@@ -413,6 +420,7 @@ mod tests {
             assert!(!render_columns::<T>(Reads::ALL).contains("NULL"));
         }
         check::<Application>();
+        check::<Award>();
         check::<Nomination>();
         check::<Organization>();
         check::<Post>();

@@ -362,6 +362,7 @@ pg_type_names!(
     diesel::sql_types::Text => "text",
     diesel::sql_types::Jsonb => "jsonb",
     diesel::sql_types::Timestamptz => "timestamptz",
+    diesel::sql_types::Array<Nullable<Text>> => "text[]",
 );
 
 impl<T: PgTypeName + diesel::sql_types::SqlType> PgTypeName for Nullable<T> {

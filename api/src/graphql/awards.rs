@@ -4,28 +4,27 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use birgemiz_schema::awards::{self as domain, Phase};
+use birgemiz_schema::awards::{self as domain, NominationScope, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
 use birgemiz_schema::outbox;
-use birgemiz_schema::schema::{award_categories, awards, nominations};
+use birgemiz_schema::schema::awards;
 use birgemiz_schema::vote_counts::VoteCounts;
 use birgemiz_schema::{Error, accounts::Viewer};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use redis::aio::ConnectionManager;
-use serde::{Deserialize, Serialize};
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
 use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args};
 use super::context::ContextExt;
-use super::errors::{ApiResult, bad_input};
+use super::errors::ApiResult;
 use super::ids::{self, NodeType};
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
-use super::pagination::{Connection, Shape, decode_cursor, page_size};
+use super::pagination::Connection;
 use super::plain_fields::{PlainFields, plain_fields};
 use super::projects::{self, Project};
 use super::rate_limit;
@@ -41,6 +40,19 @@ pub enum AwardPhase {
     Voting,
     Closed,
     Results,
+}
+
+impl From<AwardPhase> for Phase {
+    fn from(p: AwardPhase) -> Self {
+        match p {
+            AwardPhase::Upcoming => Phase::Upcoming,
+            AwardPhase::Nomination => Phase::Nomination,
+            AwardPhase::Review => Phase::Review,
+            AwardPhase::Voting => Phase::Voting,
+            AwardPhase::Closed => Phase::Closed,
+            AwardPhase::Results => Phase::Results,
+        }
+    }
 }
 
 impl From<Phase> for AwardPhase {
@@ -316,9 +328,8 @@ impl Award {
         }
         nomination_page(
             ctx,
-            Scope::Award(self.0.id),
+            NominationScope::Award(self.0.id),
             status.map(|s| s.as_str()),
-            NominationOrder::Newest,
             first,
             after,
         )
@@ -732,9 +743,8 @@ pub async fn user_nominations(
     }
     nomination_page(
         ctx,
-        Scope::Submitter(user_id),
+        NominationScope::Submitter(user_id),
         status.map(|s| s.as_str()),
-        NominationOrder::Newest,
         first,
         after,
     )
@@ -744,111 +754,16 @@ pub async fn user_nominations(
 
 // ───────────── nomination pages ─────────────
 
-#[derive(Clone, Copy)]
-enum Scope {
-    Award(i64),
-    Submitter(i64),
-}
-
-/// The sort key of a row in its order; a cursor from another order is rejected.
-#[derive(Serialize, Deserialize)]
-enum NominationCursor {
-    Name(String, i64),
-    Newest(DateTime<Utc>, i64),
-    Votes(i32, i64),
-}
-
-fn nomination_cursor(order: NominationOrder, n: &models::Nomination) -> NominationCursor {
-    match order {
-        NominationOrder::Name => NominationCursor::Name(n.nominee_key.clone(), n.id),
-        NominationOrder::Newest => NominationCursor::Newest(n.created_at, n.id),
-        NominationOrder::MostVotes => NominationCursor::Votes(n.vote_count, n.id),
-    }
-}
-
-type NomQuery<'a> = nominations::BoxedQuery<'a, diesel::pg::Pg>;
-
-fn scoped<'a>(scope: Scope, status: Option<&'a str>) -> NomQuery<'a> {
-    let mut q = nominations::table.into_boxed();
-    q = match scope {
-        Scope::Award(id) => q.filter(
-            nominations::category_id.eq_any(
-                award_categories::table
-                    .filter(award_categories::award_id.eq(id))
-                    .select(award_categories::id),
-            ),
-        ),
-        Scope::Submitter(id) => q.filter(nominations::submitted_by.eq(id)),
-    };
-    if let Some(s) = status {
-        q = q.filter(nominations::status.eq(s));
-    }
-    q
-}
-
 async fn nomination_page(
     ctx: &Context<'_>,
-    scope: Scope,
+    scope: NominationScope,
     status: Option<&str>,
-    order: NominationOrder,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Connection<Nomination>> {
-    let first = page_size(first)?;
-    let cursor: Option<NominationCursor> = decode_cursor(after.as_deref())?;
-    let mut q = scoped(scope, status);
-    q = match (order, cursor) {
-        (_, None) => q,
-        (NominationOrder::Name, Some(NominationCursor::Name(k, id))) => q.filter(
-            nominations::nominee_key
-                .gt(k.clone())
-                .or(nominations::nominee_key.eq(k).and(nominations::id.gt(id))),
-        ),
-        (NominationOrder::Newest, Some(NominationCursor::Newest(t, id))) => q.filter(
-            nominations::created_at
-                .lt(t)
-                .or(nominations::created_at.eq(t).and(nominations::id.lt(id))),
-        ),
-        (NominationOrder::MostVotes, Some(NominationCursor::Votes(v, id))) => q.filter(
-            nominations::vote_count
-                .lt(v)
-                .or(nominations::vote_count.eq(v).and(nominations::id.gt(id))),
-        ),
-        _ => return Err(bad_input("after", "is not a cursor of this list")),
-    };
-    q = match order {
-        NominationOrder::Name => q.order((nominations::nominee_key.asc(), nominations::id.asc())),
-        NominationOrder::Newest => {
-            q.order((nominations::created_at.desc(), nominations::id.desc()))
-        }
-        NominationOrder::MostVotes => {
-            q.order((nominations::vote_count.desc(), nominations::id.asc()))
-        }
-    };
-    let conn = ctx.read().await?;
-    let rows: Vec<models::Nomination> = q
-        .limit(first + 1)
-        .select(models::Nomination::as_select())
-        .load(&mut &*conn)
-        .await?;
-    let shape = Shape::of(ctx);
-    let total: i64 = if shape.total_count {
-        scoped(scope, status)
-            .count()
-            .get_result(&mut &*conn)
-            .await?
-    } else {
-        0
-    };
-    Ok(Connection::from_rows(
-        rows,
-        first,
-        after.is_some(),
-        total,
-        shape,
-        |n| nomination_cursor(order, n),
-        Nomination::from,
-    ))
+    let args = page_args::<models::Nomination>(ctx, first, after)?;
+    let page = domain::nominations_in(&*ctx.read().await?, scope, status, &args).await?;
+    Ok(connection(ctx, page, &args, Nomination::from))
 }
 
 // ───────────── queries ─────────────
@@ -872,77 +787,19 @@ impl AwardsQuery {
         after: Option<String>,
         filter: Option<AwardFilter>,
     ) -> ApiResult<Connection<Award>> {
-        let first = page_size(first)?;
-        let cursor: Option<(i32, i64)> = decode_cursor(after.as_deref())?;
+        let args = page_args::<models::Award>(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
-        let country = filter
-            .country
-            .as_deref()
-            .map(|c| domain::normalize_country("filter.country", c))
-            .transpose()?;
-        let t = now();
-        let filtered = || {
-            let mut q = awards::table.into_boxed();
-            if let Some(y) = filter.year {
-                q = q.filter(awards::year.eq(y));
-            }
-            if let Some(c) = &country {
-                q = q.filter(awards::countries.contains(vec![c.clone()]));
-            }
-            // The phase as date conditions, the same boundaries as domain::phase.
-            q = match filter.phase {
-                None => q,
-                Some(AwardPhase::Upcoming) => q.filter(awards::nomination_opens_at.gt(t)),
-                Some(AwardPhase::Nomination) => q
-                    .filter(awards::nomination_opens_at.le(t))
-                    .filter(awards::nomination_closes_at.gt(t)),
-                Some(AwardPhase::Review) => q
-                    .filter(awards::nomination_closes_at.le(t))
-                    .filter(awards::voting_opens_at.gt(t)),
-                Some(AwardPhase::Voting) => q
-                    .filter(awards::voting_opens_at.le(t))
-                    .filter(awards::voting_closes_at.gt(t)),
-                Some(AwardPhase::Closed) => q.filter(awards::voting_closes_at.le(t)).filter(
-                    awards::results_published_at
-                        .is_null()
-                        .or(awards::results_published_at.gt(t)),
-                ),
-                Some(AwardPhase::Results) => q
-                    .filter(awards::voting_closes_at.le(t))
-                    .filter(awards::results_published_at.le(t)),
-            };
-            q
+        let filter = domain::AwardFilter {
+            year: filter.year,
+            phase: filter.phase.map(Phase::from),
+            country: filter
+                .country
+                .as_deref()
+                .map(|c| domain::normalize_country("filter.country", c))
+                .transpose()?,
         };
-        let mut q = filtered();
-        if let Some((y, id)) = cursor {
-            q = q.filter(
-                awards::year
-                    .lt(y)
-                    .or(awards::year.eq(y).and(awards::id.lt(id))),
-            );
-        }
-        let conn = ctx.read().await?;
-        let rows: Vec<models::Award> = q
-            .order((awards::year.desc(), awards::id.desc()))
-            .limit(first + 1)
-            .select(models::Award::as_select())
-            .load(&mut &*conn)
-            .await?;
-        let shape = Shape::of(ctx);
-        let total: i64 = if shape.total_count {
-            filtered().count().get_result(&mut &*conn).await?
-        } else {
-            0
-        };
-        Ok(Connection::from_rows(
-            rows,
-            first,
-            after.is_some(),
-            total,
-            shape,
-            |a| (a.year, a.id),
-            |a| Award(Arc::new(a)),
-        ))
+        let page = domain::list(&*ctx.read().await?, &filter, now(), &args).await?;
+        Ok(connection(ctx, page, &args, |a| Award(Arc::new(a))))
     }
 
     async fn award(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Award>> {
