@@ -567,6 +567,105 @@ pub async fn nominations_of_categories(
 }
 pub const REJECTED: &str = NominationStatus::Rejected.as_str();
 pub const WITHDRAWN: &str = NominationStatus::Withdrawn.as_str();
+/// Which nominations a list of every category reads: an award's (the moderation queue) or a
+/// submitter's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NominationScope {
+    Award(i64),
+    Submitter(i64),
+}
+
+/// A page of the nominations in `scope`, of one status or all, newest first.
+pub async fn nominations_in(
+    conn: &AsyncPgConnection,
+    scope: NominationScope,
+    status: Option<&str>,
+    args: &PageArgs,
+) -> Result<Page<Nomination>> {
+    let filter = |s: &mut Sql| {
+        match scope {
+            NominationScope::Award(id) => s
+                .push(" AND t.category_id IN (SELECT c.id FROM award_categories c WHERE c.award_id = ")
+                .bind(Bind::I64(id))
+                .push(")"),
+            NominationScope::Submitter(id) => s.push(" AND t.submitted_by = ").bind(Bind::I64(id)),
+        };
+        if let Some(st) = status {
+            s.push(" AND t.status = ").bind(Bind::Text(st.to_owned()));
+        }
+    };
+    page::list(conn, "nominations t", &filter, &NOMINATIONS_NEWEST, args).await
+}
+
+/// Awards by year, the latest first.
+const AWARDS_BY_YEAR: Order = Order {
+    name: "YEAR",
+    expr: "t.year",
+    cast: "int4",
+    desc: true,
+    id_desc: true,
+    nullable: false,
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct AwardFilter {
+    pub year: Option<i32>,
+    pub phase: Option<Phase>,
+    /// Normalized (`normalize_country`).
+    pub country: Option<String>,
+}
+
+/// A page of awards, the latest year first; the phase is the same date boundaries as `phase`,
+/// at `now`.
+pub async fn list(
+    conn: &AsyncPgConnection,
+    filter: &AwardFilter,
+    now: DateTime<Utc>,
+    args: &PageArgs,
+) -> Result<Page<Award>> {
+    let push = |s: &mut Sql| {
+        if let Some(y) = filter.year {
+            s.push(" AND t.year = ").bind(Bind::I32(y));
+        }
+        if let Some(c) = &filter.country {
+            s.push(" AND t.countries @> ARRAY[")
+                .bind(Bind::Text(c.clone()))
+                .push("]::text[]");
+        }
+        let at = |s: &mut Sql, cond: &str| {
+            s.push(&format!(" AND {cond}")).bind(Bind::Time(now));
+        };
+        match filter.phase {
+            None => {}
+            Some(Phase::Upcoming) => at(s, "t.nomination_opens_at > "),
+            Some(Phase::Nomination) => {
+                at(s, "t.nomination_opens_at <= ");
+                at(s, "t.nomination_closes_at > ");
+            }
+            Some(Phase::Review) => {
+                at(s, "t.nomination_closes_at <= ");
+                at(s, "t.voting_opens_at > ");
+            }
+            Some(Phase::Voting) => {
+                at(s, "t.voting_opens_at <= ");
+                at(s, "t.voting_closes_at > ");
+            }
+            Some(Phase::Closed) => {
+                at(s, "t.voting_closes_at <= ");
+                at(
+                    s,
+                    "(t.results_published_at IS NULL OR t.results_published_at > ",
+                );
+                s.push(")");
+            }
+            Some(Phase::Results) => {
+                at(s, "t.voting_closes_at <= ");
+                at(s, "t.results_published_at <= ");
+            }
+        }
+    };
+    page::list(conn, "awards t", &push, &AWARDS_BY_YEAR, args).await
+}
 
 pub struct NewNomination {
     pub category_id: i64,

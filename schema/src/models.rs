@@ -1,14 +1,15 @@
 //! Rows as read from the tables (generated from schema.rs, then kept by hand).
 //! Localized columns read as `LocalizedText`; generated search columns are never selected, nor
 //! are the bookkeeping columns nothing reads back (`updated_at` of the listed rows, who moderated
-//! a nomination and when): every list row decodes each selected column. A column a list may
-//! leave out (`page::LONG_TEXT`, `page::DETAILS`) reads as `OrDefault`.
+//! a nomination and when): every list row decodes each selected column. A listed model's
+//! `page::Listable` names the columns a list may leave out, with the GraphQL fields that read
+//! them; such a column that is never NULL in its table reads as `OrDefault`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::i18n::LocalizedText;
-use crate::page::OrDefault;
+use crate::page::{Group, Listable, Optional, OrDefault};
 use crate::schema::*;
 
 /// An enum stored as words in a text column: each variant's word is written here once, and the
@@ -45,6 +46,21 @@ macro_rules! text_enum {
     };
 }
 pub(crate) use text_enum;
+const fn long_text(column: &'static str, fields: &'static [&'static str]) -> Optional {
+    Optional {
+        column,
+        group: Group::LongText,
+        fields,
+    }
+}
+
+const fn detail(column: &'static str, fields: &'static [&'static str]) -> Optional {
+    Optional {
+        column,
+        group: Group::Details,
+        fields,
+    }
+}
 
 #[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = applications, check_for_backend(diesel::pg::Pg))]
@@ -57,6 +73,13 @@ pub struct Application {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl Listable for Application {
+    const OPTIONAL: &'static [Optional] = &[];
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -88,6 +111,13 @@ pub struct Award {
     pub live_counts: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Listable for Award {
+    const OPTIONAL: &'static [Optional] = &[];
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -152,6 +182,22 @@ pub struct Nomination {
     pub created_at: DateTime<Utc>,
 }
 
+impl Listable for Nomination {
+    const OPTIONAL: &'static [Optional] = &[
+        // Read by no field: nominees sort by it (`awards::NOMINATIONS_BY_NAME`) in SQL.
+        detail("nominee_key", &[]),
+        detail("nominee_kind", &["nomineeKind"]),
+        long_text("statement", &["statement"]),
+        detail("country", &["country"]),
+        detail("region", &["region"]),
+        long_text("moderation_note", &["moderationNote"]),
+        detail("created_at", &["createdAt"]),
+    ];
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = one_time_tokens, check_for_backend(diesel::pg::Pg))]
 pub struct OneTimeToken {
@@ -195,6 +241,23 @@ pub struct Organization {
     pub published_project_count: i32,
     #[diesel(deserialize_as = OrDefault<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
+}
+
+impl Listable for Organization {
+    const OPTIONAL: &'static [Optional] = &[
+        long_text("description", &["description", "descriptionI18n"]),
+        detail("country", &["country"]),
+        detail("region", &["region"]),
+        detail("city", &["city"]),
+        // A listed place's name comes from its code.
+        detail("region_code", &["region", "regionCode"]),
+        detail("city_code", &["city", "cityCode"]),
+        detail("website", &["website"]),
+        detail("created_at", &["createdAt"]),
+    ];
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -244,6 +307,17 @@ pub struct Post {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+impl Listable for Post {
+    // The excerpt and the HTML are made from the body.
+    const OPTIONAL: &'static [Optional] = &[long_text(
+        "body",
+        &["body", "bodyI18n", "bodyHtml", "excerpt"],
+    )];
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
 #[derive(Queryable, QueryableByName, Selectable, Identifiable, Clone, Debug)]
 #[diesel(table_name = projects, check_for_backend(diesel::pg::Pg))]
 pub struct Project {
@@ -270,6 +344,26 @@ pub struct Project {
     #[diesel(deserialize_as = OrDefault<DateTime<Utc>>)]
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+}
+
+impl Listable for Project {
+    const OPTIONAL: &'static [Optional] = &[
+        long_text("summary", &["summary", "summaryI18n"]),
+        long_text("description", &["description", "descriptionI18n"]),
+        detail("country", &["country"]),
+        detail("region", &["region"]),
+        detail("city", &["city"]),
+        // A listed place's name comes from its code.
+        detail("region_code", &["region", "regionCode"]),
+        detail("city_code", &["city", "cityCode"]),
+        detail("ends_at", &["endsAt"]),
+        detail("volunteers_needed", &["volunteersNeeded", "spotsLeft"]),
+        detail("created_at", &["createdAt"]),
+        detail("published_at", &["publishedAt"]),
+    ];
+    fn id(&self) -> i64 {
+        self.id
+    }
 }
 
 #[derive(Queryable, Selectable, Identifiable, Clone, Debug)]
@@ -337,4 +431,33 @@ pub struct Vote {
     pub updated_at: DateTime<Utc>,
     /// Where the last move came from; written by the castVote upsert for the event log.
     pub previous_nomination_id: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::{Reads, render_columns};
+
+    /// Every column a descriptor names is one of its model's, and a list reading nothing
+    /// optional reads each of them as NULL.
+    #[test]
+    fn descriptors_name_their_models_columns() {
+        fn check<T>()
+        where
+            T: Listable + Selectable<diesel::pg::Pg>,
+            T::SelectExpression: crate::page::ColumnList,
+        {
+            let none = render_columns::<T>(Reads::NONE);
+            for o in T::OPTIONAL {
+                assert!(none.contains(&format!(" AS \"{}\"", o.column)), "{none}");
+            }
+            assert!(!render_columns::<T>(Reads::ALL).contains("NULL"));
+        }
+        check::<Application>();
+        check::<Award>();
+        check::<Nomination>();
+        check::<Organization>();
+        check::<Post>();
+        check::<Project>();
+    }
 }

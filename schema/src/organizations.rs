@@ -101,11 +101,7 @@ pub const ORDER_MOST_PROJECTS: Order = Order {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct OrgFilter {
     pub kind: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub region_code: Option<String>,
-    pub city: Option<String>,
-    pub city_code: Option<String>,
+    pub place: places::PlaceFilter,
     pub verified: Option<bool>,
     pub member_of: Option<i64>,
 }
@@ -115,24 +111,7 @@ impl OrgFilter {
         if let Some(k) = &self.kind {
             sql.push(" AND t.kind = ").bind(Bind::Text(k.clone()));
         }
-        if let Some(c) = &self.country {
-            sql.push(" AND t.country = ")
-                .bind(Bind::Text(c.trim().to_ascii_uppercase()));
-        }
-        if let Some(r) = &self.region {
-            places::push_text_filter(sql, places::Kind::Region, self.country.as_deref(), r);
-        }
-        if let Some(c) = &self.region_code {
-            sql.push(" AND t.region_code = ")
-                .bind(Bind::Text(places::normalize_code(c)));
-        }
-        if let Some(c) = &self.city {
-            places::push_text_filter(sql, places::Kind::City, self.country.as_deref(), c);
-        }
-        if let Some(c) = &self.city_code {
-            sql.push(" AND t.city_code = ")
-                .bind(Bind::Text(places::normalize_code(c)));
-        }
+        self.place.push(sql);
         if let Some(v) = self.verified {
             sql.push(" AND t.verified = ").bind(Bind::Bool(v));
         }

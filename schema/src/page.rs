@@ -11,11 +11,10 @@ use std::sync::{LazyLock, Mutex};
 
 use diesel::deserialize::{FromSql, FromSqlRow};
 use diesel::dsl::SqlTypeOf;
-use diesel::pg::{Pg, PgQueryBuilder, PgValue};
-use diesel::query_builder::{QueryBuilder, QueryFragment};
+use diesel::pg::{Pg, PgValue};
 use diesel::row::{Field, Row};
 use diesel::sql_types::{BigInt, Nullable, Text};
-use diesel::{QueryableByName, Selectable};
+use diesel::{Column, QueryableByName, Selectable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -40,12 +39,9 @@ pub struct PageArgs {
     /// Whether the client asked for a cursor (an edge's or the page's); rows carry no sort value
     /// otherwise, since printing it is a good part of a nested list's cost in PostgreSQL.
     pub with_cursors: bool,
-    /// Whether the client reads a long text of the rows (see `LONG_TEXT`); those columns read as
-    /// NULL (`OrDefault`) otherwise.
-    pub with_long_text: bool,
-    /// Whether the client reads a detail of the rows (see `DETAILS`); those columns read as NULL
-    /// otherwise.
-    pub with_details: bool,
+    /// Which of the rows' optional columns (`Listable::OPTIONAL`) the client reads; the others
+    /// read as NULL (`OrDefault`).
+    pub reads: Reads,
     /// Whether the client asked whether a next page exists: only then is the row after the page
     /// read (otherwise every nested list of a page reads one row more than it shows).
     pub with_next_page: bool,
@@ -58,48 +54,55 @@ impl PageArgs {
     }
 }
 
-/// The long texts a list leaves out unless asked for: the localized ones are `jsonb`, and
-/// writing `jsonb` out is PostgreSQL's main cost per row; a nomination's statement and
-/// moderation note are free text of any length. The front page's lists show none of them.
-/// Each with its type, for the NULL read in its place.
-pub const LONG_TEXT: [(&str, &str); 5] = [
-    ("description", "jsonb"),
-    ("summary", "jsonb"),
-    ("body", "jsonb"),
-    ("statement", "text"),
-    ("moderation_note", "text"),
-];
+/// The two groups of columns a list leaves out unless a selected node field reads one, each
+/// with one switch (`PageArgs::with_long_text`, `with_details`) rather than one per column, so a
+/// table has at most four statement texts, each prepared on every connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// The long texts: the localized ones are `jsonb`, and writing `jsonb` out is PostgreSQL's
+    /// main cost per row; a nomination's statement and moderation note are free text of any
+    /// length. The front page's lists show none of them.
+    LongText,
+    /// What only a row's details show: places, dates, a website, … The front page's projects
+    /// and nominations show none of them; read anyway, they were most of the column values
+    /// PostgreSQL wrote and the api decoded for those lists, and the nested statements ran
+    /// measurably faster without them.
+    Details,
+}
 
-/// The columns of a listed row that only its details show, by table, with their types. The front
-/// page's projects and nominations show none of them; read anyway, they were most of the column
-/// values PostgreSQL wrote and the api decoded for those lists, and the nested statements ran
-/// measurably faster without them. One switch for all of them rather than one per
-/// column keeps the statement texts, each prepared on every connection, to four per table.
-pub const DETAILS: [(&str, &str, &str); 21] = [
-    ("organizations", "country", "text"),
-    ("organizations", "region", "text"),
-    ("organizations", "city", "text"),
-    ("organizations", "region_code", "text"),
-    ("organizations", "city_code", "text"),
-    ("organizations", "website", "text"),
-    ("organizations", "created_at", "timestamptz"),
-    ("projects", "country", "text"),
-    ("projects", "region", "text"),
-    ("projects", "city", "text"),
-    ("projects", "region_code", "text"),
-    ("projects", "city_code", "text"),
-    ("projects", "ends_at", "timestamptz"),
-    ("projects", "volunteers_needed", "int4"),
-    ("projects", "created_at", "timestamptz"),
-    ("projects", "published_at", "timestamptz"),
-    ("nominations", "nominee_key", "text"),
-    ("nominations", "nominee_kind", "text"),
-    ("nominations", "country", "text"),
-    ("nominations", "region", "text"),
-    ("nominations", "created_at", "timestamptz"),
-];
+/// A column a list may leave out, with the node fields (as the GraphQL schema names them) whose
+/// resolvers read it: a selected field of the list names the groups its rows read, and every
+/// other column of the group is read as NULL.
+#[derive(Clone, Copy, Debug)]
+pub struct Optional {
+    pub column: &'static str,
+    pub group: Group,
+    pub fields: &'static [&'static str],
+}
 
-/// A column a list may leave out (`LONG_TEXT`, `DETAILS`) that is never NULL in its table: left
+/// A row a client lists: its one descriptor of what a list may leave out, from which the api
+/// tells what a selection reads (`reads`) and `columns` which columns a statement reads.
+pub trait Listable {
+    /// The columns a list may leave out, each with the fields that read it. A column that is
+    /// never NULL in its table is read as `OrDefault` in the model, so it decodes left out.
+    const OPTIONAL: &'static [Optional];
+
+    fn id(&self) -> i64;
+
+    /// The groups of columns the node field `field` reads.
+    fn reads(field: &str) -> Reads {
+        let mut reads = Reads::NONE;
+        for o in Self::OPTIONAL.iter().filter(|o| o.fields.contains(&field)) {
+            match o.group {
+                Group::LongText => reads.long_text = true,
+                Group::Details => reads.details = true,
+            }
+        }
+        reads
+    }
+}
+
+/// A column a list may leave out (`Listable::OPTIONAL`) that is never NULL in its table: left
 /// out, it reads as NULL and then as `T`'s default (an empty text, the epoch). A NULL costs
 /// PostgreSQL nothing to write and the api nothing to decode, where an empty `jsonb` constant
 /// was written out and parsed on every row.
@@ -140,11 +143,14 @@ or_default_into!(
 );
 
 /// Up to `first + 1` rows (the extra one, read only when asked for, tells that a next page
-/// exists) and the total (0 unless `PageArgs::with_total`).
+/// exists), the total (0 unless `PageArgs::with_total`) and the name of the order the rows were
+/// read in, which their cursors carry: the list function that chose the order is the only place
+/// that names it.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub rows: Vec<Listed<T>>,
     pub total: i64,
+    pub order: &'static str,
 }
 
 impl<T> Default for Page<T> {
@@ -152,6 +158,7 @@ impl<T> Default for Page<T> {
         Page {
             rows: Vec::new(),
             total: 0,
+            order: "",
         }
     }
 }
@@ -162,6 +169,18 @@ pub struct Listed<T> {
     pub row: T,
     pub sort_key: Option<String>,
     pub parent_id: Option<i64>,
+}
+
+impl<T: Listable> Listed<T> {
+    /// The row's cursor in the order `order` (`Page::order`) it was read in; its sort value is
+    /// `None` unless `PageArgs::with_cursors`.
+    pub fn cursor(&self, order: &str) -> Cursor {
+        Cursor {
+            o: order.to_owned(),
+            v: self.sort_key.clone(),
+            id: self.row.id(),
+        }
+    }
 }
 
 /// Decoded by position, not by name: every list statement puts `sort_key` and `parent_id` first
@@ -193,8 +212,8 @@ where
 /// the sort value, the parent, then `T`'s columns.
 pub(crate) fn listed_columns<T>(sort_key: &str, parent: &str, reads: Reads) -> String
 where
-    T: Selectable<Pg> + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + 'static,
+    T::SelectExpression: ColumnList,
 {
     format!(
         "{sort_key} AS sort_key, {parent} AS parent_id, {}",
@@ -202,24 +221,36 @@ where
     )
 }
 
-/// Which of the optional columns a statement reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Reads {
+/// Which groups of optional columns (`Group`) a statement reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Reads {
     pub long_text: bool,
     pub details: bool,
 }
 
 impl Reads {
     /// Every column, for rows that are not a client's list.
-    pub(crate) const ALL: Reads = Reads {
+    pub const ALL: Reads = Reads {
         long_text: true,
         details: true,
     };
+    pub const NONE: Reads = Reads {
+        long_text: false,
+        details: false,
+    };
 
-    fn of(args: &PageArgs) -> Reads {
+    /// Both groups' columns read by either.
+    pub fn or(self, other: Reads) -> Reads {
         Reads {
-            long_text: args.with_long_text,
-            details: args.with_details,
+            long_text: self.long_text || other.long_text,
+            details: self.details || other.details,
+        }
+    }
+
+    fn group(&self, group: Group) -> bool {
+        match group {
+            Group::LongText => self.long_text,
+            Group::Details => self.details,
         }
     }
 }
@@ -235,16 +266,6 @@ fn sort_key(order: &Order, args: &PageArgs) -> String {
         format!("({})::text", order.expr)
     } else {
         "NULL::text".to_owned()
-    }
-}
-
-impl<T> Listed<T> {
-    pub fn cursor(&self, order: &Order, id: i64) -> Cursor {
-        Cursor {
-            o: order.name.to_owned(),
-            v: self.sort_key.clone(),
-            id,
-        }
     }
 }
 
@@ -315,51 +336,107 @@ struct ParentCount {
     n: i64,
 }
 
-/// `T`'s columns as its `Selectable` names them, qualified with `t.`, the `LONG_TEXT` and
-/// `DETAILS` ones as NULL unless `reads` asks for them. The statements are
+/// The columns of a model's `Selectable`, in its order, each with its name and the type of its
+/// NULL when a list leaves it out; implemented for the tuples of diesel columns the derive
+/// makes.
+pub trait ColumnList {
+    fn columns() -> Vec<(&'static str, &'static str)>;
+}
+
+/// The PostgreSQL name of a column type, for the typed NULL read in a left-out column's place.
+pub trait PgTypeName {
+    const NAME: &'static str;
+}
+
+macro_rules! pg_type_names {
+    ($($t:ty => $name:literal),* $(,)?) => {$(
+        impl PgTypeName for $t {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+pg_type_names!(
+    diesel::sql_types::BigInt => "int8",
+    diesel::sql_types::Integer => "int4",
+    diesel::sql_types::Bool => "bool",
+    diesel::sql_types::Text => "text",
+    diesel::sql_types::Jsonb => "jsonb",
+    diesel::sql_types::Timestamptz => "timestamptz",
+    diesel::sql_types::Array<Nullable<Text>> => "text[]",
+);
+
+impl<T: PgTypeName + diesel::sql_types::SqlType> PgTypeName for Nullable<T> {
+    const NAME: &'static str = T::NAME;
+}
+
+macro_rules! column_lists {
+    ($first:ident $(, $rest:ident)*) => {
+        impl<$first: Column, $($rest: Column),*> ColumnList for ($first, $($rest,)*)
+        where
+            $first::SqlType: PgTypeName,
+            $($rest::SqlType: PgTypeName,)*
+        {
+            fn columns() -> Vec<(&'static str, &'static str)> {
+                vec![
+                    ($first::NAME, <$first::SqlType as PgTypeName>::NAME),
+                    $(($rest::NAME, <$rest::SqlType as PgTypeName>::NAME),)*
+                ]
+            }
+        }
+        column_lists!($($rest),*);
+    };
+    () => {};
+}
+column_lists!(
+    C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19, C20, C21,
+    C22, C23, C24
+);
+
+/// `T`'s columns as its `Selectable` lists them, qualified with `t.`, the optional ones
+/// (`Listable::OPTIONAL`) as NULL unless `reads` asks for their group. The statements are
 /// prepared once per connection, and one with `t.*` fails ("cached plan must not change result
 /// type") as soon as a migration adds a column while the api runs.
 fn columns<T>(reads: Reads) -> &'static str
 where
-    T: Selectable<Pg> + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + 'static,
+    T::SelectExpression: ColumnList,
 {
     static RENDERED: LazyLock<Mutex<HashMap<(TypeId, Reads), &'static str>>> =
         LazyLock::new(Default::default);
     let mut rendered = RENDERED.lock().unwrap_or_else(|e| e.into_inner());
     rendered
         .entry((TypeId::of::<T>(), reads))
-        .or_insert_with(|| {
-            let mut qb = PgQueryBuilder::default();
-            T::construct_selection()
-                .to_sql(&mut qb, &Pg)
-                .expect("a model's columns render as SQL");
-            let list = qb
-                .finish()
-                .split(", ")
-                .map(|c| {
-                    let name = c.rsplit('.').next().unwrap_or(c);
-                    let bare = name.trim_matches('"');
-                    let table = c.split('.').next().unwrap_or("").trim_matches('"');
-                    let long_text = LONG_TEXT
-                        .iter()
-                        .find(|(column, _)| *column == bare)
-                        .filter(|_| !reads.long_text)
-                        .map(|(_, ty)| ty);
-                    let detail = DETAILS
-                        .iter()
-                        .find(|(t, column, _)| *t == table && *column == bare)
-                        .filter(|_| !reads.details)
-                        .map(|(_, _, ty)| ty);
-                    match long_text.or(detail) {
-                        Some(ty) => format!("NULL::{ty} AS {name}"),
-                        None => format!("t.{name}"),
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            Box::leak(list.into_boxed_str())
+        .or_insert_with(|| Box::leak(render_columns::<T>(reads).into_boxed_str()))
+}
+
+pub(crate) fn render_columns<T>(reads: Reads) -> String
+where
+    T: Listable + Selectable<Pg>,
+    T::SelectExpression: ColumnList,
+{
+    let columns = T::SelectExpression::columns();
+    for o in T::OPTIONAL {
+        assert!(
+            columns.iter().any(|(name, _)| *name == o.column),
+            "{} is not a column of {}",
+            o.column,
+            std::any::type_name::<T>()
+        );
+    }
+    columns
+        .iter()
+        .map(|(name, ty)| {
+            let left_out = T::OPTIONAL
+                .iter()
+                .any(|o| o.column == *name && !reads.group(o.group));
+            if left_out {
+                format!("NULL::{ty} AS \"{name}\"")
+            } else {
+                format!("t.\"{name}\"")
+            }
         })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A top-level list. `from` names the table as `t` (joins allowed); `filter` appends
@@ -372,8 +449,8 @@ pub async fn list<T>(
     args: &PageArgs,
 ) -> Result<Page<T>>
 where
-    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: ColumnList,
 {
     list_counted(conn, from, filter, order, args, None).await
 }
@@ -389,8 +466,8 @@ pub async fn list_counted<T>(
     counter: Option<Sql>,
 ) -> Result<Page<T>>
 where
-    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: ColumnList,
 {
     let mut total = 0;
     if args.with_total {
@@ -406,7 +483,7 @@ where
     }
     let mut q = Sql::new(&format!(
         "SELECT {} FROM {from} WHERE true",
-        listed_columns::<T>(&sort_key(order, args), "NULL::int8", Reads::of(args)),
+        listed_columns::<T>(&sort_key(order, args), "NULL::int8", args.reads),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
@@ -417,7 +494,11 @@ where
     while let Some(row) = stream.try_next().await? {
         rows.push(row);
     }
-    Ok(Page { rows, total })
+    Ok(Page {
+        rows,
+        total,
+        order: order.name,
+    })
 }
 
 /// The same page of a list for each of `parents` (e.g. the first 5 projects of each of 20
@@ -432,8 +513,8 @@ pub async fn list_per_parent<T>(
     args: &PageArgs,
 ) -> Result<HashMap<i64, Page<T>>>
 where
-    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: ColumnList,
 {
     list_per_parent_counted(conn, from, parent_expr, parents, filter, order, args, None).await
 }
@@ -460,8 +541,8 @@ pub async fn list_per_parent_counted<T>(
     counter: Option<ParentCounter<'_>>,
 ) -> Result<HashMap<i64, Page<T>>>
 where
-    T: Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
-    T::SelectExpression: QueryFragment<Pg>,
+    T: Listable + Selectable<Pg> + FromSqlRow<SqlTypeOf<T::SelectExpression>, Pg> + Send + 'static,
+    T::SelectExpression: ColumnList,
 {
     let mut out: HashMap<i64, Page<T>> = HashMap::new();
     if parents.is_empty() {
@@ -509,7 +590,7 @@ where
     q.push(&format!(
         "::bigint[]) AS parent__(id) CROSS JOIN LATERAL (SELECT {} \
          FROM {from} WHERE {parent_expr} = parent__.id",
-        listed_columns::<T>(&sort_key(order, args), parent_expr, Reads::of(args)),
+        listed_columns::<T>(&sort_key(order, args), parent_expr, args.reads),
     ));
     filter(&mut q);
     order.push_after(&mut q, &args.after)?;
@@ -527,6 +608,7 @@ where
     while let Some(r) = stream.try_next().await? {
         if let Some(p) = r.parent_id {
             let page = out.entry(p).or_default();
+            page.order = order.name;
             if page.rows.capacity() == 0 {
                 page.rows.reserve_exact(page_capacity(args));
             }

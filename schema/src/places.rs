@@ -177,9 +177,53 @@ pub fn region_of_city(city_code: Option<&str>) -> Option<String> {
     }
 }
 
+/// A list's filter by place, on the columns organizations and projects name alike.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PlaceFilter {
+    pub country: Option<String>,
+    /// A listed region's name in any language, or a free text.
+    pub region: Option<String>,
+    pub region_code: Option<String>,
+    /// A listed city's name in any language, or a free text.
+    pub city: Option<String>,
+    pub city_code: Option<String>,
+}
+
+impl PlaceFilter {
+    /// Whether it names a region or a city (by name or code), not only a country.
+    pub fn names_a_place(&self) -> bool {
+        self.region.is_some()
+            || self.region_code.is_some()
+            || self.city.is_some()
+            || self.city_code.is_some()
+    }
+
+    pub fn push(&self, sql: &mut crate::sql::Sql) {
+        use crate::sql::Bind;
+        if let Some(c) = &self.country {
+            sql.push(" AND t.country = ")
+                .bind(Bind::Text(c.trim().to_ascii_uppercase()));
+        }
+        if let Some(r) = &self.region {
+            push_text_filter(sql, Kind::Region, self.country.as_deref(), r);
+        }
+        if let Some(c) = &self.region_code {
+            sql.push(" AND t.region_code = ")
+                .bind(Bind::Text(normalize_code(c)));
+        }
+        if let Some(c) = &self.city {
+            push_text_filter(sql, Kind::City, self.country.as_deref(), c);
+        }
+        if let Some(c) = &self.city_code {
+            sql.push(" AND t.city_code = ")
+                .bind(Bind::Text(normalize_code(c)));
+        }
+    }
+}
+
 /// The SQL condition of a `region` or `city` filter by text: the listed place it names (in the
 /// filter's country when there is one), or rows whose free text is that text.
-pub fn push_text_filter(sql: &mut crate::sql::Sql, kind: Kind, country: Option<&str>, text: &str) {
+fn push_text_filter(sql: &mut crate::sql::Sql, kind: Kind, country: Option<&str>, text: &str) {
     use crate::sql::Bind;
     let (text_col, code_col, region) = match kind {
         Kind::Region => ("t.region", "t.region_code", "true"),

@@ -17,7 +17,8 @@ use crate::schema::{post_views, posts};
 use crate::sql::{Bind, Sql};
 use crate::validate;
 
-pub const ORDER_PUBLISHED: Order = Order {
+/// Published posts newest first, drafts by when they were written: `list` chooses.
+const ORDER_PUBLISHED: Order = Order {
     name: "PUBLISHED",
     expr: "t.published_at",
     cast: "timestamptz",
@@ -25,7 +26,7 @@ pub const ORDER_PUBLISHED: Order = Order {
     id_desc: true,
     nullable: false,
 };
-pub const ORDER_DRAFTS: Order = Order {
+const ORDER_DRAFTS: Order = Order {
     name: "CREATED",
     expr: "t.created_at",
     cast: "timestamptz",

@@ -79,11 +79,7 @@ pub const ORDER_MOST_VOLUNTEERS: Order = Order {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProjectFilter {
     pub direction: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub region_code: Option<String>,
-    pub city: Option<String>,
-    pub city_code: Option<String>,
+    pub place: places::PlaceFilter,
     pub organization_id: Option<i64>,
     pub status: String,
     pub starts_after: Option<DateTime<Utc>>,
@@ -94,11 +90,7 @@ impl Default for ProjectFilter {
     fn default() -> Self {
         ProjectFilter {
             direction: None,
-            country: None,
-            region: None,
-            region_code: None,
-            city: None,
-            city_code: None,
+            place: places::PlaceFilter::default(),
             organization_id: None,
             status: PUBLISHED.into(),
             starts_after: None,
@@ -114,24 +106,7 @@ impl ProjectFilter {
         if let Some(d) = &self.direction {
             sql.push(" AND t.direction = ").bind(Bind::Text(d.clone()));
         }
-        if let Some(c) = &self.country {
-            sql.push(" AND t.country = ")
-                .bind(Bind::Text(c.trim().to_ascii_uppercase()));
-        }
-        if let Some(r) = &self.region {
-            places::push_text_filter(sql, places::Kind::Region, self.country.as_deref(), r);
-        }
-        if let Some(c) = &self.region_code {
-            sql.push(" AND t.region_code = ")
-                .bind(Bind::Text(places::normalize_code(c)));
-        }
-        if let Some(c) = &self.city {
-            places::push_text_filter(sql, places::Kind::City, self.country.as_deref(), c);
-        }
-        if let Some(c) = &self.city_code {
-            sql.push(" AND t.city_code = ")
-                .bind(Bind::Text(places::normalize_code(c)));
-        }
+        self.place.push(sql);
         if let Some(o) = self.organization_id {
             sql.push(" AND t.organization_id = ").bind(Bind::I64(o));
         }
@@ -153,11 +128,7 @@ fn counter(filter: &ProjectFilter) -> Option<Sql> {
     }
     // The facets predate place codes: a filter by a place (a name matched through the places
     // list, or a code) is counted live over its index (docs/scale.md).
-    if filter.region.is_some()
-        || filter.region_code.is_some()
-        || filter.city.is_some()
-        || filter.city_code.is_some()
-    {
+    if filter.place.names_a_place() {
         return None;
     }
     if let Some(org) = filter.organization_id {

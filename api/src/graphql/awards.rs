@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use birgemiz_schema::access;
-use birgemiz_schema::award_reads::{self, NominationCursor, NominationScope, NominationSort};
-use birgemiz_schema::awards::{self as domain, Phase};
+use birgemiz_schema::award_reads;
+use birgemiz_schema::awards::{self as domain, NominationScope, Phase};
 use birgemiz_schema::i18n::LocalizedText;
 use birgemiz_schema::integrity::Forensics;
 use birgemiz_schema::models;
@@ -22,7 +22,7 @@ use super::errors::ApiResult;
 use super::ids::{self, NodeType};
 use super::loaders::{self as app_loaders, OrgKey, ProjectKey};
 use super::organizations::Organization;
-use super::pagination::{Connection, Shape, decode_cursor, page_size};
+use super::pagination::Connection;
 use super::plain_fields::{PlainFields, plain_fields};
 use super::projects::{self, Project};
 use super::rate_limit;
@@ -280,7 +280,6 @@ impl Award {
             ctx,
             NominationScope::Award(self.0.id),
             status.map(|s| s.as_str()),
-            NominationOrder::Newest,
             first,
             after,
         )
@@ -379,7 +378,7 @@ impl AwardCategory {
             NominationOrder::Newest => domain::NOMINATIONS_NEWEST,
             NominationOrder::MostVotes => domain::NOMINATIONS_MOST_VOTES,
         };
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Nomination>(ctx, first, after)?;
         let loader = loaders::get(ctx);
         let page = loader
             .load_one(loaders::NominationsIn {
@@ -395,14 +394,9 @@ impl AwardCategory {
         // same page asked for twice in a request is rare, and is then read again).
         loader.clear::<loaders::NominationsIn>();
         let page = Arc::unwrap_or_clone(page);
-        Ok(connection(
-            ctx,
-            page,
-            &args,
-            &order,
-            |n| n.id,
-            |n| Nomination(n, Some(award.clone())),
-        ))
+        Ok(connection(ctx, page, &args, |n| {
+            Nomination(n, Some(award.clone()))
+        }))
     }
     /// The viewer's vote in this category, if any.
     async fn viewer_vote(&self, ctx: &Context<'_>) -> ApiResult<Option<Vote>> {
@@ -692,7 +686,6 @@ pub async fn user_nominations(
         ctx,
         NominationScope::Submitter(user_id),
         status.map(|s| s.as_str()),
-        NominationOrder::Newest,
         first,
         after,
     )
@@ -702,47 +695,16 @@ pub async fn user_nominations(
 
 // ───────────── nomination pages ─────────────
 
-impl From<NominationOrder> for NominationSort {
-    fn from(o: NominationOrder) -> Self {
-        match o {
-            NominationOrder::Newest => NominationSort::Newest,
-            NominationOrder::MostVotes => NominationSort::MostVotes,
-            NominationOrder::Name => NominationSort::Name,
-        }
-    }
-}
-
 async fn nomination_page(
     ctx: &Context<'_>,
     scope: NominationScope,
     status: Option<&str>,
-    order: NominationOrder,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<Connection<Nomination>> {
-    let first = page_size(first)?;
-    let cursor: Option<NominationCursor> = decode_cursor(after.as_deref())?;
-    let sort = NominationSort::from(order);
-    let shape = Shape::of(ctx);
-    let (rows, total) = award_reads::nomination_page(
-        &*ctx.read().await?,
-        scope,
-        status,
-        sort,
-        cursor,
-        first + 1,
-        shape.total_count,
-    )
-    .await?;
-    Ok(Connection::from_rows(
-        rows,
-        first,
-        after.is_some(),
-        total,
-        shape,
-        |n| NominationCursor::of(sort, n),
-        Nomination::from,
-    ))
+    let args = page_args::<models::Nomination>(ctx, first, after)?;
+    let page = domain::nominations_in(&*ctx.read().await?, scope, status, &args).await?;
+    Ok(connection(ctx, page, &args, Nomination::from))
 }
 
 // ───────────── queries ─────────────
@@ -766,38 +728,19 @@ impl AwardsQuery {
         after: Option<String>,
         filter: Option<AwardFilter>,
     ) -> ApiResult<Connection<Award>> {
-        let first = page_size(first)?;
-        let cursor: Option<(i32, i64)> = decode_cursor(after.as_deref())?;
+        let args = page_args::<models::Award>(ctx, first, after)?;
         let filter = filter.unwrap_or_default();
-        let country = filter
-            .country
-            .as_deref()
-            .map(|c| domain::normalize_country("filter.country", c))
-            .transpose()?;
-        let filter = award_reads::AwardFilter {
+        let filter = domain::AwardFilter {
             year: filter.year,
             phase: filter.phase.map(Phase::from),
-            country,
+            country: filter
+                .country
+                .as_deref()
+                .map(|c| domain::normalize_country("filter.country", c))
+                .transpose()?,
         };
-        let shape = Shape::of(ctx);
-        let (rows, total) = award_reads::awards_page(
-            &*ctx.read().await?,
-            &filter,
-            now(),
-            cursor,
-            first + 1,
-            shape.total_count,
-        )
-        .await?;
-        Ok(Connection::from_rows(
-            rows,
-            first,
-            after.is_some(),
-            total,
-            shape,
-            |a| (a.year, a.id),
-            |a| Award(Arc::new(a)),
-        ))
+        let page = domain::list(&*ctx.read().await?, &filter, now(), &args).await?;
+        Ok(connection(ctx, page, &args, |a| Award(Arc::new(a))))
     }
 
     async fn award(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Award>> {

@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, SimpleObject};
 use birgemiz_schema::i18n::{self, Locale};
 use birgemiz_schema::outbox;
-use birgemiz_schema::page::{Cursor, Order, Page, PageArgs};
+use birgemiz_schema::page::{Cursor, Listable, Page, PageArgs};
 use redis::aio::ConnectionManager;
 
 use super::context::ContextExt;
@@ -56,44 +56,54 @@ pub fn localized_or_empty(ctx: &Context<'_>, t: &i18n::LocalizedText) -> String 
     localized(ctx, t).unwrap_or_default()
 }
 
-/// `first`/`after` checked and decoded; the total, the cursors and the rows' long texts are read
-/// only when the field's selection asks for them.
-pub fn page_args(
+/// `first`/`after` checked and decoded; the total, the cursors, the row after the page and the
+/// rows' optional columns are read only when the field's selection asks for them.
+pub fn page_args<T: Listable>(
     ctx: &Context<'_>,
     first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<PageArgs> {
-    let shape = Shape::of(ctx);
+    args_of(Shape::of_list::<T>(ctx), first, after)
+}
+
+/// `page_args` for a list whose rows are read whole afterwards (search hits).
+pub fn whole_rows_page_args(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<PageArgs> {
+    args_of(Shape::of(ctx), first, after)
+}
+
+fn args_of(shape: Shape, first: Option<i32>, after: Option<String>) -> ApiResult<PageArgs> {
     Ok(PageArgs {
         first: pagination::page_size(first)?,
         after: pagination::decode_cursor::<Cursor>(after.as_deref())?,
         with_total: shape.total_count,
         with_cursors: shape.edge_cursors || shape.page_cursors,
-        with_long_text: shape.long_text,
-        with_details: shape.details,
+        reads: shape.reads,
         with_next_page: shape.has_next_page,
     })
 }
 
-/// A connection from a page of rows.
-pub fn connection<T, G>(
+/// A connection from a page of rows; each cursor names the order the page was read in.
+pub fn connection<T: Listable, G>(
     ctx: &Context<'_>,
     page: Page<T>,
     args: &PageArgs,
-    order: &Order,
-    id: impl Fn(&T) -> i64,
     wrap: impl Fn(T) -> G,
 ) -> Connection<G>
 where
     G: super::plain_fields::PlainFields + Clone,
 {
+    let order = page.order;
     Connection::from_rows(
         page.rows,
         args.first,
         args.after.is_some(),
         page.total,
         Shape::of(ctx),
-        |r| r.cursor(order, id(&r.row)),
+        |r| r.cursor(order),
         |r| wrap(r.row),
     )
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::models;
 use birgemiz_schema::organizations::{self as orgs, NewOrganization, OrgFilter, OrganizationPatch};
-use birgemiz_schema::places;
+use birgemiz_schema::places::{self, PlaceFilter};
 use birgemiz_schema::projects::{self as projs, ProjectFilter};
 use chrono::{DateTime, Utc};
 
@@ -135,7 +135,7 @@ impl Organization {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<Organization>> {
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Organization>(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(NetworkMembers {
                 network: self.0.id,
@@ -144,14 +144,7 @@ impl Organization {
             })
             .await?
             .unwrap_or_default();
-        Ok(connection(
-            ctx,
-            page,
-            &args,
-            orgs::order_name(ctx.locale()),
-            |o| o.id,
-            Organization,
-        ))
+        Ok(connection(ctx, page, &args, Organization))
     }
     async fn projects(
         &self,
@@ -160,7 +153,7 @@ impl Organization {
         after: Option<String>,
         filter: Option<ProjectFilterInput>,
     ) -> ApiResult<Connection<Project>> {
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Project>(ctx, first, after)?;
         let mut filter = match filter {
             Some(f) => f.into_filter()?,
             None => ProjectFilter::default(),
@@ -183,14 +176,7 @@ impl Organization {
         // Moved into the nodes rather than copied, as for a category's nominations.
         loader.clear::<OrgProjects>();
         let page = Arc::unwrap_or_clone(page);
-        Ok(connection(
-            ctx,
-            page,
-            &args,
-            &projs::ORDER_NEWEST,
-            |p| p.id,
-            Project,
-        ))
+        Ok(connection(ctx, page, &args, Project))
     }
     /// People who manage this organization; its managers and admins only, null otherwise.
     async fn managers(&self, ctx: &Context<'_>) -> ApiResult<Option<Vec<OrganizationMembership>>> {
@@ -307,17 +293,19 @@ impl OrganizationQuery {
         filter: Option<OrganizationFilter>,
         order_by: Option<OrganizationOrder>,
     ) -> ApiResult<Connection<Organization>> {
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Organization>(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = OrgFilter {
             kind: f
                 .kind
                 .map(|k| orgs::OrganizationKind::from(k).as_str().to_owned()),
-            country: f.country,
-            region: f.region,
-            region_code: f.region_code,
-            city: f.city,
-            city_code: f.city_code,
+            place: PlaceFilter {
+                country: f.country,
+                region: f.region,
+                region_code: f.region_code,
+                city: f.city,
+                city_code: f.city_code,
+            },
             verified: f.verified,
             member_of: f
                 .member_of
@@ -330,7 +318,7 @@ impl OrganizationQuery {
             OrganizationOrder::MostProjects => &orgs::ORDER_MOST_PROJECTS,
         };
         let page = orgs::list(&*ctx.read().await?, &filter, order, &args).await?;
-        Ok(connection(ctx, page, &args, order, |o| o.id, Organization))
+        Ok(connection(ctx, page, &args, Organization))
     }
 
     async fn organization(

@@ -11,6 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use birgemiz_schema::page::{Listable, Reads};
+
 use super::errors::{ApiResult, bad_input};
 use super::plain_fields::{Nodes, PlainFields};
 
@@ -98,51 +100,34 @@ pub struct Shape {
     /// `pageInfo { hasNextPage }`.
     pub has_next_page: bool,
     pub total_count: bool,
-    /// Whether a node field reads one of the rows' long texts (`page::LONG_TEXT`).
-    pub long_text: bool,
-    /// Whether a node field reads one of the rows' details (`page::DETAILS`).
-    pub details: bool,
+    /// The groups of optional columns the selected node fields read, by the node's
+    /// `Listable::OPTIONAL` (`Shape::of_list`); none for `Shape::of`.
+    pub reads: Reads,
 }
-
-/// The node fields that read a row's long text: descriptions, summaries, a post's body (its
-/// excerpt and HTML are made from the body), a nomination's statement and moderation note.
-const LONG_TEXT_FIELDS: [&str; 10] = [
-    "description",
-    "descriptionI18n",
-    "summary",
-    "summaryI18n",
-    "body",
-    "bodyI18n",
-    "bodyHtml",
-    "excerpt",
-    "statement",
-    "moderationNote",
-];
-
-/// The node fields that read a row's details, whatever their type: a place, dates, a website,
-/// how many volunteers a project needs (and so the places left), a nominee's kind. A field of
-/// another type with one of these names only makes its list read a few more columns.
-const DETAIL_FIELDS: [&str; 12] = [
-    "country",
-    "region",
-    "city",
-    "regionCode",
-    "cityCode",
-    "website",
-    "endsAt",
-    "volunteersNeeded",
-    "spotsLeft",
-    "createdAt",
-    "publishedAt",
-    "nomineeKind",
-];
 
 impl Shape {
     /// From the selection of the connection field being resolved, in one walk over it (fragments
     /// included): asking the look-ahead field by field walked the selection a dozen times per
     /// connection.
     pub fn of(ctx: &async_graphql::Context<'_>) -> Shape {
+        Shape::walk(ctx, |_| {})
+    }
+
+    /// `of` for a list of `T` rows, with the optional columns its node fields read.
+    pub fn of_list<T: Listable>(ctx: &async_graphql::Context<'_>) -> Shape {
+        let mut reads = Reads::NONE;
+        let mut shape = Shape::walk(ctx, |field| reads = reads.or(T::reads(field)));
+        shape.reads = reads;
+        shape
+    }
+
+    fn walk(ctx: &async_graphql::Context<'_>, mut node_field: impl FnMut(&str)) -> Shape {
         let mut shape = Shape::default();
+        let mut node_fields = |node: async_graphql::SelectionField<'_>| {
+            for field in node.selection_set() {
+                node_field(field.name());
+            }
+        };
         for field in ctx.field().selection_set() {
             match field.name() {
                 "edges" => {
@@ -150,14 +135,14 @@ impl Shape {
                     for edge_field in field.selection_set() {
                         match edge_field.name() {
                             "cursor" => shape.edge_cursors = true,
-                            "node" => shape.read_node_fields(edge_field),
+                            "node" => node_fields(edge_field),
                             _ => {}
                         }
                     }
                 }
                 "nodes" => {
                     shape.nodes = true;
-                    shape.read_node_fields(field);
+                    node_fields(field);
                 }
                 "pageInfo" => {
                     for info in field.selection_set() {
@@ -173,13 +158,6 @@ impl Shape {
             }
         }
         shape
-    }
-
-    fn read_node_fields(&mut self, node: async_graphql::SelectionField<'_>) {
-        for field in node.selection_set() {
-            self.long_text |= LONG_TEXT_FIELDS.contains(&field.name());
-            self.details |= DETAIL_FIELDS.contains(&field.name());
-        }
     }
 }
 

@@ -124,7 +124,7 @@ impl PostQuery {
         after: Option<String>,
         filter: Option<PostFilterInput>,
     ) -> ApiResult<Connection<Post>> {
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Post>(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = PostFilter {
             organization_id: f
@@ -142,12 +142,7 @@ impl PostQuery {
             )));
         }
         let page = posts::list(&conn, &filter, &args).await?;
-        let order = if filter.published {
-            &posts::ORDER_PUBLISHED
-        } else {
-            &posts::ORDER_DRAFTS
-        };
-        Ok(connection(ctx, page, &args, order, |p| p.id, Post))
+        Ok(connection(ctx, page, &args, Post))
     }
 
     async fn post(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Post>> {

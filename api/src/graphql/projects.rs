@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use birgemiz_schema::access;
 use birgemiz_schema::applications as apps;
 use birgemiz_schema::models;
-use birgemiz_schema::places;
+use birgemiz_schema::places::{self, PlaceFilter};
 use birgemiz_schema::projects::{self as projs, NewProject, ProjectFilter, ProjectPatch};
 use chrono::{DateTime, Utc};
 
@@ -196,7 +196,7 @@ impl Project {
         if !loaders::can_manage(ctx, self.0.organization_id).await? {
             return Ok(None);
         }
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Application>(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(ProjectApplications {
                 project: self.0.id,
@@ -205,14 +205,7 @@ impl Project {
             })
             .await?
             .unwrap_or_default();
-        Ok(Some(connection(
-            ctx,
-            page,
-            &args,
-            &apps::ORDER_NEWEST,
-            |a| a.id,
-            Application,
-        )))
+        Ok(Some(connection(ctx, page, &args, Application)))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -308,11 +301,13 @@ impl ProjectFilterInput {
             direction: self
                 .direction
                 .map(|d| projs::Direction::from(d).as_str().to_owned()),
-            country: self.country,
-            region: self.region,
-            region_code: self.region_code,
-            city: self.city,
-            city_code: self.city_code,
+            place: PlaceFilter {
+                country: self.country,
+                region: self.region,
+                region_code: self.region_code,
+                city: self.city,
+                city_code: self.city_code,
+            },
             organization_id: self
                 .organization_id
                 .map(|id| ids::decode(NodeType::Organization, &id, "filter.organizationId"))
@@ -379,7 +374,7 @@ impl ProjectQuery {
         filter: Option<ProjectFilterInput>,
         order_by: Option<ProjectOrder>,
     ) -> ApiResult<Connection<Project>> {
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Project>(ctx, first, after)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let conn = ctx.read().await?;
         if filter.status != projs::PUBLISHED
@@ -395,7 +390,7 @@ impl ProjectQuery {
             ProjectOrder::MostVolunteers => &projs::ORDER_MOST_VOLUNTEERS,
         };
         let page = projs::list(&conn, &filter, order, &args).await?;
-        Ok(connection(ctx, page, &args, order, |p| p.id, Project))
+        Ok(connection(ctx, page, &args, Project))
     }
 
     async fn project(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Project>> {

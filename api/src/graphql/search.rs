@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object, Union};
 use birgemiz_schema::search::{self, HitKind};
 
-use super::common::page_args;
+use super::common::whole_rows_page_args;
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::loaders::{self, OrgKey, PostKey, ProjectKey};
@@ -35,7 +35,7 @@ impl SearchQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<SearchResult>> {
-        let args = page_args(ctx, first, after)?;
+        let args = whole_rows_page_args(ctx, first, after)?;
         let (mut hits, total) = search::search(&*ctx.read().await?, &query, &args).await?;
         let has_next_page = hits.len() as i64 > args.first;
         hits.truncate(args.first as usize);

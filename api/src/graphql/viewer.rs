@@ -105,7 +105,7 @@ impl User {
         if !self.is_self_or_admin(ctx) {
             return Ok(None);
         }
-        let args = page_args(ctx, first, after)?;
+        let args = page_args::<models::Application>(ctx, first, after)?;
         let page = loaders::loader(ctx)
             .load_one(UserApplications {
                 user: self.0.id,
@@ -113,14 +113,7 @@ impl User {
             })
             .await?
             .unwrap_or_default();
-        Ok(Some(connection(
-            ctx,
-            page,
-            &args,
-            &birgemiz_schema::applications::ORDER_NEWEST,
-            |a| a.id,
-            Application,
-        )))
+        Ok(Some(connection(ctx, page, &args, Application)))
     }
     /// The user's jury seats; on the viewer only (empty for anyone else).
     async fn juror_seats(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::juries::Juror>> {
