@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::Result;
 use crate::models::User;
-use crate::schema::{sessions, users};
+use crate::tables::{sessions, users};
 use crate::tokens;
 
 /// How long a bearer session lives without use.
@@ -134,8 +134,8 @@ pub async fn make_admin(conn: &mut AsyncPgConnection, email: &str) -> Result<boo
 use crate::error::Error;
 use crate::i18n::Locale;
 use crate::outbox::{self, Email, NewEmail};
-use crate::schema::one_time_tokens;
 use crate::subscriptions::normalize_email;
+use crate::tables::one_time_tokens;
 use diesel_async::AsyncConnection;
 
 pub const PASSWORD_MIN_CHARS: usize = 10;

@@ -19,8 +19,8 @@ use crate::models::text_enum;
 use crate::models::{Application, Project, User};
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
-use crate::schema::{applications, organization_managers, projects, users};
 use crate::sql::{Bind, Sql};
+use crate::tables::{applications, organization_managers, projects, users};
 use crate::{organizations, validate};
 
 text_enum! {

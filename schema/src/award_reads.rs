@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::awards::APPROVED;
 use crate::error::Result;
 use crate::models::{Award, AwardCategory, Nomination, Vote};
-use crate::schema::{award_categories, awards, nominations, votes};
+use crate::tables::{award_categories, awards, nominations, votes};
 
 pub async fn awards_by_ids(conn: &AsyncPgConnection, ids: &[i64]) -> Result<Vec<Award>> {
     Ok(awards::table

@@ -12,7 +12,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use crate::error::{Error, Result};
 use crate::models::DigestRun;
 use crate::outbox::OutboxStatus;
-use crate::schema::digest_runs;
+use crate::tables::digest_runs;
 
 /// Serializes manual starts so that a double click (or two workers' `digest-now`) makes one run.
 const MANUAL_START_LOCK: i64 = 0x6469_6765_7374; // "digest"
@@ -268,7 +268,7 @@ pub async fn progress_of(
     conn: &AsyncPgConnection,
     run_ids: &[i64],
 ) -> Result<std::collections::HashMap<i64, Progress>> {
-    use crate::schema::outbox;
+    use crate::tables::outbox;
     let rows: Vec<(Option<i64>, String, i64)> = outbox::table
         .filter(outbox::digest_run_id.eq_any(run_ids))
         .group_by((outbox::digest_run_id, outbox::status))

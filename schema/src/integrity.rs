@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Locale;
 use crate::i18n::ru_form;
 use crate::models::Award;
-use crate::schema::{award_categories, awards, nominations};
+use crate::tables::{award_categories, awards, nominations};
 
 // ───────────── recording ─────────────
 

@@ -1,4 +1,4 @@
-//! Rows as read from the tables (generated from schema.rs, then kept by hand).
+//! Rows as read from the tables (generated from tables.rs, then kept by hand).
 //! Localized columns read as `LocalizedText`; generated search columns are never selected, nor
 //! are the bookkeeping columns nothing reads back (`updated_at` of the listed rows, who moderated
 //! a nomination and when): every list row decodes each selected column. A listed model's
@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::i18n::LocalizedText;
 use crate::page::{Group, Listable, Optional, OrDefault};
-use crate::schema::*;
+use crate::tables::*;
 
 /// An enum stored as words in a text column: each variant's word is written here once, and the
 /// column's other readers (the api's GraphQL enums, mirrored with `#[graphql(remote)]`, whose

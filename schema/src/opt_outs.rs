@@ -12,8 +12,8 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
 use crate::outbox::EmailKind;
-use crate::schema::{email_opt_outs, email_subscriptions, users};
 use crate::subscriptions::{LinkSubject, SUBJECT_LEN, subject_address};
+use crate::tables::{email_opt_outs, email_subscriptions, users};
 use crate::tokens;
 
 /// The HMAC purpose of opt-out tokens.

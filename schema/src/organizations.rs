@@ -18,8 +18,8 @@ use crate::models::text_enum;
 use crate::models::{Organization, OrganizationManager, User};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::places;
-use crate::schema::{network_memberships, organization_managers, organizations, users};
 use crate::sql::{Bind, Sql};
+use crate::tables::{network_memberships, organization_managers, organizations, users};
 use crate::validate;
 
 text_enum! {

@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::i18n::Locale;
 use crate::models::{OutboxRow, text_enum};
-use crate::schema::{outbox, suppressions};
 use crate::sql::{Bind, Sql};
+use crate::tables::{outbox, suppressions};
 
 text_enum! {
     /// Where a row is in its life; stored in `outbox.status` (the column's CHECK allows these four).

@@ -14,7 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, LocalizedText};
 use crate::organizations::Patch;
-use crate::schema::places;
+use crate::tables::places;
 use crate::validate;
 
 #[derive(Queryable, Selectable, Clone, Debug)]

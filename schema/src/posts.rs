@@ -13,8 +13,8 @@ use crate::i18n::LocalizedText;
 use crate::models::Post;
 use crate::organizations::{self, insert_with_slug};
 use crate::page::{self, Order, Page, PageArgs};
-use crate::schema::{post_views, posts};
 use crate::sql::{Bind, Sql};
+use crate::tables::{post_views, posts};
 use crate::validate;
 
 /// Published posts newest first, drafts by when they were written: `list` chooses.

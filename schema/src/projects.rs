@@ -15,8 +15,8 @@ use crate::models::text_enum;
 use crate::organizations::{self, Patch, insert_with_slug};
 use crate::page::{self, Order, Page, PageArgs};
 use crate::places;
-use crate::schema::projects;
 use crate::sql::{Bind, Sql};
+use crate::tables::projects;
 use crate::validate;
 
 text_enum! {

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::i18n::Locale;
 use crate::models::{EmailSubscription, text_enum};
 use crate::outbox::{self, Email, NewEmail};
-use crate::schema::{email_subscriptions, one_time_tokens};
+use crate::tables::{email_subscriptions, one_time_tokens};
 use crate::tokens;
 
 /// How long a confirmation link works.
@@ -150,9 +150,9 @@ pub async fn link_subject(conn: &mut AsyncPgConnection, email: &str) -> Result<L
     if let Some(id) = sub {
         return Ok(LinkSubject::Subscription(id));
     }
-    let user: Option<i64> = crate::schema::users::table
-        .filter(crate::schema::users::email.eq(email))
-        .select(crate::schema::users::id)
+    let user: Option<i64> = crate::tables::users::table
+        .filter(crate::tables::users::email.eq(email))
+        .select(crate::tables::users::id)
         .first(conn)
         .await
         .optional()?;
@@ -365,9 +365,9 @@ pub(crate) async fn subject_address(
             .first(&mut &*conn)
             .await
             .optional()?,
-        LinkSubject::User(id) => crate::schema::users::table
+        LinkSubject::User(id) => crate::tables::users::table
             .find(id)
-            .select((crate::schema::users::email, crate::schema::users::locale))
+            .select((crate::tables::users::email, crate::tables::users::locale))
             .first(&mut &*conn)
             .await
             .optional()?,
@@ -420,9 +420,9 @@ async fn opt_out(
     token: &str,
 ) -> Result<EmailSubscription> {
     let email = token_email(conn, keys, token).await?;
-    let locale: Option<String> = crate::schema::users::table
-        .filter(crate::schema::users::email.eq(&email))
-        .select(crate::schema::users::locale)
+    let locale: Option<String> = crate::tables::users::table
+        .filter(crate::tables::users::email.eq(&email))
+        .select(crate::tables::users::locale)
         .first(conn)
         .await
         .optional()?;

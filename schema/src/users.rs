@@ -5,7 +5,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use crate::error::Result;
 use crate::models::User;
-use crate::schema::users;
+use crate::tables::users;
 
 pub async fn find(conn: &AsyncPgConnection, id: i64) -> Result<Option<User>> {
     Ok(users::table

@@ -66,7 +66,7 @@ async fn run_fold(conn: &mut AsyncPgConnection, statement: &'static str) -> Resu
 pub async fn unfolded(conn: &mut AsyncPgConnection) -> Result<i64> {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    Ok(crate::schema::vote_count_deltas::table
+    Ok(crate::tables::vote_count_deltas::table
         .count()
         .get_result(conn)
         .await?)

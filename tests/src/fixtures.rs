@@ -2,7 +2,7 @@
 //! database so a test about voting does not depend on the sign-up flow.
 
 use birgemiz_schema::accounts;
-use birgemiz_schema::schema::users;
+use birgemiz_schema::tables::users;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 

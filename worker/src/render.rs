@@ -11,7 +11,7 @@ use birgemiz_schema::i18n::{Locale, LocalizedText};
 use birgemiz_schema::links::Links;
 use birgemiz_schema::opt_outs::OptOutKind;
 use birgemiz_schema::outbox::{Email, EmailKind};
-use birgemiz_schema::schema::{
+use birgemiz_schema::tables::{
     applications, award_categories, awards, final_results, jurors, nominations, posts, projects,
     users,
 };

@@ -20,8 +20,8 @@ use crate::models::{Award, AwardCategory, Nomination, Vote, text_enum};
 use crate::organizations::insert_with_slug;
 use crate::outbox::{self, Email, NewEmail};
 use crate::page::{self, Order, Page, PageArgs};
-use crate::schema::{award_categories, awards, nominations, users, votes};
 use crate::sql::{Bind, Sql};
+use crate::tables::{award_categories, awards, nominations, users, votes};
 use crate::validate;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ use crate::results::{
     self, DocAward, DocCategory, DocConflict, DocCriterion, DocCriterionScore, DocExclusion,
     DocJuror, DocNomination, DocScore, Document,
 };
-use crate::schema::{
+use crate::tables::{
     award_categories, awards, final_results, juror_conflicts, jurors, jury_scores, nominations,
     result_snapshots,
 };

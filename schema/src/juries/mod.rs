@@ -24,7 +24,7 @@ use crate::i18n::{Locale, LocalizedText};
 use crate::models::{Award, Nomination};
 use crate::outbox::{self, Email, NewEmail};
 use crate::results::{self, CriterionSpec, Formula, Method};
-use crate::schema::{
+use crate::tables::{
     award_categories, award_result_formulas, awards, judging_criteria, juror_categories,
     juror_conflicts, jurors, jury_criterion_scores, jury_scores, nominations, result_snapshots,
     users,
@@ -544,11 +544,11 @@ pub async fn seats_signed_in(
     .set(jurors::user_id.eq(user_id))
     .execute(conn)
     .await?;
-    let token_ids = crate::schema::one_time_tokens::table
+    let token_ids = crate::tables::one_time_tokens::table
         .filter(
-            crate::schema::one_time_tokens::token_hash.eq(crate::tokens::hash_token(token.trim())),
+            crate::tables::one_time_tokens::token_hash.eq(crate::tokens::hash_token(token.trim())),
         )
-        .select(crate::schema::one_time_tokens::id.nullable());
+        .select(crate::tables::one_time_tokens::id.nullable());
     diesel::update(
         jurors::table
             .filter(jurors::invitation_token_id.eq_any(token_ids))

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::i18n::LocalizedText;
-use crate::schema::{
+use crate::tables::{
     award_result_formulas, final_results, judging_criteria, jurors, jury_scores, result_snapshots,
 };
 

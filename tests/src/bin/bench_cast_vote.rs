@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use birgemiz_schema::schema::{sessions, users};
+use birgemiz_schema::tables::{sessions, users};
 use birgemiz_schema::tokens;
 use birgemiz_tests::{Gql, TestDb, TestRedis, api::TEST_SECRET};
 use diesel::prelude::*;

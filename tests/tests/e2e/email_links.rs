@@ -1,8 +1,8 @@
 //! The pages behind subscription emails: GET and HEAD change nothing, POST acts.
 
 use birgemiz_schema::i18n::Locale;
-use birgemiz_schema::schema::{email_subscriptions, outbox};
 use birgemiz_schema::subscriptions::{self, Topic};
+use birgemiz_schema::tables::{email_subscriptions, outbox};
 use birgemiz_tests::{TestApi, TestDb, TestRedis, fixtures};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;

@@ -1,6 +1,6 @@
 //! Subscriptions over GraphQL: double opt-in, the preferences link, digest runs for admins.
 
-use birgemiz_schema::schema::outbox;
+use birgemiz_schema::tables::outbox;
 use birgemiz_tests::fixtures::{self, Kind};
 use birgemiz_tests::{TestApi, TestDb, TestRedis};
 use diesel::prelude::*;

@@ -74,11 +74,11 @@ async fn schema_rs_matches_the_migrations() {
         String::from_utf8_lossy(&out.stderr)
     );
     let committed =
-        std::fs::read_to_string(repo_root().join("schema/src/schema.rs")).expect("schema.rs");
+        std::fs::read_to_string(repo_root().join("schema/src/tables.rs")).expect("tables.rs");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         committed,
-        "schema/src/schema.rs is stale: run `diesel print-schema` (see README)"
+        "schema/src/tables.rs is stale: run `diesel print-schema` (see README)"
     );
 }
 
