@@ -33,18 +33,14 @@ impl Award {
     }
     /// e.g. Volunteer of the Year 2020
     async fn title(&self, ctx: &Context<'_>) -> String {
-        self.0
-            .title
-            .resolve(ctx.locale())
-            .unwrap_or_default()
-            .to_owned()
+        localized_or_empty(ctx, &self.0.title)
     }
     #[graphql(name = "titleI18n")]
     async fn title_i18n(&self) -> LocalizedTextGql {
         (&self.0.title).into()
     }
     async fn description(&self, ctx: &Context<'_>) -> Option<String> {
-        self.0.description.resolve(ctx.locale()).map(str::to_owned)
+        localized(ctx, &self.0.description)
     }
     #[graphql(name = "descriptionI18n")]
     async fn description_i18n(&self) -> LocalizedTextGql {

@@ -16,7 +16,10 @@ use chrono::{DateTime, Utc};
 use redis::aio::ConnectionManager;
 
 use super::award_loaders::{self as loaders, AwardId, CategoriesOf, CategoryId, NominationId};
-use super::common::{LocalizedTextGql, LocalizedTextInput, connection, page_args, push_outbox};
+use super::common::{
+    LocalizedTextGql, LocalizedTextInput, connection, localized, localized_or_empty, page_args,
+    push_outbox,
+};
 use super::context::ContextExt;
 use super::errors::ApiResult;
 use super::ids::{self, NodeType};
